@@ -27,7 +27,7 @@ std::string version_line() {
 int run(int argc, char** argv) {
   CLI::App app{"twofour: study and use NVIDIA 2:4 structured sparsity without a sparse-tensor-core GPU"};
   app.set_version_flag("--version", version_line());
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);  // "no command" is reported below, after unknown options
   app.footer("Run `twofour COMMAND --help` for the options of one command.");
 
   auto& commands = command_registry();

@@ -1,0 +1,53 @@
+#pragma once
+// Runs the built `twofour` tool (or any command) through the shell and captures its exit code,
+// stdout and stderr, for CLI tests.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace twofour::testing {
+
+struct ToolResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// `args` is appended to the tool path verbatim (quote paths yourself).
+inline ToolResult run_tool(const std::string& args, const std::string& tool = TWOFOUR_TOOL_PATH) {
+  char out_tmpl[] = "/tmp/twofour-test-out-XXXXXX";
+  char err_tmpl[] = "/tmp/twofour-test-err-XXXXXX";
+  const int out_fd = ::mkstemp(out_tmpl);
+  const int err_fd = ::mkstemp(err_tmpl);
+  ::close(out_fd);
+  ::close(err_fd);
+  const std::string command = "'" + tool + "' " + args + " >" + out_tmpl + " 2>" + err_tmpl + " </dev/null";
+  const int status = std::system(command.c_str());
+  ToolResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = slurp(out_tmpl);
+  result.err = slurp(err_tmpl);
+  std::remove(out_tmpl);
+  std::remove(err_tmpl);
+  return result;
+}
+
+inline int count_lines(const std::string& text) {
+  int lines = 0;
+  for (char c : text) lines += c == '\n';
+  if (!text.empty() && text.back() != '\n') ++lines;
+  return lines;
+}
+
+}  // namespace twofour::testing
