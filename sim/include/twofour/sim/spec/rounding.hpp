@@ -110,8 +110,12 @@ constexpr std::uint32_t round_to_integer(const FormatSpec& f, bool negative, std
 
 // The rounding function. Value = (-1)^negative * (sig + tail) * 2^exp, where tail in (0,1) when
 // `sticky` is set. `sig` may be zero only when `sticky` is false (an exact zero).
+// `max_fraction_bits` < the format's mantissa bits narrows the result as if the format had only
+// that many fraction bits (same exponent range; the dropped low bits are zero): the tensor-core
+// fp8 datapath with a negative number of extra alignment bits keeps 23 + neab = 13 fraction bits
+// of an fp32 result (Khattak & Mikaitis, `models/tools/GEMM.m`: NoManBitsOut += neab).
 constexpr std::uint32_t round_to_format(const FormatSpec& f, bool negative, std::uint64_t sig, int exp, bool sticky,
-                                        RoundingMode mode, bool satfinite = false) {
+                                        RoundingMode mode, bool satfinite = false, int max_fraction_bits = 64) {
   if (f.is_integer) return round_to_integer(f, negative, sig, exp, sticky, mode);
   if (sig == 0) {
     if (!sticky) return zero_bits(f, negative);
@@ -119,16 +123,19 @@ constexpr std::uint32_t round_to_format(const FormatSpec& f, bool negative, std:
     exp -= 64;
   }
   const int p = f.mantissa_bits;
+  const int narrow = max_fraction_bits < 0 ? 0 : (max_fraction_bits < p ? p - max_fraction_bits : 0);
   const int msb = 63 - std::countl_zero(sig);
   const int value_exp = msb + exp;
   const int emin = f.min_exponent();
-  int quantum = (value_exp > emin ? value_exp : emin) - p;
+  int quantum = (value_exp > emin ? value_exp : emin) - (p - narrow);
   std::uint64_t r = round_to_quantum(negative, sig, exp, sticky, quantum, mode);
-  if (r == (std::uint64_t{1} << (p + 1))) {  // carried into the next binade
+  if (r == (std::uint64_t{1} << (p - narrow + 1))) {  // carried into the next binade
     r >>= 1;
     ++quantum;
   }
   if (r == 0) return zero_bits(f, negative);
+  r <<= narrow;  // back to the format's own significand width
+  quantum -= narrow;
 
   const int max_quantum = f.max_exponent() - p;
   const bool overflow = quantum > max_quantum || (quantum == max_quantum && r > max_finite_significand(f));

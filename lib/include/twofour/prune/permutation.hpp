@@ -1,0 +1,86 @@
+#pragma once
+// Input-channel permutations for N:M sparsity (Pool & Yu, "Channel Permutations for N:M Sparsity",
+// NeurIPS 2021; Apex ASP `permutation_search_kernels`, pruning.md §1).
+//
+// N:M pruning keeps the N largest |w| of each M consecutive input channels. Reordering the input
+// channels changes which weights share a group, hence how much magnitude survives. The order of
+// columns inside a stripe (M columns) and the order of stripes do not matter, so the search runs
+// over partitions of the columns into stripes:
+//   * stripe-group search: for every group of g stripes (g = 2 by default: for 2:4, 8 columns and
+//     C(8,4)/2 = 35 distinct re-partitions) find the best re-partition of their columns; apply the
+//     best one over all groups greedily; only the groups touching the two changed stripes are
+//     re-evaluated (incremental costs);
+//   * bounded regressions: at a local optimum, re-partition one randomly chosen group with its
+//     least damaging alternative (the regression is bounded by that group's own loss), forbid undoing
+//     it immediately, and continue; the best permutation seen is returned. `escape_attempts` of
+//     these (Apex default 100);
+//   * a wall-clock bound: the search stops after `time_limit_seconds` and returns the best so far.
+// Efficacy = (L_default - L_perm) / (L_default - L_bound), L the magnitude LOST by N:M pruning and
+// L_bound the loss of per-row unstructured pruning at the same density (pruning.md §1: published
+// 35-37% on a random 64x128 matrix).
+//
+// Applying a permutation keeps the network function: permute the input channels (columns) of the
+// pruned layer and the output channels (rows, bias, and any per-channel state such as batch-norm
+// statistics) of the layer producing its input, with the same vector.
+//
+// Convention: `perm[j]` is the ORIGINAL index of the channel placed at position j
+// (permuted[:, j] = original[:, perm[j]]), as numpy's `w[:, perm]`.
+#include "twofour/sparse/pattern.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace twofour::prune {
+
+struct PermutationOptions {
+  sparse::NMPattern pattern{2, 4};
+  std::size_t stripes_per_group = 2;  // g; 2 or 3 (3 is ~170x slower per group for 2:4)
+  std::size_t escape_attempts = 100;  // bounded regressions at local optima
+  double time_limit_seconds = 10.0;   // wall-clock bound on the whole search
+  std::uint64_t seed = 0;             // picks the groups of the bounded regressions
+};
+
+struct PermutationResult {
+  std::vector<std::int64_t> permutation;  // see the convention above; identity when nothing helps
+  double total_l1 = 0;       // sum |w|
+  double kept_default = 0;   // N:M-kept magnitude in the original order
+  double kept_permuted = 0;  // ... after the permutation
+  double kept_bound = 0;     // per-row unstructured at density N/M
+  double efficacy = 0;       // see above; 1 when default already equals the bound
+  double seconds = 0;
+  bool timed_out = false;
+  std::size_t improvements = 0;  // greedy re-partitions applied
+  std::size_t escapes = 0;       // bounded regressions taken
+};
+
+// Searches a permutation of the input channels (the grouped axis of the ASP view; a convolution's
+// C, shared by every kernel position) raising the N:M-kept |w|. Throws std::invalid_argument when
+// C % M != 0, stripes_per_group is not 2 or 3, time_limit_seconds < 0 or NaN, or a weight is not
+// finite. With fewer stripes than a group, the group is all stripes; one stripe gives the identity.
+PermutationResult search_permutation(std::span<const float> weights, const sparse::GroupedShape& shape,
+                                     const PermutationOptions& options = {});
+
+// The N:M-kept sum |w| with the columns in `perm` order (identity when perm is empty).
+double nm_kept_magnitude(std::span<const float> weights, const sparse::GroupedShape& shape,
+                         sparse::NMPattern pattern, std::span<const std::int64_t> perm = {});
+// Per-row unstructured pruning at density N/M: the bound of the efficacy metric.
+double per_row_bound_magnitude(std::span<const float> weights, const sparse::GroupedShape& shape,
+                               sparse::NMPattern pattern);
+
+// Throws std::invalid_argument unless perm is a permutation of 0..n-1.
+void validate_permutation(std::span<const std::int64_t> perm, std::size_t n);
+// The consumer: permuted[.., j, ..] = w[.., perm[j], ..] along dimension 1 (input channels).
+std::vector<float> permute_input_channels(std::span<const float> weights, std::span<const std::size_t> shape,
+                                          std::span<const std::int64_t> perm);
+// The producer: permuted[j, ...] = w[perm[j], ...] along dimension 0 (output channels); works for
+// any rank >= 1, so it also permutes a bias or a batch-norm vector.
+std::vector<float> permute_output_channels(std::span<const float> weights, std::span<const std::size_t> shape,
+                                           std::span<const std::int64_t> perm);
+// A per-channel vector (bias, running mean...): v[perm[j]].
+std::vector<float> permute_vector(std::span<const float> values, std::span<const std::int64_t> perm);
+// The inverse permutation: inverse[perm[j]] = j.
+std::vector<std::int64_t> invert_permutation(std::span<const std::int64_t> perm);
+
+}  // namespace twofour::prune

@@ -1,0 +1,76 @@
+// AVX2 build of the kernels (compiled with -mavx2 -mfma -mf16c; only reached when the CPU reports
+// those features).
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+#include <xsimd/xsimd.hpp>
+
+#include "half.hpp"
+#include "kernels.hpp"
+#include "twofour/sparse/rowmajor_layout.hpp"
+
+namespace twofour::gemm::detail::avx2 {
+namespace {
+
+struct V {
+  using batch = xsimd::batch<float, xsimd::fma3<xsimd::avx2>>;
+  using reg = __m256;
+  using ireg = __m256i;
+  static constexpr int kWidth = 8;
+  static reg load(const float* p) { return batch::load_unaligned(p); }
+  static void store(float* p, reg r) { batch(r).store_unaligned(p); }
+  static reg broadcast(float x) { return batch(x); }
+  static reg zero() { return batch(0.0f); }
+  static reg fmadd(reg a, reg b, reg c) { return xsimd::fma(batch(a), batch(b), batch(c)); }  // vfmadd
+
+  static std::uint32_t chunk_meta(const std::uint16_t* row_meta, std::size_t chunk) {
+    return row_meta[chunk];  // 4 groups = 1 metadata word
+  }
+  static ireg indices(std::uint32_t bits) {
+    const __m256i shifts = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m256i base = _mm256_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12);
+    const __m256i fields =
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(bits)), shifts), _mm256_set1_epi32(3));
+    return _mm256_add_epi32(fields, base);
+  }
+  // No two-source permute in AVX2: permute both halves (vpermps reads the low 3 index bits, so
+  // indices 8..15 address hi directly) and keep lanes 0-3 from lo, 4-7 from hi (groups 0,1
+  // live in lo, groups 2,3 in hi).
+  static reg select(reg lo, reg hi, ireg idx) {
+    return _mm256_blend_ps(_mm256_permutevar8x32_ps(lo, idx), _mm256_permutevar8x32_ps(hi, idx), 0xf0);
+  }
+  template <ValueKind KIND>
+  static reg load_values(const void* values, std::size_t i) {
+    if constexpr (KIND == ValueKind::fp32) {
+      return load(static_cast<const float*>(values) + i);
+    } else {
+      const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const std::uint16_t*>(values) + i));
+      if constexpr (KIND == ValueKind::fp16) {
+        return _mm256_cvtph_ps(h);
+      } else {
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+      }
+    }
+  }
+  static float hsum(reg r) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+};
+
+#include "kernels_gemm.inl"
+#include "kernels_smalln.inl"
+
+}  // namespace
+
+const KernelTable& table() {
+  // 3 x 32 tile: 12 ymm accumulators (+ broadcast) of the 16 registers; K block 128 keeps the
+  // 128 x 32 fp32 strip (16 KB) in L1.
+  static const KernelTable t{3, 32, 128, &gemm_tile<V, 3, 4>, &small_n<V>};
+  return t;
+}
+
+}  // namespace twofour::gemm::detail::avx2

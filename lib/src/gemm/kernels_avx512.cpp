@@ -1,0 +1,74 @@
+// AVX-512 build of the kernels (compiled with -mavx512f -mavx2 -mfma -mf16c; only
+// reached when the CPU reports those features).
+// GCC 12 reports its own AVX-512 intrinsics (which start from _mm512_undefined_*()) as using
+// uninitialised values once inlined; the warning is about the header, not this code.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+#include <xsimd/xsimd.hpp>
+
+#include "half.hpp"
+#include "kernels.hpp"
+#include "twofour/sparse/rowmajor_layout.hpp"
+
+namespace twofour::gemm::detail::avx512 {
+namespace {
+
+struct V {
+  using batch = xsimd::batch<float, xsimd::avx512f>;
+  using reg = __m512;
+  using ireg = __m512i;
+  static constexpr int kWidth = 16;
+  static reg load(const float* p) { return batch::load_unaligned(p); }
+  static void store(float* p, reg r) { batch(r).store_unaligned(p); }
+  static reg broadcast(float x) { return batch(x); }
+  static reg zero() { return batch(0.0f); }
+  // xsimd 8.1 has no fused multiply-add for avx512f (its generic fma is x*y+z), so call it here.
+  static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+
+  static std::uint32_t chunk_meta(const std::uint16_t* row_meta, std::size_t chunk) {
+    std::uint32_t bits = 0;  // 8 groups = 2 metadata words
+    std::memcpy(&bits, row_meta + 2 * chunk, sizeof bits);
+    return bits;
+  }
+  static ireg indices(std::uint32_t bits) {
+    const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i base = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20, 20, 24, 24, 28, 28);
+    const __m512i fields = _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32(static_cast<int>(bits)), shifts),
+                                            _mm512_set1_epi32(3));
+    return _mm512_add_epi32(fields, base);
+  }
+  static reg select(reg lo, reg hi, ireg idx) { return _mm512_permutex2var_ps(lo, idx, hi); }
+  template <ValueKind KIND>
+  static reg load_values(const void* values, std::size_t i) {
+    if constexpr (KIND == ValueKind::fp32) {
+      return load(static_cast<const float*>(values) + i);
+    } else {
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const std::uint16_t*>(values) + i));
+      if constexpr (KIND == ValueKind::fp16) {
+        return _mm512_cvtph_ps(h);  // exact widening (F16C semantics)
+      } else {
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+      }
+    }
+  }
+  static float hsum(reg r) { return _mm512_reduce_add_ps(r); }
+};
+
+#include "kernels_gemm.inl"
+#include "kernels_smalln.inl"
+
+}  // namespace
+
+const KernelTable& table() {
+  // 6 x 64 tile: 24 zmm accumulators; K block 64 keeps the 64 x 64 fp32 strip (16 KB) in L1.
+  static const KernelTable t{6, 64, 64, &gemm_tile<V, 6, 4>, &small_n<V>};
+  return t;
+}
+
+}  // namespace twofour::gemm::detail::avx512

@@ -1,0 +1,103 @@
+// Internal: the small-N (GEMV, N <= 16) kernel for the SIMD builds. Included (inside an
+// anonymous namespace) after the vector traits V, which add to those of kernels_gemm.inl:
+//   V::ireg, V::kChunkSlots (= kWidth kept elements = kWidth/2 groups = 2*kWidth K columns),
+//   V::chunk_meta(row_meta, chunk) -> the chunk's 4*kWidth/2 metadata bits,
+//   V::indices(bits) -> per lane l, the column (0 .. 2*kWidth-1) inside the chunk of kept
+//                       element l: 4*(l/2) + ((bits >> 2l) & 3) (the 2-bit fields of a row's
+//                       metadata are already in kept-element order),
+//   V::select(lo, hi, idx) -> lane l = (lo:hi)[idx_l] (a register permute, not a gather),
+//   V::load_values<KIND>(p) -> kWidth values widened to fp32, V::hsum(r).
+//
+// Memory-bound design: A is read once, in its compressed form (values + 2-bit indices, 4.25
+// bytes per kept fp32 element against 8 for dense), with no pre-expansion pass. The chunk of
+// B^T that a chunk of A needs (2*kWidth consecutive K of one column) is loaded once and
+// shared by the R rows of a block; the per-row selection is one permute. Each lane sums a
+// strided subset of the row's kept elements, reduced at the end of the row: the sum is
+// reordered, within the sum |a||b| K eps bound.
+
+template <class V, ValueKind KIND, int NB, int R>
+void small_n_block(const SmallNArgs& s, std::size_t row0, std::size_t col0) {
+  using reg = typename V::reg;
+  using ireg = typename V::ireg;
+  constexpr std::size_t W = static_cast<std::size_t>(V::kWidth);
+  const std::size_t kh = s.k / 2;
+  const std::size_t mw = sparse::meta_words_per_row(s.k);
+  const std::size_t chunks = s.k / (2 * W);
+  reg acc[R][NB];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < NB; ++j) acc[r][j] = V::zero();
+  const float* bt[NB];
+  for (int j = 0; j < NB; ++j) bt[j] = s.bt + (col0 + static_cast<std::size_t>(j)) * s.ldbt;
+  for (std::size_t ch = 0; ch < chunks; ++ch) {
+    ireg idx[R];
+    reg val[R];
+    for (int r = 0; r < R; ++r) {
+      const std::size_t row = row0 + static_cast<std::size_t>(r);
+      idx[r] = V::indices(V::chunk_meta(s.meta + row * mw, ch));
+      val[r] = V::template load_values<KIND>(s.values, row * kh + ch * W);
+    }
+    for (int j = 0; j < NB; ++j) {
+      const reg lo = V::load(bt[j] + ch * 2 * W);
+      const reg hi = V::load(bt[j] + ch * 2 * W + W);
+      for (int r = 0; r < R; ++r) acc[r][j] = V::fmadd(val[r], V::select(lo, hi, idx[r]), acc[r][j]);
+    }
+  }
+  const std::size_t groups = s.k / 4;
+  for (int r = 0; r < R; ++r) {
+    const std::size_t row = row0 + static_cast<std::size_t>(r);
+    const std::uint16_t* meta = s.meta + row * mw;
+    for (int j = 0; j < NB; ++j) {
+      float sum = V::hsum(acc[r][j]);
+      // K tail (fewer than a chunk of groups): scalar, in K order.
+      for (std::size_t g = chunks * W / 2; g < groups; ++g) {
+        const unsigned nib = sparse::meta_nibble(meta, g);
+        const std::size_t k0 = 4 * g + sparse::nibble_idx0(nib);
+        const std::size_t k1 = 4 * g + sparse::nibble_idx1(nib);
+        sum = std::fma(scalar_value<KIND>(s.values, row * kh + 2 * g), bt[j][k0], sum);
+        sum = std::fma(scalar_value<KIND>(s.values, row * kh + 2 * g + 1), bt[j][k1], sum);
+      }
+      float& out = s.c[row * s.ldc + col0 + static_cast<std::size_t>(j)];
+      out = s.accumulate ? out + sum : sum;
+    }
+  }
+}
+
+template <class V, ValueKind KIND, int NB>
+void small_n_columns(const SmallNArgs& s, std::size_t col0) {
+  // Rows per block: enough to share each B^T chunk, few enough that R*NB accumulators plus
+  // R index and value registers fit the register file.
+  constexpr int R = NB >= 8 ? 2 : 4;
+  std::size_t row = s.row_begin;
+  for (; row + R <= s.row_end; row += R) small_n_block<V, KIND, NB, R>(s, row, col0);
+  for (; row < s.row_end; ++row) small_n_block<V, KIND, NB, 1>(s, row, col0);
+}
+
+template <class V, ValueKind KIND>
+void small_n_kind(const SmallNArgs& s) {
+  std::size_t col = 0;
+  while (col < s.n) {
+    const std::size_t left = s.n - col;
+    if (left >= 8) {
+      small_n_columns<V, KIND, 8>(s, col);
+      col += 8;
+    } else if (left >= 4) {
+      small_n_columns<V, KIND, 4>(s, col);
+      col += 4;
+    } else if (left >= 2) {
+      small_n_columns<V, KIND, 2>(s, col);
+      col += 2;
+    } else {
+      small_n_columns<V, KIND, 1>(s, col);
+      col += 1;
+    }
+  }
+}
+
+template <class V>
+void small_n(const SmallNArgs& s) {
+  switch (s.kind) {
+    case ValueKind::fp32: small_n_kind<V, ValueKind::fp32>(s); break;
+    case ValueKind::fp16: small_n_kind<V, ValueKind::fp16>(s); break;
+    case ValueKind::bf16: small_n_kind<V, ValueKind::bf16>(s); break;
+  }
+}

@@ -1,0 +1,458 @@
+#include "twofour/nn/layers.hpp"
+
+#include "gemm.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace twofour::nn {
+namespace {
+
+// Below this many elements a loop runs on one thread: an OpenMP fork/join costs more than it
+// saves, and far more when the cores are shared.
+constexpr std::size_t kMinParallelWork = std::size_t{1} << 16;
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument(what);
+}
+
+Parameter make_param(const std::string& layer, const char* suffix, std::vector<std::size_t> shape, bool decay) {
+  Parameter p;
+  p.name = layer + "." + suffix;
+  p.value = Tensor(shape);
+  p.grad = Tensor(std::move(shape));
+  p.decay = decay;
+  return p;
+}
+
+void he_normal(Parameter& p, std::size_t fan_in, Rng& rng) {
+  const double std_dev = std::sqrt(2.0 / static_cast<double>(fan_in));
+  for (auto& w : p.value.data) w = static_cast<float>(rng.normal() * std_dev);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Linear
+Linear::Linear(std::string layer_name, std::size_t in, std::size_t out, bool bias_on) : has_bias(bias_on) {
+  name = std::move(layer_name);
+  weight = make_param(name, "weight", {out, in}, true);
+  if (has_bias) bias = make_param(name, "bias", {out}, false);
+}
+
+void Linear::initialize(Rng& rng) {
+  he_normal(weight, weight.value.dim(1), rng);
+  std::fill(bias.value.data.begin(), bias.value.data.end(), 0.0f);
+}
+
+Tensor Linear::forward(const Tensor& x, bool) {
+  const std::size_t in = weight.value.dim(1), out = weight.value.dim(0);
+  require(x.rank() == 2 && x.dim(1) == in, name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in) + ")");
+  const std::size_t n = x.dim(0);
+  x_ = x;
+  Tensor y({n, out});
+  detail::gemm(false, true, n, out, in, 1.0f, x.data.data(), in, weight.value.data.data(), in, 0.0f, y.data.data(), out);
+  if (has_bias) {
+#pragma omp parallel for schedule(static) if (n * out >= kMinParallelWork)
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t o = 0; o < out; ++o) y.data[i * out + o] += bias.value.data[o];
+  }
+  return y;
+}
+
+Tensor Linear::backward(const Tensor& dy) {
+  const std::size_t in = weight.value.dim(1), out = weight.value.dim(0), n = x_.dim(0);
+  require(dy.rank() == 2 && dy.dim(0) == n && dy.dim(1) == out, name + ": gradient shape " + dy.shape_string());
+  detail::gemm(true, false, out, in, n, 1.0f, dy.data.data(), out, x_.data.data(), in, 1.0f, weight.grad.data.data(), in);
+  if (has_bias) {
+#pragma omp parallel for schedule(static) if (n * out >= kMinParallelWork)
+    for (std::size_t o = 0; o < out; ++o) {
+      float s = 0.0f;
+      for (std::size_t i = 0; i < n; ++i) s += dy.data[i * out + o];
+      bias.grad.data[o] += s;
+    }
+  }
+  Tensor dx({n, in});
+  detail::gemm(false, false, n, in, out, 1.0f, dy.data.data(), out, weight.value.data.data(), in, 0.0f, dx.data.data(), in);
+  return dx;
+}
+
+std::vector<Parameter*> Linear::parameters() {
+  if (has_bias) return {&weight, &bias};
+  return {&weight};
+}
+
+std::string Linear::describe() const {
+  return "Linear(" + std::to_string(weight.value.dim(1)) + " -> " + std::to_string(weight.value.dim(0)) + ")";
+}
+
+// ---------------------------------------------------------------- Conv2d
+Conv2d::Conv2d(std::string layer_name, std::size_t in_channels, std::size_t out_channels, std::size_t kernel,
+               std::size_t stride_, std::size_t padding, bool bias_on)
+    : in_c(in_channels), out_c(out_channels), k(kernel), stride(stride_), pad(padding), has_bias(bias_on) {
+  require(kernel > 0 && stride_ > 0, "Conv2d: kernel and stride must be positive");
+  name = std::move(layer_name);
+  weight = make_param(name, "weight", {out_c, in_c, k, k}, true);
+  if (has_bias) bias = make_param(name, "bias", {out_c}, false);
+}
+
+void Conv2d::initialize(Rng& rng) {
+  he_normal(weight, in_c * k * k, rng);
+  std::fill(bias.value.data.begin(), bias.value.data.end(), 0.0f);
+}
+
+Tensor Conv2d::forward(const Tensor& x, bool) {
+  require(x.rank() == 4 && x.dim(1) == in_c,
+          name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in_c) + ", H, W)");
+  const std::size_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
+  require(h + 2 * pad >= k && w + 2 * pad >= k, name + ": input " + x.shape_string() + " smaller than the kernel");
+  const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+  const std::size_t p = oh * ow, np = n * p, crs = in_c * k * k;
+  in_shape_ = x.shape;
+  col_.assign(crs * np, 0.0f);
+  // im2col: row (c, r, s), column (image, output position).
+#pragma omp parallel for schedule(static) if (crs * np >= kMinParallelWork)
+  for (std::size_t img = 0; img < n; ++img) {
+    for (std::size_t c = 0; c < in_c; ++c) {
+      const float* plane = x.data.data() + (img * in_c + c) * h * w;
+      for (std::size_t r = 0; r < k; ++r) {
+        for (std::size_t s = 0; s < k; ++s) {
+          float* dst = col_.data() + ((c * k + r) * k + s) * np + img * p;
+          for (std::size_t y = 0; y < oh; ++y) {
+            const std::size_t iy = y * stride + r;  // padded coordinate
+            if (iy < pad || iy - pad >= h) continue;  // stays zero
+            const float* src = plane + (iy - pad) * w;
+            for (std::size_t xo = 0; xo < ow; ++xo) {
+              const std::size_t ix = xo * stride + s;
+              if (ix >= pad && ix - pad < w) dst[y * ow + xo] = src[ix - pad];
+            }
+          }
+        }
+      }
+    }
+  }
+  std::vector<float> ym(out_c * np);
+  detail::gemm(false, false, out_c, np, crs, 1.0f, weight.value.data.data(), crs, col_.data(), np, 0.0f, ym.data(), np);
+  Tensor y({n, out_c, oh, ow});
+#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
+  for (std::size_t img = 0; img < n; ++img)
+    for (std::size_t o = 0; o < out_c; ++o) {
+      const float b = has_bias ? bias.value.data[o] : 0.0f;
+      const float* src = ym.data() + o * np + img * p;
+      float* dst = y.data.data() + (img * out_c + o) * p;
+      for (std::size_t i = 0; i < p; ++i) dst[i] = src[i] + b;
+    }
+  return y;
+}
+
+Tensor Conv2d::backward(const Tensor& dy) {
+  const std::size_t n = in_shape_.at(0), h = in_shape_[2], w = in_shape_[3];
+  const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+  const std::size_t p = oh * ow, np = n * p, crs = in_c * k * k;
+  require(dy.shape == std::vector<std::size_t>{n, out_c, oh, ow}, name + ": gradient shape " + dy.shape_string());
+  std::vector<float> dym(out_c * np);
+#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
+  for (std::size_t o = 0; o < out_c; ++o)
+    for (std::size_t img = 0; img < n; ++img)
+      std::copy_n(dy.data.data() + (img * out_c + o) * p, p, dym.data() + o * np + img * p);
+  if (has_bias) {
+#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
+    for (std::size_t o = 0; o < out_c; ++o) {
+      float s = 0.0f;
+      for (std::size_t i = 0; i < np; ++i) s += dym[o * np + i];
+      bias.grad.data[o] += s;
+    }
+  }
+  detail::gemm(false, true, out_c, crs, np, 1.0f, dym.data(), np, col_.data(), np, 1.0f, weight.grad.data.data(), crs);
+  // dcol overwrites the cached columns (no longer needed).
+  detail::gemm(true, false, crs, np, out_c, 1.0f, weight.value.data.data(), crs, dym.data(), np, 0.0f, col_.data(), np);
+  Tensor dx(in_shape_);
+#pragma omp parallel for schedule(static) if (crs * np >= kMinParallelWork)
+  for (std::size_t img = 0; img < n; ++img) {
+    for (std::size_t c = 0; c < in_c; ++c) {
+      float* plane = dx.data.data() + (img * in_c + c) * h * w;
+      for (std::size_t r = 0; r < k; ++r) {
+        for (std::size_t s = 0; s < k; ++s) {
+          const float* src = col_.data() + ((c * k + r) * k + s) * np + img * p;
+          for (std::size_t y = 0; y < oh; ++y) {
+            const std::size_t iy = y * stride + r;
+            if (iy < pad || iy - pad >= h) continue;
+            float* dst = plane + (iy - pad) * w;
+            for (std::size_t xo = 0; xo < ow; ++xo) {
+              const std::size_t ix = xo * stride + s;
+              if (ix >= pad && ix - pad < w) dst[ix - pad] += src[y * ow + xo];
+            }
+          }
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+std::vector<Parameter*> Conv2d::parameters() {
+  if (has_bias) return {&weight, &bias};
+  return {&weight};
+}
+
+std::string Conv2d::describe() const {
+  return "Conv2d(" + std::to_string(in_c) + " -> " + std::to_string(out_c) + ", " + std::to_string(k) + "x" +
+         std::to_string(k) + ", stride " + std::to_string(stride) + ", padding " + std::to_string(pad) + ")";
+}
+
+// ---------------------------------------------------------------- ReLU
+Tensor ReLU::forward(const Tensor& x, bool) {
+  x_ = x;
+  Tensor y = x;
+  for (auto& v : y.data) v = v > 0.0f ? v : 0.0f;
+  return y;
+}
+
+Tensor ReLU::backward(const Tensor& dy) {
+  require(dy.shape == x_.shape, name + ": gradient shape " + dy.shape_string());
+  Tensor dx = dy;
+  for (std::size_t i = 0; i < dx.data.size(); ++i)
+    if (!(x_.data[i] > 0.0f)) dx.data[i] = 0.0f;
+  return dx;
+}
+
+// ---------------------------------------------------------------- MaxPool2d
+MaxPool2d::MaxPool2d(std::string layer_name, std::size_t kernel, std::size_t stride_) : k(kernel), stride(stride_) {
+  require(kernel > 0 && stride_ > 0, "MaxPool2d: kernel and stride must be positive");
+  name = std::move(layer_name);
+}
+
+Tensor MaxPool2d::forward(const Tensor& x, bool) {
+  require(x.rank() == 4 && x.dim(2) >= k && x.dim(3) >= k, name + ": input " + x.shape_string() + " is not (N, C, H>=k, W>=k)");
+  const std::size_t planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
+  const std::size_t oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
+  in_shape_ = x.shape;
+  Tensor y({x.dim(0), x.dim(1), oh, ow});
+  argmax_.assign(y.numel(), 0);
+#pragma omp parallel for schedule(static) if (x.numel() >= kMinParallelWork)
+  for (std::size_t pl = 0; pl < planes; ++pl) {
+    const float* src = x.data.data() + pl * h * w;
+    for (std::size_t yo = 0; yo < oh; ++yo)
+      for (std::size_t xo = 0; xo < ow; ++xo) {
+        std::size_t best = (yo * stride) * w + xo * stride;
+        for (std::size_t r = 0; r < k; ++r)
+          for (std::size_t s = 0; s < k; ++s) {
+            const std::size_t at = (yo * stride + r) * w + xo * stride + s;
+            if (src[at] > src[best]) best = at;
+          }
+        const std::size_t out = pl * oh * ow + yo * ow + xo;
+        y.data[out] = src[best];
+        argmax_[out] = static_cast<std::uint32_t>(best);
+      }
+  }
+  return y;
+}
+
+Tensor MaxPool2d::backward(const Tensor& dy) {
+  require(dy.numel() == argmax_.size() && dy.rank() == 4, name + ": gradient shape " + dy.shape_string());
+  Tensor dx(in_shape_);
+  const std::size_t planes = in_shape_[0] * in_shape_[1], hw = in_shape_[2] * in_shape_[3];
+  const std::size_t per = dy.dim(2) * dy.dim(3);
+#pragma omp parallel for schedule(static) if (dx.numel() >= kMinParallelWork)
+  for (std::size_t pl = 0; pl < planes; ++pl)
+    for (std::size_t i = 0; i < per; ++i) dx.data[pl * hw + argmax_[pl * per + i]] += dy.data[pl * per + i];
+  return dx;
+}
+
+std::string MaxPool2d::describe() const {
+  return "MaxPool2d(" + std::to_string(k) + "x" + std::to_string(k) + ", stride " + std::to_string(stride) + ")";
+}
+
+// ---------------------------------------------------------------- BatchNorm
+BatchNorm::BatchNorm(std::string layer_name, std::size_t channels_, float eps_, float momentum_)
+    : running_mean({channels_}, 0.0f), running_var({channels_}, 1.0f), channels(channels_), eps(eps_), momentum(momentum_) {
+  name = std::move(layer_name);
+  gamma = make_param(name, "weight", {channels}, false);
+  beta = make_param(name, "bias", {channels}, false);
+  std::fill(gamma.value.data.begin(), gamma.value.data.end(), 1.0f);
+}
+
+void BatchNorm::initialize(Rng&) {
+  std::fill(gamma.value.data.begin(), gamma.value.data.end(), 1.0f);
+  std::fill(beta.value.data.begin(), beta.value.data.end(), 0.0f);
+  std::fill(running_mean.data.begin(), running_mean.data.end(), 0.0f);
+  std::fill(running_var.data.begin(), running_var.data.end(), 1.0f);
+}
+
+Tensor BatchNorm::forward(const Tensor& x, bool training) {
+  require((x.rank() == 2 || x.rank() == 4) && x.dim(1) == channels,
+          name + ": input " + x.shape_string() + " is not (N, " + std::to_string(channels) + "[, H, W])");
+  const std::size_t n = x.dim(0), sp = x.rank() == 4 ? x.dim(2) * x.dim(3) : 1, count = n * sp;
+  require(!training || count > 1, name + ": training needs more than one value per channel");
+  in_shape_ = x.shape;
+  cached_training_ = training;
+  xhat_ = Tensor(x.shape);
+  inv_std_.assign(channels, 0.0f);
+  Tensor y(x.shape);
+#pragma omp parallel for schedule(static) if (x.numel() >= kMinParallelWork)
+  for (std::size_t c = 0; c < channels; ++c) {
+    float mean = running_mean.data[c], var = running_var.data[c];
+    if (training) {
+      double s = 0, s2 = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < sp; ++j) s += static_cast<double>(x.data[(i * channels + c) * sp + j]);
+      const double m = s / static_cast<double>(count);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < sp; ++j) {
+          const double d = static_cast<double>(x.data[(i * channels + c) * sp + j]) - m;
+          s2 += d * d;
+        }
+      mean = static_cast<float>(m);
+      var = static_cast<float>(s2 / static_cast<double>(count));
+      running_mean.data[c] = (1.0f - momentum) * running_mean.data[c] + momentum * mean;
+      const float unbiased = static_cast<float>(s2 / static_cast<double>(count - 1));
+      running_var.data[c] = (1.0f - momentum) * running_var.data[c] + momentum * unbiased;
+    }
+    const float inv = 1.0f / std::sqrt(var + eps);
+    inv_std_[c] = inv;
+    const float g = gamma.value.data[c], b = beta.value.data[c];
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < sp; ++j) {
+        const std::size_t at = (i * channels + c) * sp + j;
+        const float xh = (x.data[at] - mean) * inv;
+        xhat_.data[at] = xh;
+        y.data[at] = g * xh + b;
+      }
+  }
+  return y;
+}
+
+Tensor BatchNorm::backward(const Tensor& dy) {
+  require(dy.shape == in_shape_, name + ": gradient shape " + dy.shape_string());
+  const std::size_t n = in_shape_[0], sp = in_shape_.size() == 4 ? in_shape_[2] * in_shape_[3] : 1;
+  const double count = static_cast<double>(n * sp);
+  Tensor dx(in_shape_);
+#pragma omp parallel for schedule(static) if (dy.numel() >= kMinParallelWork)
+  for (std::size_t c = 0; c < channels; ++c) {
+    double sum_dy = 0, sum_dy_xh = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < sp; ++j) {
+        const std::size_t at = (i * channels + c) * sp + j;
+        sum_dy += static_cast<double>(dy.data[at]);
+        sum_dy_xh += static_cast<double>(dy.data[at]) * static_cast<double>(xhat_.data[at]);
+      }
+    gamma.grad.data[c] += static_cast<float>(sum_dy_xh);
+    beta.grad.data[c] += static_cast<float>(sum_dy);
+    const float scale = gamma.value.data[c] * inv_std_[c];
+    // Training: the batch statistics depend on x, dx = g/sigma (dy - mean(dy) - xhat mean(dy xhat)).
+    const float mean_dy = cached_training_ ? static_cast<float>(sum_dy / count) : 0.0f;
+    const float mean_dy_xh = cached_training_ ? static_cast<float>(sum_dy_xh / count) : 0.0f;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < sp; ++j) {
+        const std::size_t at = (i * channels + c) * sp + j;
+        dx.data[at] = scale * (dy.data[at] - mean_dy - xhat_.data[at] * mean_dy_xh);
+      }
+  }
+  return dx;
+}
+
+std::vector<Parameter*> BatchNorm::parameters() { return {&gamma, &beta}; }
+
+std::vector<std::pair<std::string, Tensor*>> BatchNorm::buffers() {
+  return {{name + ".running_mean", &running_mean}, {name + ".running_var", &running_var}};
+}
+
+std::string BatchNorm::describe() const { return "BatchNorm(" + std::to_string(channels) + ")"; }
+
+// ---------------------------------------------------------------- Flatten
+Tensor Flatten::forward(const Tensor& x, bool) {
+  require(x.rank() >= 1, name + ": input has rank 0");
+  in_shape_ = x.shape;
+  Tensor y;
+  y.shape = {x.dim(0), x.dim(0) ? x.numel() / x.dim(0) : 0};
+  y.data = x.data;
+  return y;
+}
+
+Tensor Flatten::backward(const Tensor& dy) {
+  Tensor dx;
+  dx.shape = in_shape_;
+  dx.data = dy.data;
+  require(dx.data.size() == Tensor(in_shape_).numel(), name + ": gradient shape " + dy.shape_string());
+  return dx;
+}
+
+// ---------------------------------------------------------------- Sequential
+Layer& Sequential::add(std::unique_ptr<Layer> layer) {
+  layers.push_back(std::move(layer));
+  return *layers.back();
+}
+
+Tensor Sequential::forward(const Tensor& x, bool training) {
+  Tensor h = x;
+  for (auto& l : layers) h = l->forward(h, training);
+  return h;
+}
+
+Tensor Sequential::backward(const Tensor& dy) {
+  Tensor g = dy;
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it) g = (*it)->backward(g);
+  return g;
+}
+
+std::vector<Parameter*> Sequential::parameters() {
+  std::vector<Parameter*> all;
+  for (auto& l : layers)
+    for (auto* p : l->parameters()) all.push_back(p);
+  return all;
+}
+
+std::vector<std::pair<std::string, Tensor*>> Sequential::buffers() {
+  std::vector<std::pair<std::string, Tensor*>> all;
+  for (auto& l : layers)
+    for (auto& b : l->buffers()) all.push_back(b);
+  return all;
+}
+
+std::string Sequential::describe() const {
+  std::string s;
+  for (const auto& l : layers) s += l->name + ": " + l->describe() + "\n";
+  return s;
+}
+
+void Sequential::initialize(Rng& rng) {
+  for (auto& l : layers) l->initialize(rng);
+}
+
+// ---------------------------------------------------------------- loss
+LossResult softmax_cross_entropy(const Tensor& logits, std::span<const std::uint8_t> labels, Tensor* dlogits) {
+  require(logits.rank() == 2 && logits.dim(0) == labels.size() && logits.dim(0) > 0,
+          "softmax_cross_entropy: logits " + logits.shape_string() + " vs " + std::to_string(labels.size()) + " labels");
+  const std::size_t n = logits.dim(0), classes = logits.dim(1);
+  if (dlogits) *dlogits = Tensor(logits.shape);
+  LossResult r;
+  for (std::size_t i = 0; i < n; ++i) {
+    require(labels[i] < classes, "softmax_cross_entropy: label " + std::to_string(labels[i]) + " out of range");
+    const float* z = logits.data.data() + i * classes;
+    std::size_t arg = 0;
+    for (std::size_t c = 1; c < classes; ++c)
+      if (z[c] > z[arg]) arg = c;
+    r.correct += arg == labels[i];
+    const double zmax = static_cast<double>(z[arg]);
+    double sum = 0;
+    for (std::size_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(z[c]) - zmax);
+    const double lse = zmax + std::log(sum);
+    r.loss += lse - static_cast<double>(z[labels[i]]);
+    if (dlogits) {
+      for (std::size_t c = 0; c < classes; ++c) {
+        const double prob = std::exp(static_cast<double>(z[c]) - lse);
+        dlogits->data[i * classes + c] =
+            static_cast<float>((prob - (c == labels[i] ? 1.0 : 0.0)) / static_cast<double>(n));
+      }
+    }
+  }
+  r.loss /= static_cast<double>(n);
+  return r;
+}
+
+void zero_grad(std::span<Parameter* const> params) {
+  for (auto* p : params) std::fill(p->grad.data.begin(), p->grad.data.end(), 0.0f);
+}
+
+}  // namespace twofour::nn

@@ -1,0 +1,516 @@
+// GEMM level: the generic chain of run_tile calls (the definition) and a fast path that
+// pre-decodes every operand once and runs the block-FMA model vectorised across output columns.
+// The fast path re-implements blockfma.cpp's finite_block step for step (see the comments that
+// map each line to the model in blockfma.hpp); gemm_test.cpp checks it is bit-identical to the
+// generic path on random, extreme and special inputs.
+#include "twofour/sim/gemm.hpp"
+
+#include "twofour/sim/spec/metadata.hpp"
+#include "twofour/sim/spec/rounding.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace twofour::sim {
+namespace {
+
+using spec::FormatSpec;
+
+std::size_t sz(int i) { return static_cast<std::size_t>(i); }
+std::size_t sz(int a, int b) { return static_cast<std::size_t>(a) * static_cast<std::size_t>(b); }
+
+// Exponent given to zero operands: far below any min_exp_limit, so a zero product never sets the
+// block's alignment exponent (the model drops zero products) and its term shifts out entirely.
+constexpr std::int32_t kZeroExponent = -(1 << 20);
+
+struct Shape {
+  int m = 0, n = 0, k = 0;
+  int a_cols = 0;  // stored K of the whole GEMM (sparse) or K
+  int steps = 0;
+  int chunks = 0;  // metadata nibbles per A row (whole GEMM)
+};
+
+Shape check_operands(const spec::Instruction& instr, const GemmOperands& ops) {
+  Shape s;
+  s.m = ops.c.rows;
+  s.n = ops.c.cols;
+  s.k = ops.b.rows;
+  const auto fail = [&](const std::string& what) {
+    throw std::invalid_argument(std::string(instr.name) + " GEMM: " + what);
+  };
+  if (s.m <= 0 || s.n <= 0 || s.k <= 0) fail("empty operands");
+  if (s.m % instr.m != 0 || s.n % instr.n != 0 || s.k % instr.k != 0) {
+    fail("M x N x K = " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) +
+         " must be multiples of the instruction's " + std::to_string(instr.m) + "x" + std::to_string(instr.n) + "x" +
+         std::to_string(instr.k));
+  }
+  s.steps = s.k / instr.k;
+  s.a_cols = instr.is_sparse() ? s.steps * instr.stored_k() : s.k;
+  s.chunks = instr.is_sparse() ? s.steps * instr.chunks_per_row() : 0;
+  if (ops.c.bits.size() != sz(s.m, s.n)) fail("C storage does not match its shape");
+  if (ops.b.cols != s.n || ops.b.bits.size() != sz(s.k, s.n)) fail("B must be K x N = " + std::to_string(s.k) + "x" + std::to_string(s.n));
+  if (ops.a.rows != s.m || ops.a.cols != s.a_cols || ops.a.bits.size() != sz(s.m, s.a_cols))
+    fail(std::string(instr.is_sparse() ? "compressed " : "") + "A must be " + std::to_string(s.m) + "x" + std::to_string(s.a_cols));
+  if (instr.is_sparse() && ops.metadata.size() != sz(s.m, s.chunks))
+    fail("metadata must hold M x K/" + std::to_string(instr.chunk_width()) + " = " + std::to_string(s.m * s.chunks) + " nibbles");
+  return s;
+}
+
+// Dense column (within its k-step) of every stored A value, after the UB checks.
+std::vector<std::int32_t> decode_metadata(const spec::Instruction& instr, const GemmOperands& ops, const Shape& s,
+                                          std::size_t& unconfirmed) {
+  std::vector<std::int32_t> cols;
+  if (!instr.is_sparse()) return cols;
+  cols.assign(sz(s.m, s.a_cols), 0);
+  const int cw = instr.chunk_width(), step_chunks = instr.chunks_per_row();
+  for (int i = 0; i < s.m; ++i) {
+    std::size_t out = sz(i, s.a_cols);
+    for (int ch = 0; ch < s.chunks; ++ch) {
+      const unsigned nibble = ops.metadata[sz(i, s.chunks) + sz(ch)] & 0xfu;
+      const spec::DecodedNibble d = spec::decode_nibble(instr, nibble);
+      if (spec::is_undefined(d.status)) {
+        throw MetadataError(std::string(instr.name) + " GEMM: metadata of A row " + std::to_string(i) + ", chunk " +
+                            std::to_string(ch) + " (k-step " + std::to_string(ch / step_chunks) + ") is 0x" +
+                            "0123456789abcdef"[nibble] + ": " + std::string(spec::nibble_status_text(d.status)));
+      }
+      if (d.status == spec::NibbleStatus::descending_unconfirmed) ++unconfirmed;
+      for (int v = 0; v < d.count; ++v) cols[out++] = (ch % step_chunks) * cw + d.offset[v];
+    }
+  }
+  return cols;
+}
+
+// ---- generic path: run_tile per output tile and k-step ----------------------------------------
+
+Tile run_generic(const spec::Instruction& instr, spec::Arch arch, const GemmOperands& ops, const Shape& s,
+                 const GemmOptions& options) {
+  Tile d = ops.c;
+  const int tiles_m = s.m / instr.m, tiles_n = s.n / instr.n;
+  const int a_step = instr.is_sparse() ? instr.stored_k() : instr.k;
+  const int step_chunks = instr.chunks_per_row();
+#pragma omp parallel for schedule(dynamic) collapse(2) num_threads(options.threads > 0 ? options.threads : omp_get_max_threads())
+  for (int ti = 0; ti < tiles_m; ++ti) {
+    for (int tj = 0; tj < tiles_n; ++tj) {
+      TileOperands t;
+      t.a = Tile(instr.m, a_step);
+      t.b = Tile(instr.k, instr.n);
+      t.c = Tile(instr.m, instr.n);
+      if (instr.is_sparse()) t.metadata.assign(sz(instr.m, step_chunks), 0);
+      for (int r = 0; r < instr.m; ++r)
+        for (int c = 0; c < instr.n; ++c) t.c.at(r, c) = ops.c.at(ti * instr.m + r, tj * instr.n + c);
+      for (int step = 0; step < s.steps; ++step) {
+        for (int r = 0; r < instr.m; ++r) {
+          for (int c = 0; c < a_step; ++c) t.a.at(r, c) = ops.a.at(ti * instr.m + r, step * a_step + c);
+          for (int ch = 0; ch < (instr.is_sparse() ? step_chunks : 0); ++ch)
+            t.metadata[sz(r, step_chunks) + sz(ch)] = ops.metadata[sz(ti * instr.m + r, s.chunks) + sz(step * step_chunks + ch)];
+        }
+        for (int r = 0; r < instr.k; ++r)
+          for (int c = 0; c < instr.n; ++c) t.b.at(r, c) = ops.b.at(step * instr.k + r, tj * instr.n + c);
+        t.c = run_tile(instr, arch, t, options.execution).d;  // D of this step = C of the next
+      }
+      for (int r = 0; r < instr.m; ++r)
+        for (int c = 0; c < instr.n; ++c) d.at(ti * instr.m + r, tj * instr.n + c) = t.c.at(r, c);
+    }
+  }
+  return d;
+}
+
+// ---- fast path ------------------------------------------------------------------------------
+
+// One operand element, pre-decoded: |value| = mag * 2^(x - mantissa_bits), sign separately (0/1),
+// x the model's exponent (floor(log2|v|), or e_min for subnormals). Unsigned magnitudes keep the
+// kernel's shifts logical, which AVX2/AVX-512 vectorise (vpsllvq/vpsrlvq).
+struct DecodedOperand {
+  std::vector<std::uint32_t> mag, neg;
+  std::vector<std::int32_t> x;
+  std::vector<std::uint8_t> special;  // Inf or NaN
+};
+
+DecodedOperand decode_operand(const FormatSpec& f, const std::vector<std::uint32_t>& bits) {
+  DecodedOperand d;
+  d.mag.assign(bits.size(), 0);
+  d.neg.assign(bits.size(), 0);
+  d.x.assign(bits.size(), 0);
+  d.special.assign(bits.size(), 0);
+  const std::uint32_t exp_mask = (1u << f.exponent_bits) - 1u, man_mask = (1u << f.mantissa_bits) - 1u;
+  const std::uint32_t sign_bit = 1u << (f.container_bits - 1);
+  for (std::size_t i = 0; i < bits.size(); ++i) {
+    const std::uint32_t v = bits[i];
+    const spec::FpClass cls = spec::classify(f, v);
+    d.special[i] = cls == spec::FpClass::infinity || cls == spec::FpClass::nan;
+    const std::uint32_t e = (v >> (f.ignored_low_bits + f.mantissa_bits)) & exp_mask;
+    const std::uint32_t m = (v >> f.ignored_low_bits) & man_mask;
+    d.mag[i] = e == 0 ? m : (m | (man_mask + 1u));
+    d.neg[i] = (v & sign_bit) != 0 ? 1u : 0u;
+    d.x[i] = d.mag[i] == 0 ? kZeroExponent : (e == 0 ? f.min_exponent() : static_cast<std::int32_t>(e) - f.bias);
+  }
+  return d;
+}
+
+struct FastSpec {
+  const FormatSpec* out;
+  int fraction_bits;     // F = 23 + neab
+  int product_shift;     // S = F - man_a - man_b >= 0: products pre-scaled to units of 2^(E - F)
+  int c_left, c_right;   // c (24-bit significand, lsb 2^(ec - 23)) scaled by 2^neab
+  int min_exp_limit;
+  int result_fraction_bits;
+  spec::RoundingMode rounding;
+  bool overflow_to_infinity;
+  bool fp16_out;
+  bool fp32_rz;  // fp32 output, RZ, 23 fraction bits: finish() truncates inline
+};
+
+// c in the model's terms: a 24-bit significand with lsb 2^(ec - 23), ec = floor(log2|c|) but at
+// least -126 (blockfma.hpp step 3: c is read as fp32 even for fp16 output).
+inline void decode_accumulator(bool fp16_out, std::uint32_t bits, std::int64_t& sig, std::int32_t& ec, bool& neg) {
+  if (fp16_out) {
+    const std::uint32_t e = (bits >> 10) & 0x1fu, m = bits & 0x3ffu;
+    neg = (bits & 0x8000u) != 0;
+    if (e == 0) {
+      if (m == 0) {
+        sig = 0;
+        ec = kZeroExponent;
+        return;
+      }
+      const int msb = 31 - std::countl_zero(m);
+      sig = static_cast<std::int64_t>(m) << (23 - msb);
+      ec = msb - 24;
+      return;
+    }
+    sig = static_cast<std::int64_t>(m | 0x400u) << 13;
+    ec = static_cast<std::int32_t>(e) - 15;
+    return;
+  }
+  const std::uint32_t e = (bits >> 23) & 0xffu, m = bits & 0x7fffffu;
+  neg = (bits >> 31) != 0;
+  if (e == 0) {
+    sig = m;
+    ec = m == 0 ? kZeroExponent : -126;
+    return;
+  }
+  sig = m | 0x800000u;
+  ec = static_cast<std::int32_t>(e) - 127;
+}
+
+inline std::uint32_t finish(const FastSpec& fs, std::int64_t sum, std::int32_t emax) {
+  if (sum == 0) return 0u;  // a zero sum is +0
+  const bool negative = sum < 0;
+  const std::uint64_t mag = negative ? 0u - static_cast<std::uint64_t>(sum) : static_cast<std::uint64_t>(sum);
+  const int unit = emax - fs.fraction_bits;
+  const int msb = 63 - std::countl_zero(mag);
+  if (fs.overflow_to_infinity && msb + unit > fs.out->max_exponent()) return spec::infinity_bits(*fs.out, negative);
+  // fp32 result in the normal range under RZ with all 23 fraction bits: truncate directly (the
+  // same value round_to_format gives; everything else goes through it).
+  if (fs.fp32_rz && msb + unit >= -126 && msb + unit <= 127) {
+    const std::uint64_t r = msb >= 23 ? mag >> (msb - 23) : mag << (23 - msb);
+    return (negative ? 0x80000000u : 0u) | (static_cast<std::uint32_t>(msb + unit + 127) << 23) |
+           (static_cast<std::uint32_t>(r) & 0x7fffffu);
+  }
+  return spec::round_to_format(*fs.out, negative, mag, unit, false, fs.rounding, false, fs.result_fraction_bits);
+}
+
+constexpr int kLanes = 8;  // output columns per kernel call: one 16 x 8 tile's width
+// Decoded B, packed per group of 8 columns: for each K row, 8 words magnitude | sign << 31, then
+// 8 exponents: one 64-byte line per (row, group), contiguous along K for a group.
+constexpr std::size_t kPackedRow = 2 * kLanes;
+
+// One block of `count` products (A values `sa/xa`, B rows `rows`) plus the accumulator, for 8
+// adjacent output columns. Follows blockfma.cpp finite_block: E = max(product exponents, c's,
+// min_exp_limit); every term truncated (magnitude) to units of 2^(E - F); exact integer sum.
+inline __attribute__((always_inline)) void block_body(const FastSpec& fs, const std::uint32_t* ma,
+                                                      const std::uint32_t* na, const std::int32_t* xa,
+                                                      const std::int32_t* rows, int count, const std::uint32_t* bp,
+                                                      std::uint32_t* acc) {
+  std::int64_t csig[kLanes];
+  std::int32_t ec[kLanes], emax[kLanes];
+  bool cneg[kLanes];
+  for (int j = 0; j < kLanes; ++j) {
+    decode_accumulator(fs.fp16_out, acc[j], csig[j], ec[j], cneg[j]);
+    emax[j] = std::max(fs.min_exp_limit, ec[j]);
+  }
+  // 8 lanes as GCC vector-extension types: each target_clones copy lowers them to its own ISA
+  // (one zmm under AVX-512, two ymm under AVX2, scalar code otherwise).
+  using u32x8 = std::uint32_t __attribute__((vector_size(32)));
+  using i32x8 = std::int32_t __attribute__((vector_size(32)));
+  using u64x8 = std::uint64_t __attribute__((vector_size(64)));
+  i32x8 em;
+  std::memcpy(&em, emax, sizeof em);
+  for (int p = 0; p < count; ++p) {
+    i32x8 xv;
+    std::memcpy(&xv, bp + static_cast<std::size_t>(rows[p]) * kPackedRow + kLanes, sizeof xv);
+    xv += xa[p];
+    em = xv > em ? xv : em;
+  }
+  std::memcpy(emax, &em, sizeof em);
+  u64x8 sum = {};  // two's complement, exact: |sum| < 2^(F + 8)
+  const int shift = fs.product_shift;
+  const i32x8 cap = {63, 63, 63, 63, 63, 63, 63, 63};
+  for (int p = 0; p < count; ++p) {
+    const std::uint32_t* row = bp + static_cast<std::size_t>(rows[p]) * kPackedRow;
+    u32x8 mv;
+    i32x8 xv;
+    std::memcpy(&mv, row, sizeof mv);
+    std::memcpy(&xv, row + kLanes, sizeof xv);
+    const u32x8 nv = mv >> 31;  // sign packed in bit 31
+    mv &= 0x7fffffffu;
+    const u64x8 prod = __builtin_convertvector(mv, u64x8) * static_cast<std::uint64_t>(ma[p]);  // exact
+    i32x8 d = em - (xv + xa[p]);
+    d = d > cap ? cap : d;
+    const u64x8 t = (prod << shift) >> __builtin_convertvector(d, u64x8);  // magnitude truncated
+    const u64x8 neg = __builtin_convertvector(nv ^ na[p], u64x8);          // 0 or 1
+    sum += (t ^ (0u - neg)) + neg;                                         // +t or -t
+  }
+  std::int64_t sums[kLanes];
+  std::memcpy(sums, &sum, sizeof sums);
+  for (int j = 0; j < kLanes; ++j) {
+    const std::int64_t t = (csig[j] << fs.c_left) >> std::min(emax[j] - ec[j] + fs.c_right, 63);
+    sums[j] += cneg[j] ? -t : t;
+  }
+  for (int j = 0; j < kLanes; ++j) acc[j] = finish(fs, sums[j], emax[j]);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void block_kernel(
+    const FastSpec& fs, const std::uint32_t* ma, const std::uint32_t* na, const std::int32_t* xa,
+    const std::int32_t* rows, int count, const std::uint32_t* bp, std::uint32_t* acc) {
+  block_body(fs, ma, na, xa, rows, count, bp, acc);
+}
+
+struct FastPlan {
+  FastSpec fs{};
+  bool integer = false;
+  int block_stored = 0;  // stored products per datapath block (the grouping decision, in stored units)
+};
+
+std::optional<FastPlan> make_plan(const spec::Instruction& instr, const InstructionDatapath& dp,
+                                  SparseGrouping grouping) {
+  FastPlan plan;
+  const spec::DatapathSpec& d = dp.spec();
+  plan.integer = d.is_integer();
+  if (plan.integer) return plan;
+  if (!(*d.out_format == spec::fp32) && !(*d.out_format == spec::fp16)) return std::nullopt;
+  FastSpec& fs = plan.fs;
+  fs.out = d.out_format;
+  fs.fraction_bits = d.fraction_bits();
+  fs.product_shift = fs.fraction_bits - d.a_format->mantissa_bits - d.b_format->mantissa_bits;
+  if (fs.product_shift < 0 || fs.fraction_bits + 2 > 40 || d.block_size <= 0 || d.block_size > 64) return std::nullopt;
+  fs.c_left = std::max(d.neab, 0);
+  fs.c_right = std::max(-d.neab, 0);
+  fs.min_exp_limit = d.min_exp_limit;
+  fs.result_fraction_bits = d.result_fraction_bits;
+  fs.rounding = d.rounding;
+  fs.overflow_to_infinity = d.overflow_to_infinity;
+  fs.fp16_out = *d.out_format == spec::fp16;
+  fs.fp32_rz = *d.out_format == spec::fp32 && d.rounding == spec::RoundingMode::toward_zero &&
+               d.result_fraction_bits >= 23;
+  if (!d.subnormal_inputs || !d.subnormal_outputs) return std::nullopt;
+  // The grouping decision (tile.hpp), expressed as a run of consecutive stored products. Under
+  // logical_k a block of n logical K is n / chunk_width chunks, i.e. a contiguous run of stored
+  // values (chunk_width divides n for every row).
+  plan.block_stored = d.block_size;
+  if (instr.is_sparse() && grouping == SparseGrouping::logical_k) {
+    if (d.block_size % instr.chunk_width() != 0) return std::nullopt;
+    plan.block_stored = d.block_size / instr.chunk_width() * instr.stored_per_chunk();
+  }
+  return plan;
+}
+
+std::int32_t int_value(const FormatSpec& f, std::uint32_t bits) {
+  const std::uint32_t x = bits & f.container_mask();
+  if (!f.is_signed) return static_cast<std::int32_t>(x);
+  const int unused = 32 - f.bits;
+  return static_cast<std::int32_t>(x << unused) >> unused;
+}
+
+Tile run_fast(const spec::Instruction& instr, const InstructionDatapath& dp, const FastPlan& plan,
+              const GemmOperands& ops, const Shape& s, const std::vector<std::int32_t>& cols,
+              const GemmOptions& options, std::size_t& fallbacks) {
+  Tile d = ops.c;
+  const int a_step = instr.is_sparse() ? instr.stored_k() : instr.k;
+  const int tiles_m = s.m / instr.m, groups_n = s.n / kLanes;
+  const std::size_t ldb = sz(s.n);
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  std::atomic<std::size_t> fallback_count{0};
+
+  // Dense rows of B per stored A value, within its k-step (dense rows: the identity).
+  std::vector<std::int32_t> dense_rows;
+  const std::vector<std::int32_t>* rows_of = &cols;
+  if (!instr.is_sparse()) {
+    dense_rows.assign(sz(a_step), 0);
+    for (int k = 0; k < a_step; ++k) dense_rows[sz(k)] = k;
+  }
+
+  if (plan.integer) {
+    const spec::DatapathSpec& ds = dp.spec();
+    std::vector<std::int32_t> av(ops.a.bits.size()), bv(ops.b.bits.size());
+    for (std::size_t i = 0; i < av.size(); ++i) av[i] = int_value(*ds.a_format, ops.a.bits[i]);
+    for (std::size_t i = 0; i < bv.size(); ++i) bv[i] = int_value(*ds.b_format, ops.b.bits[i]);
+#pragma omp parallel for schedule(dynamic) collapse(2) num_threads(threads)
+    for (int ti = 0; ti < tiles_m; ++ti) {
+      for (int tg = 0; tg < groups_n; ++tg) {
+        for (int i = ti * instr.m; i < (ti + 1) * instr.m; ++i) {
+          std::int64_t acc[kLanes];
+          for (int j = 0; j < kLanes; ++j) acc[j] = static_cast<std::int32_t>(ops.c.at(i, tg * kLanes + j));
+          for (int step = 0; step < s.steps; ++step) {
+            std::int64_t sum[kLanes];
+            for (int j = 0; j < kLanes; ++j) sum[j] = acc[j];
+            for (int p = 0; p < a_step; ++p) {
+              const std::size_t ai = sz(i, s.a_cols) + sz(step * a_step + p);
+              const std::int64_t a = av[ai];
+              const int row = step * instr.k + (instr.is_sparse() ? cols[ai] : p);
+              const std::int32_t* br = bv.data() + sz(row) * ldb + sz(tg * kLanes);
+              for (int j = 0; j < kLanes; ++j) sum[j] += a * br[j];
+            }
+            for (int j = 0; j < kLanes; ++j) {  // blockfma.cpp dot_int: wrap, or clamp (.satfinite)
+              std::int64_t v = sum[j];
+              if (ds.satfinite) v = std::clamp<std::int64_t>(v, std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max());
+              acc[j] = static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v)));
+            }
+          }
+          for (int j = 0; j < kLanes; ++j)
+            d.at(i, tg * kLanes + j) = static_cast<std::uint32_t>(static_cast<std::int32_t>(acc[j]));
+        }
+      }
+    }
+    return d;
+  }
+
+  const spec::DatapathSpec& ds = dp.spec();
+  const DecodedOperand A = decode_operand(*ds.a_format, ops.a.bits);
+  const DecodedOperand B = decode_operand(*ds.b_format, ops.b.bits);
+  std::vector<std::uint32_t> bpack(sz(groups_n) * sz(s.k) * kPackedRow);
+  for (int tg = 0; tg < groups_n; ++tg) {
+    for (int k = 0; k < s.k; ++k) {
+      std::uint32_t* dst = bpack.data() + (sz(tg, s.k) + sz(k)) * kPackedRow;
+      for (int j = 0; j < kLanes; ++j) {
+        const std::size_t e = sz(k, s.n) + sz(tg * kLanes + j);
+        dst[j] = B.mag[e] | (B.neg[e] << 31);
+        dst[kLanes + sz(j)] = static_cast<std::uint32_t>(B.x[e]);
+      }
+    }
+  }
+  // Any Inf/NaN among a row's stored A values of a step, or a B column's K values of a step: those
+  // (element, step) pairs go through the generic element path (whole-row specials, step 1).
+  std::vector<std::uint8_t> a_special(sz(s.m, s.steps), 0), b_special(sz(s.steps, s.n), 0);
+  for (int i = 0; i < s.m; ++i)
+    for (int c = 0; c < s.a_cols; ++c) a_special[sz(i, s.steps) + sz(c / a_step)] |= A.special[sz(i, s.a_cols) + sz(c)];
+  for (int k = 0; k < s.k; ++k)
+    for (int j = 0; j < s.n; ++j) b_special[sz(k / instr.k, s.n) + sz(j)] |= B.special[sz(k, s.n) + sz(j)];
+  const spec::FormatSpec& out = *ds.out_format;
+  // Inf/NaN accumulators: exponent field all ones (both output formats are IEEE-like).
+  const std::uint32_t exp_ones = ((1u << out.exponent_bits) - 1u) << out.mantissa_bits;
+  const auto special_acc = [exp_ones](std::uint32_t bits) { return (bits & exp_ones) == exp_ones; };
+  const SparseGrouping grouping = options.execution.grouping;
+  const int tile_rows = instr.m;
+
+#pragma omp parallel num_threads(threads)
+  {
+    ElementScratch scratch;
+    std::vector<std::uint32_t> b_column(sz(instr.k));
+    std::vector<std::int32_t> rows_abs(sz(a_step));
+    std::vector<std::uint32_t> acc_tile(sz(tile_rows) * kLanes);
+    std::size_t local_fallbacks = 0;
+#pragma omp for schedule(dynamic) collapse(2)
+    for (int ti = 0; ti < tiles_m; ++ti) {
+      for (int tg = 0; tg < groups_n; ++tg) {
+        const int j0 = tg * kLanes;
+        const std::uint32_t* bgroup = bpack.data() + sz(tg, s.k) * kPackedRow;
+        for (int r = 0; r < tile_rows; ++r)
+          for (int j = 0; j < kLanes; ++j) acc_tile[sz(r) * kLanes + sz(j)] = ops.c.at(ti * tile_rows + r, j0 + j);
+        // Steps outermost: one k-step's B rows (a few KB) stay in L1 across the tile's rows.
+        for (int step = 0; step < s.steps; ++step) {
+          for (int r = 0; r < tile_rows; ++r) {
+            const int i = ti * tile_rows + r;
+            std::uint32_t* acc = acc_tile.data() + sz(r) * kLanes;
+            const std::size_t a0 = sz(i, s.a_cols) + sz(step * a_step);
+            const std::int32_t* local_rows = instr.is_sparse() ? rows_of->data() + a0 : dense_rows.data();
+            for (int p = 0; p < a_step; ++p) rows_abs[sz(p)] = step * instr.k + local_rows[p];
+            bool generic[kLanes];
+            bool any_generic = false;
+            const bool row_special = a_special[sz(i, s.steps) + sz(step)] != 0;
+            for (int j = 0; j < kLanes; ++j) {
+              generic[j] = row_special || b_special[sz(step, s.n) + sz(j0 + j)] != 0 || special_acc(acc[j]);
+              any_generic = any_generic || generic[j];
+            }
+            std::uint32_t saved[kLanes];
+            for (int j = 0; j < kLanes; ++j) saved[j] = acc[j];
+            if (!row_special) {
+              for (int p0 = 0; p0 < a_step; p0 += plan.block_stored) {
+                const int count = std::min(plan.block_stored, a_step - p0);
+                std::uint32_t before[kLanes];
+                for (int j = 0; j < kLanes; ++j) before[j] = acc[j];
+                block_kernel(plan.fs, A.mag.data() + a0 + sz(p0), A.neg.data() + a0 + sz(p0), A.x.data() + a0 + sz(p0),
+                             rows_abs.data() + p0, count, bgroup, acc);
+                // An Inf from an overflowed block stays for the rest of the instruction.
+                for (int j = 0; j < kLanes; ++j)
+                  if (special_acc(before[j])) acc[j] = before[j];
+              }
+            }
+            if (any_generic) {
+              const std::span<const std::uint32_t> a_row(ops.a.bits.data() + a0, sz(a_step));
+              const std::span<const int> columns(local_rows, instr.is_sparse() ? sz(a_step) : 0u);
+              for (int j = 0; j < kLanes; ++j) {
+                if (!generic[j]) continue;
+                for (int k = 0; k < instr.k; ++k) b_column[sz(k)] = ops.b.at(step * instr.k + k, j0 + j);
+                acc[j] = element_dot(instr, dp, grouping, a_row, columns, b_column, saved[j], scratch);
+                ++local_fallbacks;
+              }
+            }
+          }
+        }
+        for (int r = 0; r < tile_rows; ++r)
+          for (int j = 0; j < kLanes; ++j) d.at(ti * tile_rows + r, j0 + j) = acc_tile[sz(r) * kLanes + sz(j)];
+      }
+    }
+    fallback_count += local_fallbacks;
+  }
+  fallbacks = fallback_count.load();
+  return d;
+}
+
+}  // namespace
+
+bool gemm_fast_path_available(const spec::Instruction& instr, spec::Arch arch) {
+  if (!instruction_supported(instr, arch)) return false;
+  const InstructionDatapath dp(instr, arch);
+  return make_plan(instr, dp, SparseGrouping::stored_products).has_value() &&
+         make_plan(instr, dp, SparseGrouping::logical_k).has_value();
+}
+
+std::string gemm_path_name(GemmPath path) {
+  switch (path) {
+    case GemmPath::automatic: return "automatic";
+    case GemmPath::generic: return "generic";
+    case GemmPath::fast: return "fast";
+  }
+  return "?";
+}
+
+GemmResult run_gemm(const spec::Instruction& instr, spec::Arch arch, const GemmOperands& ops,
+                    const GemmOptions& options) {
+  const Shape s = check_operands(instr, ops);
+  const InstructionDatapath dp(instr, arch);
+  GemmResult result;
+  const std::vector<std::int32_t> cols = decode_metadata(instr, ops, s, result.unconfirmed_chunks);
+  result.unconfirmed = result.unconfirmed_chunks != 0;
+  const std::optional<FastPlan> plan = make_plan(instr, dp, options.execution.grouping);
+  if (options.path == GemmPath::fast && !plan)
+    throw std::invalid_argument(std::string(instr.name) + ": no fast GEMM path for this row");
+  if (options.path == GemmPath::generic || !plan) {
+    result.d = run_generic(instr, arch, ops, s, options);
+    result.path_used = GemmPath::generic;
+    return result;
+  }
+  result.d = run_fast(instr, dp, *plan, ops, s, cols, options, result.generic_fallbacks);
+  result.path_used = GemmPath::fast;
+  return result;
+}
+
+}  // namespace twofour::sim

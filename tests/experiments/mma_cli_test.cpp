@@ -1,0 +1,164 @@
+// `twofour mma` and `twofour explain`: results equal the library's, errors are one line with the
+// documented exit codes.
+#include "support/run_tool.hpp"
+#include "twofour/io/npy.hpp"
+#include "twofour/sim/spec/registry.hpp"
+#include "twofour/sim/vectors.hpp"
+#include "twofour/sim/warp.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace {
+
+namespace sim = twofour::sim;
+namespace io = twofour::io;
+using twofour::testing::count_lines;
+using twofour::testing::run_tool;
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/twofour-mma-cli-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+const sim::spec::Instruction& row(const char* name) {
+  const sim::spec::Instruction* in = sim::spec::find_instruction(name);
+  if (in == nullptr) throw std::runtime_error(name);
+  return *in;
+}
+
+void write_words(const std::string& path, const sim::WarpRegisters& regs, int count, int which) {
+  std::ofstream out(path);
+  out << "# lane-major words\n";
+  for (int lane = 0; lane < 32; ++lane) {
+    const auto& l = regs[static_cast<std::size_t>(lane)];
+    for (int r = 0; r < count; ++r) {
+      const std::uint32_t w = which == 0 ? l.a[static_cast<std::size_t>(r)] : which == 1 ? l.b[static_cast<std::size_t>(r)]
+                              : which == 2 ? l.c[static_cast<std::size_t>(r)] : l.e;
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%08x ", w);
+      out << buf;
+    }
+    out << "\n";
+  }
+}
+
+std::vector<std::uint32_t> read_hex_words(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::uint32_t> words;
+  std::string w;
+  while (in >> w) words.push_back(static_cast<std::uint32_t>(std::stoul(w, nullptr, 16)));
+  return words;
+}
+
+TEST(MmaCli, LaneHexInputMatchesRunWarp) {
+  const auto& in = row("SM80_SP_16x8x32_F32F16F16F32_TN");
+  std::mt19937_64 rng(51);
+  const sim::VectorCase c = sim::make_random_case(in, sim::spec::Arch::sm80, 1, rng);
+  TempDir dir;
+  write_words(dir.file("a.txt"), c.in, in.a_registers(), 0);
+  write_words(dir.file("b.txt"), c.in, in.b_registers(), 1);
+  write_words(dir.file("c.txt"), c.in, in.c_registers(), 2);
+  write_words(dir.file("e.txt"), c.in, 1, 3);
+  const auto r = run_tool("mma --instr SM80_SP_16x8x32_F32F16F16F32_TN --arch sm80 --selector 1 --a " + dir.file("a.txt") +
+                          " --b " + dir.file("b.txt") + " --c " + dir.file("c.txt") + " --e " + dir.file("e.txt") +
+                          " --out " + dir.file("d.txt"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto words = read_hex_words(dir.file("d.txt"));
+  ASSERT_EQ(words.size(), 128u);
+  for (int lane = 0; lane < 32; ++lane)
+    for (int reg = 0; reg < 4; ++reg)
+      EXPECT_EQ(words[static_cast<std::size_t>(lane * 4 + reg)], c.d[static_cast<std::size_t>(lane)][static_cast<std::size_t>(reg)]);
+  // Printing works too and shows the 16 rows of D.
+  const auto p = run_tool("mma --instr SM80_SP_16x8x32_F32F16F16F32_TN --selector 1 --a " + dir.file("a.txt") + " --b " +
+                          dir.file("b.txt") + " --c " + dir.file("c.txt") + " --e " + dir.file("e.txt"));
+  EXPECT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(count_lines(p.out), 17) << p.out;
+}
+
+io::Array u16_array(const sim::Tile& t) {
+  std::vector<std::byte> bytes(t.bits.size() * 2);
+  for (std::size_t i = 0; i < t.bits.size(); ++i) {
+    const auto v = static_cast<std::uint16_t>(t.bits[i]);
+    std::memcpy(bytes.data() + 2 * i, &v, 2);
+  }
+  return io::make_array(io::DType::u16, {static_cast<std::size_t>(t.rows), static_cast<std::size_t>(t.cols)}, bytes);
+}
+
+TEST(MmaCli, NpyTilesMatchRunTile) {
+  const auto& in = row("SM80_SP_16x8x16_F16F16F16F16_TN");
+  std::mt19937_64 rng(52);
+  const sim::TileOperands t = sim::random_tile_operands(in, rng);
+  TempDir dir;
+  io::write_npy(dir.file("a.npy"), u16_array(t.a));
+  io::write_npy(dir.file("b.npy"), u16_array(t.b));
+  io::write_npy(dir.file("c.npy"), u16_array(t.c));
+  std::vector<std::byte> meta(t.metadata.size());
+  std::memcpy(meta.data(), t.metadata.data(), meta.size());
+  io::write_npy(dir.file("e.npy"), io::make_array(io::DType::u8, {16, 4}, meta));
+  const auto r = run_tool("mma --instr SM80_SP_16x8x16_F16F16F16F16_TN --a " + dir.file("a.npy") + " --b " + dir.file("b.npy") +
+                          " --c " + dir.file("c.npy") + " --e " + dir.file("e.npy") + " --out " + dir.file("d.npy"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const io::Array d = io::read_npy(dir.file("d.npy"));
+  ASSERT_EQ(d.dtype, io::DType::f16);
+  const sim::Tile want = sim::run_tile(in, sim::spec::Arch::sm80, t).d;
+  for (std::size_t i = 0; i < want.bits.size(); ++i) {
+    std::uint16_t v = 0;
+    std::memcpy(&v, d.data.data() + 2 * i, 2);
+    EXPECT_EQ(v, want.bits[i]) << i;
+  }
+}
+
+TEST(MmaCli, BadInstructionIsOneUsageLine) {
+  const auto r = run_tool("mma --instr NOT_AN_MMA --a x --b y");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("NOT_AN_MMA"), std::string::npos) << r.err;
+  const auto s = run_tool("mma --instr SM80_SP_16x8x32_F32F16F16F32_TN --selector 2 --a x --b y --e z");
+  EXPECT_EQ(s.exit_code, 2);
+  EXPECT_EQ(count_lines(s.err), 1) << s.err;
+  const auto f8 = run_tool("mma --instr SM89_SP_16x8x64_F32E4M3E4M3F32_TN --arch sm80 --a x --b y --e z");
+  EXPECT_EQ(f8.exit_code, 2);
+  EXPECT_EQ(count_lines(f8.err), 1) << f8.err;
+}
+
+TEST(MmaCli, UndefinedMetadataFailsNamingTheLane) {
+  const auto& in = row("SM80_SP_ORDERED_16x8x16_F32F16F16F32_TN");
+  sim::WarpRegisters regs{};
+  for (auto& l : regs) l.e = 0x44444444u;
+  regs[9].e = 0x44444441u;  // lane 9 = quad 2, selector 1: nibble 0 descending -> UB when ordered
+  TempDir dir;
+  write_words(dir.file("a.txt"), regs, in.a_registers(), 0);
+  write_words(dir.file("b.txt"), regs, in.b_registers(), 1);
+  write_words(dir.file("e.txt"), regs, 1, 3);
+  const auto r = run_tool("mma --instr SM80_SP_ORDERED_16x8x16_F32F16F16F32_TN --selector 1 --a " + dir.file("a.txt") +
+                          " --b " + dir.file("b.txt") + " --e " + dir.file("e.txt"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("lane 9, register e, nibble 0"), std::string::npos) << r.err;
+}
+
+TEST(ExplainCli, ShowsLanesOfEveryOperand) {
+  const auto r = run_tool("explain SM80_SP_16x8x32_F32F16F16F32_TN");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* s : {"A (compressed", "B: 32x8", "C and D: 16x8", "selector 1: lanes 2 3 6 7", "T0.a0[0]", "T31.c3"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  const auto bad = run_tool("explain NOPE");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(count_lines(bad.err), 1) << bad.err;
+  const auto list = run_tool("explain --list");
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_EQ(count_lines(list.out), 112);
+}
+
+}  // namespace

@@ -1,0 +1,186 @@
+// `twofour prune`, `compress`, `decompress` run as a user would, on temporary files.
+// Oracles: the mask definition (N kept per group of M along input channels), the lib round trip
+// (decompress(compress(x)) == x), and the tool contract (bad argument: one line, exit 2).
+#include "twofour/io/npy.hpp"
+#include "twofour/io/safetensors.hpp"
+#include "twofour/sparse/compress.hpp"
+
+#include "support/run_tool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <unistd.h>
+
+namespace {
+
+using namespace twofour::io;
+using twofour::testing::count_lines;
+using twofour::testing::run_tool;
+
+class ToolFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("twofour-cli-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string& name) const { return "'" + (dir_ / name).string() + "'"; }
+  std::filesystem::path file(const std::string& name) const { return dir_ / name; }
+  std::filesystem::path dir_;
+};
+
+std::vector<float> gaussian(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> d;
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+TEST_F(ToolFiles, PruneWritesAnInt8MaskThePrunedWeightAndAReport) {
+  const auto w = gaussian(8 * 16, 1);
+  write_npy(file("w.npy"), from_float32(w, {8, 16}, DType::f32));
+  const auto r = run_tool("prune --criterion magnitude --pattern 2:4 --report " + path("w.npy") + " " + path("m.npy") +
+                          " --pruned " + path("p.npy"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("kept L1: "), std::string::npos) << r.out;
+  const Array mask = read_npy(file("m.npy"));
+  EXPECT_EQ(mask.dtype, DType::i8);
+  EXPECT_EQ(mask.shape, (std::vector<std::size_t>{8, 16}));
+  const auto m = to_float32(mask);
+  const auto p = to_float32(read_npy(file("p.npy")));
+  for (std::size_t g = 0; g < 32; ++g) EXPECT_EQ(m[4 * g] + m[4 * g + 1] + m[4 * g + 2] + m[4 * g + 3], 2.0f);
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_EQ(p[i], m[i] != 0 ? w[i] : 0.0f);
+}
+
+TEST_F(ToolFiles, PruneConv2dAndTransposable) {
+  write_npy(file("c.npy"), from_float32(gaussian(8 * 8 * 3 * 3, 2), {8, 8, 3, 3}, DType::f16));
+  const auto r = run_tool("prune --pattern 1:4 " + path("c.npy") + " " + path("m.npy") + " --pruned " + path("p.npy"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto m = to_float32(read_npy(file("m.npy")));
+  for (std::size_t k = 0; k < 8; ++k)
+    for (std::size_t c0 = 0; c0 < 8; c0 += 4)
+      for (std::size_t rs = 0; rs < 9; ++rs) {
+        float kept = 0;
+        for (std::size_t c = c0; c < c0 + 4; ++c) kept += m[(k * 8 + c) * 9 + rs];
+        EXPECT_EQ(kept, 1.0f);
+      }
+  EXPECT_EQ(read_npy(file("p.npy")).dtype, DType::f16);
+  write_npy(file("w.npy"), from_float32(gaussian(8 * 8, 3), {8, 8}, DType::f32));
+  for (const char* method : {"best", "best90", "greedy"}) {
+    const auto t = run_tool(std::string("prune --transposable --method ") + method + " " + path("w.npy") + " " + path("t.npy"));
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    const auto tm = to_float32(read_npy(file("t.npy")));
+    for (std::size_t i = 0; i < 8; ++i)
+      for (std::size_t b = 0; b < 8; b += 4) {
+        float rn = 0, cn = 0;
+        for (std::size_t j = 0; j < 4; ++j) {
+          rn += tm[i * 8 + b + j];
+          cn += tm[(b + j) * 8 + i];
+        }
+        EXPECT_LE(rn, 2.0f);
+        EXPECT_LE(cn, 2.0f);
+      }
+  }
+}
+
+TEST_F(ToolFiles, PruneSafetensorsByGlob) {
+  SafetensorsFile f;
+  f.tensors = {{"fc1.weight", from_float32(gaussian(4 * 8, 4), {4, 8}, DType::bf16)},
+               {"fc1.bias", from_float32(gaussian(4, 5), {4}, DType::f32)},
+               {"fc2.weight", from_float32(gaussian(8 * 4, 6), {8, 4}, DType::f32)}};
+  write_safetensors(file("in.safetensors"), f);
+  const auto r = run_tool("prune --tensor '*.weight' --report " + path("in.safetensors") + " " + path("out.safetensors"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("fc2.weight: kept L1"), std::string::npos) << r.out;
+  const auto out = read_safetensors(file("out.safetensors"));
+  std::map<std::string, Array> by_name(out.tensors.begin(), out.tensors.end());
+  ASSERT_TRUE(by_name.count("fc1.__weight_mma_mask"));
+  ASSERT_TRUE(by_name.count("fc2.__weight_mma_mask"));
+  EXPECT_EQ(by_name["fc1.__weight_mma_mask"].dtype, DType::b1);
+  EXPECT_EQ(by_name["fc1.weight"].dtype, DType::bf16);
+  EXPECT_EQ(by_name["fc1.bias"].data, f.tensors[1].second.data);
+  const auto w2 = to_float32(by_name["fc2.weight"]);
+  for (std::size_t row = 0; row < 8; ++row) {
+    int nz = 0;
+    for (std::size_t c = 0; c < 4; ++c) nz += w2[row * 4 + c] != 0.0f;
+    EXPECT_EQ(nz, 2);
+  }
+  const auto none = run_tool("prune --tensor 'nothing*' " + path("in.safetensors") + " " + path("x.safetensors"));
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_EQ(count_lines(none.err), 1) << none.err;
+}
+
+TEST_F(ToolFiles, CompressDecompressRoundTripsEachDtypeAndLayout) {
+  struct Case {
+    DType dtype;
+    const char* flag;
+    std::size_t rows, cols;
+  };
+  const Case cases[] = {{DType::f32, "", 32, 32}, {DType::f16, "", 32, 64}, {DType::u16, "--dtype bf16", 32, 64},
+                        {DType::i8, "", 32, 128}};
+  for (const auto& c : cases) {
+    for (const char* layout : {"rowmajor", "cutlass"}) {
+      const std::size_t n = c.rows * c.cols;
+      auto w = gaussian(n, 7);
+      for (auto& x : w) x = std::round(x * 20.0f);
+      Array dense = from_float32(w, {c.rows, c.cols}, c.dtype == DType::u16 ? DType::bf16 : c.dtype);
+      if (c.dtype == DType::u16) dense.dtype = DType::u16;
+      write_npy(file("d.npy"), dense);
+      const std::string lay = std::string(" --layout ") + layout + " " + c.flag + " ";
+      const auto r = run_tool("compress --prune" + lay + path("d.npy") + " " + path("v.npy") + " " + path("m.npy"));
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      const Array meta = read_npy(file("m.npy"));
+      const bool int32_meta = c.dtype == DType::i8 && std::string(layout) == "cutlass";
+      EXPECT_EQ(meta.dtype, int32_meta ? DType::i32 : DType::i16) << layout;
+      EXPECT_EQ(read_npy(file("v.npy")).shape, (std::vector<std::size_t>{c.rows, c.cols / 2}));
+      const auto d = run_tool("decompress" + lay + path("v.npy") + " " + path("m.npy") + " " + path("o.npy"));
+      ASSERT_EQ(d.exit_code, 0) << d.err;
+      const Array back = read_npy(file("o.npy"));
+      EXPECT_EQ(back.dtype, c.dtype);
+      // Compress the pruned output again: it is already 2:4 (1:2), so it must round-trip exactly.
+      const auto r2 = run_tool("compress" + lay + path("o.npy") + " " + path("v2.npy") + " " + path("m2.npy"));
+      ASSERT_EQ(r2.exit_code, 0) << r2.err;
+      const auto d2 = run_tool("decompress" + lay + path("v2.npy") + " " + path("m2.npy") + " " + path("o2.npy"));
+      ASSERT_EQ(d2.exit_code, 0) << d2.err;
+      EXPECT_EQ(read_npy(file("o2.npy")).data, back.data) << layout;
+    }
+  }
+}
+
+TEST_F(ToolFiles, ErrorsAreOneLine) {
+  std::vector<float> w(32 * 32, 0.0f);
+  w[3 * 32 + 4] = w[3 * 32 + 5] = w[3 * 32 + 6] = 1.0f;
+  write_npy(file("d.npy"), from_float32(w, {32, 32}, DType::f32));
+  const auto dense = run_tool("compress --layout rowmajor " + path("d.npy") + " " + path("v.npy") + " " + path("m.npy"));
+  EXPECT_EQ(dense.exit_code, 1);
+  EXPECT_EQ(count_lines(dense.err), 1) << dense.err;
+  EXPECT_NE(dense.err.find("row 3, columns 4..7"), std::string::npos) << dense.err;
+  const auto bad_pattern = run_tool("prune --pattern 5:4 " + path("d.npy") + " " + path("m.npy"));
+  EXPECT_EQ(bad_pattern.exit_code, 2);
+  EXPECT_EQ(count_lines(bad_pattern.err), 1) << bad_pattern.err;
+  const auto bad_criterion = run_tool("prune --criterion wishful " + path("d.npy") + " " + path("m.npy"));
+  EXPECT_EQ(bad_criterion.exit_code, 2);
+  EXPECT_NE(bad_criterion.err.find("magnitude"), std::string::npos) << bad_criterion.err;
+  const auto bad_layout = run_tool("compress --layout diagonal " + path("d.npy") + " " + path("v.npy") + " " + path("m.npy"));
+  EXPECT_EQ(bad_layout.exit_code, 2);
+  EXPECT_EQ(count_lines(bad_layout.err), 1) << bad_layout.err;
+  const auto missing_arg = run_tool("decompress --layout rowmajor " + path("v.npy"));
+  EXPECT_EQ(missing_arg.exit_code, 2);
+  EXPECT_EQ(count_lines(missing_arg.err), 1) << missing_arg.err;
+  const auto missing_file = run_tool("prune " + path("nope.npy") + " " + path("m.npy"));
+  EXPECT_EQ(missing_file.exit_code, 1);
+  EXPECT_EQ(count_lines(missing_file.err), 1) << missing_file.err;
+  write_npy(file("odd.npy"), from_float32(std::vector<float>(12), {2, 6}, DType::f32));
+  const auto odd = run_tool("prune " + path("odd.npy") + " " + path("m.npy"));
+  EXPECT_EQ(odd.exit_code, 1);
+  EXPECT_NE(odd.err.find("not a multiple of M = 4"), std::string::npos) << odd.err;
+  EXPECT_EQ(run_tool("prune --pad " + path("odd.npy") + " " + path("m.npy")).exit_code, 0);
+}
+
+}  // namespace

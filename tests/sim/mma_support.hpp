@@ -1,0 +1,39 @@
+#pragma once
+// Helpers shared by the warp, tile, GEMM and vector tests.
+#include "twofour/sim/instruction_datapath.hpp"
+#include "twofour/sim/spec/registry.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace twofour::testing {
+
+// Every row of the table that runs on `arch`.
+inline std::vector<const sim::spec::Instruction*> rows_on(sim::spec::Arch arch) {
+  std::vector<const sim::spec::Instruction*> rows;
+  for (const auto& row : sim::spec::instruction_table)
+    if (sim::instruction_supported(row, arch)) rows.push_back(&row);
+  return rows;
+}
+
+// The dense mma.sync row with the same A/B/C/D formats and .satfinite as a sparse row.
+inline const sim::spec::Instruction* dense_twin(const sim::spec::Instruction& sparse) {
+  for (const auto& row : sim::spec::instruction_table) {
+    if (!row.is_sparse() && row.a == sparse.a && row.b == sparse.b && row.c == sparse.c && row.d == sparse.d &&
+        row.satfinite == sparse.satfinite)
+      return &row;
+  }
+  return nullptr;
+}
+
+// A row by name; throws when the table lacks it.
+inline const sim::spec::Instruction& row_named(const std::string& name) {
+  const sim::spec::Instruction* in = sim::spec::find_instruction(name);
+  if (in == nullptr) throw std::runtime_error("no instruction row " + name);
+  return *in;
+}
+
+inline constexpr sim::spec::Arch kArchs[] = {sim::spec::Arch::sm80, sim::spec::Arch::sm89, sim::spec::Arch::sm90};
+
+}  // namespace twofour::testing
