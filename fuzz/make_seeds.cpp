@@ -1,10 +1,13 @@
 // Writes small valid .npy / .npz / .safetensors files as seed corpora: make_seeds OUT_DIR
-// creates OUT_DIR/{npy,npz,safetensors}/.
+// creates OUT_DIR/{npy,npz,safetensors,idx}/.
 #include "twofour/io/atomic_file.hpp"
 #include "twofour/io/safetensors.hpp"
 #include "twofour/io/npy.hpp"
 
+#include <zlib.h>
+
 #include <filesystem>
+#include <vector>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -14,7 +17,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::filesystem::path out = argv[1];
-  for (const char* d : {"npy", "npz", "safetensors"}) std::filesystem::create_directories(out / d);
+  for (const char* d : {"npy", "npz", "safetensors", "idx"}) std::filesystem::create_directories(out / d);
   const float v[6] = {1.5f, -2.0f, 0.0f, 3.25f, 0.0f, -0.5f};
   const Array f32 = from_float32(v, {2, 3}, DType::f32);
   const Array f16 = from_float32(v, {3, 2}, DType::f16);
@@ -35,5 +38,19 @@ int main(int argc, char** argv) {
   st.metadata.clear();
   st.tensors.resize(1);
   write_file_atomically(out / "safetensors" / "seed1.safetensors", serialize_safetensors(st));
+  // IDX (LeCun's format as Fashion-MNIST ships it): a 2x3 u8 matrix, plain and gzip'd.
+  std::vector<unsigned char> idx = {0, 0, 0x08, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6};
+  write_file_atomically(out / "idx" / "seed0.idx", std::as_bytes(std::span<const unsigned char>(idx)));
+  z_stream zs{};
+  std::vector<unsigned char> gz(256);
+  deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // +16: gzip wrapper
+  zs.next_in = idx.data();
+  zs.avail_in = static_cast<uInt>(idx.size());
+  zs.next_out = gz.data();
+  zs.avail_out = static_cast<uInt>(gz.size());
+  deflate(&zs, Z_FINISH);
+  gz.resize(zs.total_out);
+  deflateEnd(&zs);
+  write_file_atomically(out / "idx" / "seed1.idx.gz", std::as_bytes(std::span<const unsigned char>(gz)));
   return 0;
 }

@@ -2,6 +2,7 @@
 // .safetensors file picked by name or glob. Criteria come from the lib registry
 // (twofour/prune/criterion.hpp), so new ones appear here without changes.
 #include "cli/command.hpp"
+#include "cli/prune_criteria.hpp"
 #include "twofour/io/npy.hpp"
 #include "twofour/io/safetensors.hpp"
 #include "twofour/prune/criterion.hpp"
@@ -21,6 +22,7 @@ struct Options {
   std::string input, output, pruned, criterion = "magnitude", pattern = "2:4", method = "best", dtype;
   std::vector<std::string> tensors;
   bool transposable = false, report = false, pad = false;
+  CriteriaOptions data;  // --calib, --grad, --seed, --permute... (prune_criteria.hpp)
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -41,14 +43,11 @@ std::string percent(double x) {
   return buf;
 }
 
-prune::PruneResult run_prune(const io::Array& weight, const prune::PruneSpec& spec, const std::string& what) {
+CriteriaRun run_prune(const io::Array& weight, const prune::PruneSpec& spec, const CriteriaOptions& data,
+                      const std::string& what) {
   if (weight.dtype == io::DType::c64 || weight.dtype == io::DType::c128 || weight.dtype == io::DType::b1)
     throw CommandFailed(what + ": cannot prune a " + std::string(io::dtype_name(weight.dtype)) + " tensor");
-  try {
-    return prune::prune_nm(io::to_float32(weight), weight.shape, spec);
-  } catch (const std::invalid_argument& e) {
-    throw CommandFailed(what + ": " + e.what());
-  }
+  return run_criteria(io::to_float32(weight), weight.shape, spec, data, what);
 }
 
 // Zeroes pruned elements in the tensor's own dtype, so kept values stay bit-exact.
@@ -87,6 +86,8 @@ int run(const Options& o) {
   if (ends_with(o.input, ".safetensors")) {
     if (o.tensors.empty()) throw UsageError("a .safetensors input needs --tensor NAME|GLOB");
     if (!o.pruned.empty()) throw UsageError("--pruned applies to .npy input; a .safetensors output holds the pruned tensors");
+    if (!o.data.calib.empty() || !o.data.grad.empty() || o.data.permute)
+      throw UsageError("--calib, --grad and --permute apply to one .npy weight");
     if (!ends_with(o.output, ".safetensors")) throw UsageError("the output of a .safetensors input must be a .safetensors file");
     io::SafetensorsFile file;
     try {
@@ -106,7 +107,7 @@ int run(const Options& o) {
         continue;
       }
       ++matched;
-      const auto result = run_prune(array, spec, "tensor '" + name + "'");
+      const auto result = run_prune(array, spec, o.data, "tensor '" + name + "'").result;
       if (o.report) std::cout << name << ": kept L1 " << percent(result.kept_l1) << "\n";
       io::Array mask;
       mask.dtype = io::DType::b1;  // ASP stores masks as bool buffers
@@ -138,18 +139,22 @@ int run(const Options& o) {
       throw UsageError("--dtype bf16 needs uint16 input, " + o.input + " holds " + std::string(io::dtype_name(weight.dtype)));
     weight.dtype = io::DType::bf16;
   }
-  const auto result = run_prune(weight, spec, o.input);
+  const auto run_result = run_prune(weight, spec, o.data, o.input);
+  const auto& result = run_result.result;
   io::Array mask;
   mask.dtype = io::DType::i8;
   mask.shape = weight.shape;
   mask.data.resize(result.mask.size());
   for (std::size_t i = 0; i < result.mask.size(); ++i) mask.data[i] = static_cast<std::byte>(result.mask[i]);
   io::write_npy(o.output, mask);
-  if (!o.pruned.empty()) io::write_npy(o.pruned, apply_to_bytes(std::move(weight), result.mask));
+  if (!o.pruned.empty())  // permuted or SparseGPT-updated weights are new values: round them to the input dtype
+    io::write_npy(o.pruned, run_result.weights_changed ? io::from_float32(result.pruned, weight.shape, weight.dtype)
+                                                       : apply_to_bytes(std::move(weight), result.mask));
+  write_permutation(run_result, o.data, o.output);
   if (o.report)
     std::cout << "kept L1: " << percent(result.kept_l1) << " (" << o.criterion << " " << o.pattern
               << (o.transposable ? " transposable " + o.method : "") << ", shape " << sparse::shape_string(mask.shape)
-              << ")\n";
+              << ")\n" << criteria_report(run_result);
   return 0;
 }
 
@@ -167,6 +172,7 @@ RegisterCommand reg{{"prune", "N:M masks (N kept of every M input channels) for 
     sub.add_flag("--report", o->report, "print the kept share of L1 magnitude");
     sub.add_option("--tensor", o->tensors, "safetensors tensor name or glob (repeatable)");
     sub.add_option("--dtype", o->dtype, "bf16: read uint16 .npy input as bfloat16 bit patterns");
+    add_criteria_options(sub, o->data);
     return [o]() { return run(*o); };
   }}};
 

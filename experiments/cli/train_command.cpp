@@ -161,7 +161,9 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
         if (now - last_print < std::chrono::seconds(5) && p.batch != p.batches) return;
         last_print = now;
         const double elapsed = std::chrono::duration<double>(now - start).count();
-        const double eta = elapsed / (p.fraction_done - start_fraction) * (1.0 - p.fraction_done);
+        // No estimate until 0.2% of the run has been timed (the first batch alone says little).
+        const double done = p.fraction_done - start_fraction;
+        const double eta = done >= 2e-3 ? elapsed / done * (1.0 - p.fraction_done) : -1.0;
         char line[200];
         std::snprintf(line, sizeof line, "  [%s] epoch %d/%d batch %zu/%zu  loss %.4f  acc %.2f%%  ETA %s\n",
                       p.phase.c_str(), p.epoch, p.epochs, p.batch, p.batches, p.loss, 100 * p.accuracy,
@@ -193,8 +195,8 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
       if (!std::isnan(r.dense_accuracy)) std::printf("dense test accuracy:        %.2f%%\n", 100 * r.dense_accuracy);
       if (!std::isnan(r.oneshot_accuracy)) std::printf("2:4 one-shot test accuracy: %.2f%%\n", 100 * r.oneshot_accuracy);
       if (c.workflow != nn::Workflow::dense)
-        std::printf("2:4 %s test accuracy: %s%.2f%%\n", c.workflow == nn::Workflow::asp ? "retrained" : "SR-STE   ",
-                    "  ", 100 * r.final_accuracy);
+        std::printf("2:4 %s test accuracy: %.2f%%\n", c.workflow == nn::Workflow::asp ? "retrained" : "SR-STE   ",
+                    100 * r.final_accuracy);
       for (const auto& l : r.layers)
         if (l.pruned) std::printf("  %-14s 2:4 %s, %.1f%% zeros\n", l.name.c_str(), l.is_2_4 ? "yes" : "NO", 100 * l.zero_fraction);
       if (!out.empty()) std::printf("results: %s\n", (out / "results.json").string().c_str());

@@ -229,30 +229,49 @@ inline __attribute__((always_inline)) void block_body(const FastSpec& fs, const 
                                                       const std::uint32_t* na, const std::int32_t* xa,
                                                       const std::int32_t* rows, int count, const std::uint32_t* bp,
                                                       std::uint32_t* acc) {
-  std::int64_t csig[kLanes];
-  std::int32_t ec[kLanes], emax[kLanes];
-  bool cneg[kLanes];
-  for (int j = 0; j < kLanes; ++j) {
-    decode_accumulator(fs.fp16_out, acc[j], csig[j], ec[j], cneg[j]);
-    emax[j] = std::max(fs.min_exp_limit, ec[j]);
-  }
   // 8 lanes as GCC vector-extension types: each target_clones copy lowers them to its own ISA
   // (one zmm under AVX-512, two ymm under AVX2, scalar code otherwise).
   using u32x8 = std::uint32_t __attribute__((vector_size(32)));
   using i32x8 = std::int32_t __attribute__((vector_size(32)));
   using u64x8 = std::uint64_t __attribute__((vector_size(64)));
-  i32x8 em;
-  std::memcpy(&em, emax, sizeof em);
+  using i64x8 = std::int64_t __attribute__((vector_size(64)));
+  using f64x8 = double __attribute__((vector_size(64)));
+
+  // The accumulator c in the model's terms (decode_accumulator, vectorised for fp32).
+  u64x8 csig;
+  i32x8 ec;
+  u64x8 cneg;
+  if (fs.fp16_out) {
+    std::int64_t s[kLanes];
+    std::int32_t e[kLanes];
+    std::uint64_t n[kLanes];
+    for (int j = 0; j < kLanes; ++j) {
+      bool neg = false;
+      decode_accumulator(true, acc[j], s[j], e[j], neg);
+      n[j] = neg ? 1u : 0u;
+    }
+    std::memcpy(&csig, s, sizeof csig);
+    std::memcpy(&ec, e, sizeof ec);
+    std::memcpy(&cneg, n, sizeof cneg);
+  } else {
+    u32x8 a;
+    std::memcpy(&a, acc, sizeof a);
+    const u32x8 e = (a >> 23) & 0xffu, m = a & 0x7fffffu;
+    const i32x8 zero_or_sub = m == 0u ? i32x8{} + kZeroExponent : i32x8{} - 126;
+    ec = e == 0u ? zero_or_sub : __builtin_convertvector(e, i32x8) - 127;
+    csig = __builtin_convertvector(e == 0u ? m : (m | 0x800000u), u64x8);
+    cneg = __builtin_convertvector(a >> 31, u64x8);
+  }
+  i32x8 em = ec > fs.min_exp_limit ? ec : i32x8{} + fs.min_exp_limit;
   for (int p = 0; p < count; ++p) {
     i32x8 xv;
     std::memcpy(&xv, bp + static_cast<std::size_t>(rows[p]) * kPackedRow + kLanes, sizeof xv);
     xv += xa[p];
     em = xv > em ? xv : em;
   }
-  std::memcpy(emax, &em, sizeof em);
   u64x8 sum = {};  // two's complement, exact: |sum| < 2^(F + 8)
   const int shift = fs.product_shift;
-  const i32x8 cap = {63, 63, 63, 63, 63, 63, 63, 63};
+  const i32x8 cap = i32x8{} + 63;
   for (int p = 0; p < count; ++p) {
     const std::uint32_t* row = bp + static_cast<std::size_t>(rows[p]) * kPackedRow;
     u32x8 mv;
@@ -268,13 +287,43 @@ inline __attribute__((always_inline)) void block_body(const FastSpec& fs, const 
     const u64x8 neg = __builtin_convertvector(nv ^ na[p], u64x8);          // 0 or 1
     sum += (t ^ (0u - neg)) + neg;                                         // +t or -t
   }
-  std::int64_t sums[kLanes];
-  std::memcpy(sums, &sum, sizeof sums);
-  for (int j = 0; j < kLanes; ++j) {
-    const std::int64_t t = (csig[j] << fs.c_left) >> std::min(emax[j] - ec[j] + fs.c_right, 63);
-    sums[j] += cneg[j] ? -t : t;
+  {  // c's term: (sig << max(neab, 0)) >> (E - ec + max(-neab, 0)), truncated, with c's sign
+    i32x8 d = em - ec + fs.c_right;
+    d = d > cap ? cap : d;
+    const u64x8 t = (csig << fs.c_left) >> __builtin_convertvector(d, u64x8);
+    sum += (t ^ (0u - cneg)) + cneg;
   }
-  for (int j = 0; j < kLanes; ++j) acc[j] = finish(fs, sums[j], emax[j]);
+  std::int64_t sums[kLanes];
+  std::int32_t emax[kLanes];
+  std::memcpy(sums, &sum, sizeof sums);
+  std::memcpy(emax, &em, sizeof emax);
+  if (!fs.fp32_rz) {
+    for (int j = 0; j < kLanes; ++j) acc[j] = finish(fs, sums[j], emax[j]);
+    return;
+  }
+  // finish() for fp32 / RZ results in the normal range, vectorised: msb from the exponent of an
+  // exact u32 -> double conversion of the sum's upper or lower half; other lanes go to finish().
+  i64x8 si;
+  std::memcpy(&si, &sum, sizeof si);
+  const u64x8 negative = __builtin_convertvector(si < 0, u64x8) & 1u;
+  const u64x8 mag = __builtin_convertvector(si < 0 ? -si : si, u64x8);
+  const u32x8 hi = __builtin_convertvector(mag >> 32, u32x8), lo = __builtin_convertvector(mag, u32x8);
+  const f64x8 dv = __builtin_convertvector(hi != 0u ? hi : lo, f64x8);
+  i64x8 dbits;
+  std::memcpy(&dbits, &dv, sizeof dbits);
+  const i64x8 msb = (dbits >> 52) - 1023 +
+                    __builtin_convertvector(hi != 0u ? i32x8{} + 32 : i32x8{}, i64x8);
+  const i64x8 vexp = msb + __builtin_convertvector(em, i64x8) - fs.fraction_bits;
+  const i64x8 ok = (mag != 0u) & (vexp >= -126) & (vexp <= 127);
+  const i64x8 right = msb > 23 ? msb - 23 : i64x8{}, left = msb < 23 ? 23 - msb : i64x8{};
+  const u64x8 r = (mag >> __builtin_convertvector(right, u64x8)) << __builtin_convertvector(left, u64x8);
+  const u64x8 bits = (negative << 31) | (__builtin_convertvector(vexp + 127, u64x8) << 23) | (r & 0x7fffffu);
+  std::uint64_t out[kLanes];
+  std::int64_t good[kLanes];
+  std::memcpy(out, &bits, sizeof out);
+  std::memcpy(good, &ok, sizeof good);
+  for (int j = 0; j < kLanes; ++j)
+    acc[j] = good[j] != 0 ? static_cast<std::uint32_t>(out[j]) : finish(fs, sums[j], emax[j]);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void block_kernel(

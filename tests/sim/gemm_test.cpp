@@ -60,6 +60,7 @@ TEST(Gemm, FastPathIsBitIdenticalToGenericChain) {
           GemmOptions generic, fast;
           generic.path = GemmPath::generic;
           fast.path = GemmPath::fast;
+          generic.threads = fast.threads = 1;  // many tiny GEMMs: no thread start-up per call
           generic.execution.grouping = fast.execution.grouping = grouping;
           const GemmResult want = run_gemm(*in, arch, g, generic);
           const GemmResult got = run_gemm(*in, arch, g, fast);
@@ -77,6 +78,18 @@ TEST(Gemm, FastPathIsBitIdenticalToGenericChain) {
     }
   }
   EXPECT_GT(runs, 60);
+}
+
+TEST(Gemm, ThreadCountDoesNotChangeBits) {
+  const Instruction& in = testing::row_named("SM80_SP_16x8x32_F32F16F16F32_TN");
+  std::mt19937_64 rng(testing::test_seed("Gemm.ThreadCountDoesNotChangeBits", 35));
+  const GemmOperands g = random_gemm(in, 64, 64, 128, rng, true);
+  GemmOptions one, two;
+  one.threads = 1;
+  two.threads = 2;
+  EXPECT_EQ(run_gemm(in, Arch::sm80, g, one).d, run_gemm(in, Arch::sm80, g, two).d);
+  two.path = GemmPath::generic;
+  EXPECT_EQ(run_gemm(in, Arch::sm80, g, one).d, run_gemm(in, Arch::sm80, g, two).d);
 }
 
 TEST(Gemm, SatfiniteClampsInFastPath) {

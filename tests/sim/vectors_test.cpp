@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <sstream>
 
 namespace twofour::sim {
@@ -108,6 +109,48 @@ TEST(Vectors, MalformedLinesNameTheLine) {
   expect_error(header + "\n" + bad + "\n", "v.txt:3: A: word 0");
   expect_error(header + first + " extra\n", "v.txt:2: unexpected text after D");
   expect_error(header + "SM80_SP_16x8x32_F32F16F16F32_TN x A=\n", "v.txt:2: selector 'x'");
+}
+
+}  // namespace
+}  // namespace twofour::sim
+
+namespace twofour::sim {
+namespace {
+
+// A committed regression file: one case per sparse row family on sm_80 and sm_90 (the two
+// architectures with measured datapaths), simulated when the file was generated. A change in
+// layouts, metadata decoding or datapath shows up here as decoded mismatches. Regenerate after an
+// intended change with TWOFOUR_REGENERATE_VECTORS=1 (and say why in the commit).
+TEST(Vectors, CommittedRegressionFileStillMatches) {
+  const std::string path = std::string(TWOFOUR_TEST_DATA_DIR) + "/sim-vectors/regression_sm80.txt";
+  const std::string path90 = std::string(TWOFOUR_TEST_DATA_DIR) + "/sim-vectors/regression_sm90.txt";
+  const char* regen = std::getenv("TWOFOUR_REGENERATE_VECTORS");
+  if (regen != nullptr && std::string(regen) == "1") {
+    for (const spec::Arch arch : {spec::Arch::sm80, spec::Arch::sm90}) {
+      std::mt19937_64 rng(2024);
+      VectorFile f;
+      f.header.generator = "vectors_test";
+      f.header.seed = 2024;
+      f.header.arch = arch;
+      for (const char* name : {"SM80_SP_16x8x16_F16F16F16F16_TN", "SM80_SP_16x8x32_F32F16F16F32_TN",
+                               "SM80_SP_ORDERED_16x8x32_F32BF16BF16F32_TN", "SM80_SP_16x8x16_F32TF32TF32F32_TN",
+                               "SM80_SP_16x8x64_S32S8U8S32_SATFINITE_TN", "SM80_SP_16x8x128_S32S4S4S32_TN",
+                               "SM80_16x8x16_F32F16F16F32_TN"}) {
+        const spec::Instruction& in = testing::row_named(name);
+        f.cases.push_back(make_random_case(in, arch, in.is_sparse() ? in.selector_count() - 1 : 0, rng));
+      }
+      if (arch == spec::Arch::sm90)
+        f.cases.push_back(make_random_case(testing::row_named("SM89_SP_16x8x64_F32E4M3E5M2F32_TN"), arch, 0, rng));
+      write_vectors_file(arch == spec::Arch::sm80 ? path : path90, f);
+    }
+  }
+  for (const std::string& p : {path, path90}) {
+    const VectorFile f = read_vectors_file(p);
+    ASSERT_GE(f.cases.size(), 7u) << p;
+    const CheckReport report = check_vectors(f);
+    for (const std::string& line : report.lines) ADD_FAILURE() << line;
+    EXPECT_TRUE(report.ok()) << p;
+  }
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <map>
 #include <numeric>
 #include <stdexcept>
@@ -301,7 +303,9 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
       // original hyper-parameters).
       opt = std::make_unique<Optimizer>(config.optimizer, params);
       st.optimizer_steps = 0;
-      log("pruned to 2:4 by magnitude: one-shot test accuracy " + std::to_string(st.oneshot_accuracy * 100) + "%");
+      char line[96];
+      std::snprintf(line, sizeof line, "pruned to 2:4 by magnitude: one-shot test accuracy %.2f%%", 100 * st.oneshot_accuracy);
+      log(line);
     }
     const int phase_epoch = retrain ? g - E : g;
     EpochRecord rec;

@@ -85,6 +85,7 @@ TEST(Permutation, EfficacyOnRandom64x128AtLeast30Percent) {
     const auto w = testing::gaussian(64 * 128, s);
     PermutationOptions opt;
     opt.seed = s;
+    opt.time_limit_seconds = 120;  // a quality test: ~0.3 s release, ~5 s under sanitizers
     const auto r = search_permutation(w, GroupedShape(shape), opt);
     std::printf("[ efficacy ] seed %llu: %.1f%% (kept %.1f -> %.1f, bound %.1f, total %.1f) in %.3f s, %zu steps, "
                 "%zu escapes%s\n",

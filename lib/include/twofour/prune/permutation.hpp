@@ -17,7 +17,9 @@
 //   * a wall-clock bound: the search stops after `time_limit_seconds` and returns the best so far.
 // Efficacy = (L_default - L_perm) / (L_default - L_bound), L the magnitude LOST by N:M pruning and
 // L_bound the loss of per-row unstructured pruning at the same density (pruning.md §1: published
-// 35-37% on a random 64x128 matrix).
+// 35-37% on a random 64x128 matrix). This implementation measures ~48% (no escapes) and ~52% (100
+// escapes) on both Gaussian and uniform 64x128 matrices, in 0.02-0.3 s; see
+// tests/lib/prune/permutation_test.cpp.
 //
 // Applying a permutation keeps the network function: permute the input channels (columns) of the
 // pruned layer and the output channels (rows, bias, and any per-channel state such as batch-norm
@@ -36,7 +38,10 @@ namespace twofour::prune {
 
 struct PermutationOptions {
   sparse::NMPattern pattern{2, 4};
-  std::size_t stripes_per_group = 2;  // g; 2 or 3 (3 is ~170x slower per group for 2:4)
+  std::size_t stripes_per_group = 2;  // g, 2 or 3; g * M <= 16. For 2:4, g = 3 means C(S,3) groups
+                                      // of 5775 re-partitions (495 distinct stripes) instead of
+                                      // C(S,2) groups of 35 (70). 64x128: g = 3 ~50-54% in ~5 s,
+                                      // g = 2 ~48% in ~0.05 s (both without escapes)
   std::size_t escape_attempts = 100;  // bounded regressions at local optima
   double time_limit_seconds = 10.0;   // wall-clock bound on the whole search
   std::uint64_t seed = 0;             // picks the groups of the bounded regressions
