@@ -5,6 +5,7 @@
 // generic path on random, extreme and special inputs.
 #include "twofour/sim/gemm.hpp"
 
+#include "twofour/sim/fp8_lowering.hpp"
 #include "twofour/sim/spec/metadata.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 
@@ -432,8 +433,18 @@ Tile run_fast(const spec::Instruction& instr, const InstructionDatapath& dp, con
   }
 
   const spec::DatapathSpec& ds = dp.spec();
-  const DecodedOperand A = decode_operand(*ds.a_format, ops.a.bits);
-  const DecodedOperand B = decode_operand(*ds.b_format, ops.b.bits);
+  // Lowered rows (sm_90 fp8, fp8_lowering.hpp): the tensor core sees the inputs converted to fp16,
+  // starts from C = +0, and the instruction's C is added by an fp32 RN add after the blocks.
+  const bool add_c_last = dp.lowering() == Lowering::fp8_via_fp16_sm90;
+  const auto tensor_core_bits = [&](const spec::FormatSpec& f, const std::vector<std::uint32_t>& bits) {
+    std::vector<std::uint32_t> out(bits.size());
+    for (std::size_t i = 0; i < bits.size(); ++i) out[i] = dp.tensor_core_input(f, bits[i]);
+    return out;
+  };
+  const std::vector<std::uint32_t> a_tc = add_c_last ? tensor_core_bits(*instr.a, ops.a.bits) : std::vector<std::uint32_t>{};
+  const std::vector<std::uint32_t> b_tc = add_c_last ? tensor_core_bits(*instr.b, ops.b.bits) : std::vector<std::uint32_t>{};
+  const DecodedOperand A = decode_operand(*ds.a_format, add_c_last ? a_tc : ops.a.bits);
+  const DecodedOperand B = decode_operand(*ds.b_format, add_c_last ? b_tc : ops.b.bits);
   std::vector<std::uint32_t> bpack(sz(groups_n) * sz(s.k) * kPackedRow);
   for (int tg = 0; tg < groups_n; ++tg) {
     for (int k = 0; k < s.k; ++k) {
@@ -490,6 +501,8 @@ Tile run_fast(const spec::Instruction& instr, const InstructionDatapath& dp, con
             }
             std::uint32_t saved[kLanes];
             for (int j = 0; j < kLanes; ++j) saved[j] = acc[j];
+            if (add_c_last)
+              for (int j = 0; j < kLanes; ++j) acc[j] = 0u;  // the first HMMA's C is RZ (+0)
             if (!row_special) {
               for (int p0 = 0; p0 < a_step; p0 += plan.block_stored) {
                 const int count = std::min(plan.block_stored, a_step - p0);
@@ -502,6 +515,8 @@ Tile run_fast(const spec::Instruction& instr, const InstructionDatapath& dp, con
                   if (special_acc(before[j])) acc[j] = before[j];
               }
             }
+            if (add_c_last)
+              for (int j = 0; j < kLanes; ++j) acc[j] = fp32_add_rn(acc[j], saved[j]);  // generic lanes: redone below
             if (any_generic) {
               const std::span<const std::uint32_t> a_row(ops.a.bits.data() + a0, sz(a_step));
               const std::span<const int> columns(local_rows, instr.is_sparse() ? sz(a_step) : 0u);

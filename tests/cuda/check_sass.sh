@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SASS check of the compiled CUDA backend: the sparse wrappers must compile to sparse tensor-core
 # instructions (HMMA.SP / IMMA.SP) for every target architecture, not to an emulation. Exit 77
-# (ctest: skipped) when no cuobjdump is available.
+# (ctest: skipped) when no cuobjdump is available. The tiled GEMM kernels are checked one by one:
+# HMMA.SP in each sparse kernel, HMMA and no .SP in each dense twin.
 # Usage: check_sass.sh LIBRARY
 set -euo pipefail
 lib="$1"
@@ -25,4 +26,34 @@ for arch in sm_80 sm_90; do
     status=1
   fi
 done
+
+# The tiled GEMM (cuda/src/gemm_kernel.cuh): every sparse_gemm_kernel<Row> must run on HMMA.SP,
+# and every dense_gemm_kernel<Row> (the dense twin) on plain HMMA with no .SP, for every arch.
+gemm=$(printf '%s\n' "$sass" | awk '
+  /arch = /     { arch = $3 }
+  /Function : / { fn = $3; kind = ""; if (fn ~ /sparse_gemm_kernel/) kind = "sparse"; else if (fn ~ /dense_gemm_kernel/) kind = "dense"
+                  if (kind != "") { key = arch " " kind " " fn; keys[key] = 1; sp[key] = 0; hm[key] = 0 } }
+  kind != "" && /HMMA\.SP/          { sp[key]++ }
+  kind != "" && /HMMA/ && !/HMMA\.SP/ { hm[key]++ }
+  END { for (k in keys) print k, sp[k], hm[k] }' | sort)
+for arch in sm_80 sm_90; do
+  for kind in sparse dense; do
+    if ! printf '%s\n' "$gemm" | grep -q "^$arch $kind "; then
+      echo "FAIL: $arch has no ${kind}_gemm_kernel"
+      status=1
+    fi
+  done
+done
+while read -r arch kind fn sp hm; do
+  [ -n "$arch" ] || continue
+  echo "$arch $kind $fn: $sp HMMA.SP, $hm HMMA (dense)"
+  if [ "$kind" = sparse ] && [ "$sp" -eq 0 ]; then
+    echo "FAIL: $arch sparse GEMM kernel $fn has no HMMA.SP"
+    status=1
+  fi
+  if [ "$kind" = dense ] && { [ "$sp" -ne 0 ] || [ "$hm" -eq 0 ]; }; then
+    echo "FAIL: $arch dense GEMM kernel $fn must use HMMA without .SP"
+    status=1
+  fi
+done <<< "$gemm"
 exit $status

@@ -39,6 +39,9 @@ TEST(Tile, SparseEqualsDenseTwinWhereGroupingAgrees) {
     for (const Instruction* in : testing::rows_on(arch)) {
       if (!in->is_sparse()) continue;
       const InstructionDatapath dp(*in, arch);
+      // Lowered rows add C once per instruction (fp8_lowering.hpp), so K/twin.k chained dense
+      // instructions round C in differently: no twin identity to test (fp8_lowering_test.cpp).
+      if (dp.lowering() != Lowering::native) continue;
       const bool one_block = dp.is_integer() || in->k <= dp.spec().block_size;
       for (int rep = 0; rep < 3; ++rep) {
         const TileOperands t = random_tile_operands(*in, rng);

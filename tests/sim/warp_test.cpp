@@ -3,6 +3,7 @@
 #include "twofour/sim/warp.hpp"
 
 #include "sim/mma_support.hpp"
+#include "sim/support/fp8_lowering_reference.hpp"
 #include "sim/support/reference_datapath.hpp"
 #include "support/seed.hpp"
 #include "twofour/sim/spec/datapath.hpp"
@@ -31,8 +32,12 @@ const Instruction& row(const char* name) {
 // Scalar reference, independent of layout.hpp, metadata.hpp and blockfma.cpp: metadata decoded
 // here from isa.md §1.2, products grouped as the default (stored-products) assumption says, dots
 // by the exact wide-integer oracle.
+// sm_90 fp8 rows follow the ptxas lowering (fp8_lowering.hpp): inputs converted to fp16, the fp16
+// datapath from C = +0, then a host float add of C.
 Tile reference_tile(const Instruction& in, Arch arch, const TileOperands& t) {
-  const spec::DatapathSpec dp = InstructionDatapath(in, arch).spec();
+  const InstructionDatapath datapath(in, arch);
+  const spec::DatapathSpec dp = datapath.spec();
+  const bool lowered = datapath.lowering() == Lowering::fp8_via_fp16_sm90;
   Tile d(in.m, in.n);
   for (int i = 0; i < in.m; ++i) {
     std::vector<int> cols;  // dense column of each stored value
@@ -55,6 +60,12 @@ Tile reference_tile(const Instruction& in, Arch arch, const TileOperands& t) {
       for (int s = 0; s < t.a.cols; ++s) {
         a.push_back(t.a.at(i, s));
         b.push_back(t.b.at(in.is_sparse() ? cols[static_cast<std::size_t>(s)] : s, j));
+      }
+      if (lowered) {
+        const std::uint32_t sum = testing::reference_dot(dp, testing::host_fp8_to_fp16(*in.a, a),
+                                                         testing::host_fp8_to_fp16(*in.b, b), 0u);
+        d.at(i, j) = testing::host_fadd(sum, t.c.at(i, j));
+        continue;
       }
       d.at(i, j) = dp.is_integer() ? testing::reference_dot_int(dp, a, b, t.c.at(i, j))
                                    : testing::reference_dot(dp, a, b, t.c.at(i, j));

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "twofour/gemm/sparse_gemm.hpp"
+
 namespace twofour::gemm::detail {
 
 // One kept element of a packed A micro-panel: its value and the offset (in floats) of the B
@@ -51,16 +53,46 @@ struct SmallNArgs {
   bool accumulate;
 };
 
-struct KernelTable {
-  int mr;  // rows per GEMM micro-tile
+// A register-tiled GEMM micro-kernel and the blocking it was sized for.
+struct TileKernel {
+  int mr;  // rows per micro-tile
   int nr;  // columns per packed B strip
-  int kc;  // K block (multiple of 4): kc rows of a B strip stay in L1
-  void (*gemm_tile)(const TileArgs&);
+  int kc;  // K block (the driver rounds it down to a multiple of the pattern's group size)
+  void (*run)(const TileArgs&);
+};
+
+// Generic N:M at N <= one vector (kernels_nm.inl): rows [row_begin, row_end) of C. values /
+// indices: the whole A in the N:M layout of nm_gemm.hpp, kept_row elements per row. b: B packed
+// as K rows of kWidth floats (columns >= cols zero). cols <= kWidth valid columns of C.
+struct NMRowsArgs {
+  const float* values;
+  const std::uint8_t* indices;
+  std::size_t kept_row;
+  std::size_t keep;    // N of N:M
+  std::size_t group;   // M of N:M
+  std::size_t groups;  // K / M
+  std::size_t row_begin;
+  std::size_t row_end;
+  const float* b;
+  float* c;
+  std::size_t ldc;
+  std::size_t cols;
+  bool accumulate;
+};
+
+struct KernelTable {
+  TileKernel gemm;  // for N > kSmallNMax (and the generic N:M path above one vector of N)
   void (*small_n)(const SmallNArgs&);
+  int vector_width;  // floats per vector: the N up to which nm_rows is used
+  void (*nm_rows)(const NMRowsArgs&);
 };
 
 namespace scalar { const KernelTable& table(); }
 namespace avx2 { const KernelTable& table(); }
 namespace avx512 { const KernelTable& table(); }
+
+// The table of the path a call takes (Isa::automatic = default_isa()); throws
+// std::runtime_error when the CPU lacks the requested one (defined in sparse_gemm.cpp).
+const KernelTable& resolve_kernels(Isa requested);
 
 }  // namespace twofour::gemm::detail

@@ -1,5 +1,6 @@
 // Portable build of the kernels: baseline x86-64 (or any) code, no SIMD assumptions. The GEMM
 // tile is the same source as the SIMD builds with one-float "vectors"; small N is a plain loop.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -21,6 +22,7 @@ struct V {
 };
 
 #include "kernels_gemm.inl"
+#include "kernels_nm.inl"
 
 // One fused multiply-add chain per output in K order, starting from C when accumulating:
 // bit-equal to the reference.
@@ -56,7 +58,7 @@ void small_n(const SmallNArgs& s) {
 }  // namespace
 
 const KernelTable& table() {
-  static const KernelTable t{4, 4, 256, &gemm_tile<V, 4, 4>, &small_n};
+  static const KernelTable t{{4, 4, 256, &gemm_tile<V, 4, 4>}, &small_n, V::kWidth, &nm_rows<V>};
   return t;
 }
 

@@ -2,15 +2,7 @@
 // packing, cache blocking and OpenMP. Compiled for the baseline; the kernels it calls live in
 // kernels_<isa>.cpp (see kernels.hpp).
 //
-// GEMM (N > 16), per thread team:
-//   for each column block jc of NC columns:
-//     pack B[:, jc] into NR-wide strips, fp32, K rows each                  (shared, L3)
-//     for each row block ib of MC rows (dynamic schedule across threads):
-//       for each K block pc of KC:
-//         pack A[ib, pc] into MR-row micro-panels of PackedSlot            (thread-local, L2)
-//         for each strip jr: for each micro-panel ir: gemm_tile           (strip KC x NR in L1)
-// The C block (MC x NC) stays in L2 across the K blocks, so C is read and written from memory
-// once per column block, not once per K block.
+// GEMM (N > 16): the blocked, packed driver of blocked_gemm.hpp with the 2:4 packer below.
 //
 // Small N (<= 16, GEMV): B is transposed to fp32 once (N x K, small) and the kernel streams A
 // in its compressed form; threads split the rows.
@@ -26,6 +18,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "blocked_gemm.hpp"
 #include "half.hpp"
 #include "kernels.hpp"
 
@@ -71,14 +64,17 @@ const KernelTable& kernels_for(Isa isa) {
   }
 }
 
+}  // namespace
+
+namespace detail {
+const KernelTable& resolve_kernels(Isa requested) { return kernels_for(resolve(requested)); }
+}  // namespace detail
+
+namespace {
+
 std::string shape_text(std::size_t m, std::size_t k, std::size_t n) {
   return "A is " + std::to_string(m) + " x " + std::to_string(k) + " (2:4 along K), B is " + std::to_string(k) +
          " x " + std::to_string(n);
-}
-
-float to_float(float x, ValueKind /*kind*/) { return x; }
-float to_float(std::uint16_t h, ValueKind kind) {
-  return kind == ValueKind::fp16 ? detail::fp16_bits_to_float(h) : detail::bf16_bits_to_float(h);
 }
 
 // A's values as the kernels see them.
@@ -88,125 +84,49 @@ struct AOperand {
   const std::uint16_t* meta;
   std::size_t m;
   std::size_t k;
-
-  float value(std::size_t row, std::size_t slot) const {
-    const std::size_t i = row * (k / 2) + slot;
-    switch (kind) {
-      case ValueKind::fp32: return static_cast<const float*>(values)[i];
-      case ValueKind::fp16: return detail::fp16_bits_to_float(static_cast<const std::uint16_t*>(values)[i]);
-      case ValueKind::bf16: return detail::bf16_bits_to_float(static_cast<const std::uint16_t*>(values)[i]);
-    }
-    return 0.0f;
-  }
 };
 
 int thread_count(const GemmOptions& o) { return o.threads > 0 ? o.threads : omp_get_max_threads(); }
 
-// Grow-only per-thread scratch: reusing it across calls avoids re-faulting fresh pages from the
-// allocator on every call (measurable at GEMV and 1024-square sizes).
-template <class T>
-T* scratch(std::size_t count, int slot) {
-  thread_local std::vector<T> buffers[2];
-  std::vector<T>& v = buffers[slot];
-  if (v.size() < count) v.resize(count);
-  return v.data();
-}
-
+// The 2:4 packer of blocked_gemm.hpp: each group's nibble becomes the two B-strip offsets of
+// its kept elements.
 template <ValueKind KIND>
-void pack_a_kind(const AOperand& a, std::size_t row0, std::size_t rows, std::size_t k0, std::size_t kc, std::size_t mr,
-                 std::size_t nr, PackedSlot* out) {
-  const std::size_t slots = kc / 2;
-  const std::size_t mw = sparse::meta_words_per_row(a.k);
-  const std::size_t panels = (rows + mr - 1) / mr;
-  const auto nr32 = static_cast<std::int32_t>(nr);
-  for (std::size_t p = 0; p < panels; ++p) {
-    PackedSlot* panel = out + p * slots * mr;
-    for (std::size_t r = 0; r < mr; ++r) {
-      const std::size_t rr = p * mr + r;
-      if (rr >= rows) {
-        for (std::size_t s = 0; s < slots; ++s) panel[s * mr + r] = PackedSlot{0.0f, 0};
-        continue;
-      }
-      const std::size_t row = row0 + rr;
-      const std::uint16_t* meta = a.meta + row * mw;
-      const std::size_t vbase = row * (a.k / 2) + k0 / 2;
-      for (std::size_t gl = 0; gl < kc / 4; ++gl) {
-        const unsigned nib = sparse::meta_nibble(meta, k0 / 4 + gl);
-        const auto base = static_cast<std::int32_t>(4 * gl);
-        PackedSlot* dst = panel + 2 * gl * mr + r;
-        dst[0] = PackedSlot{detail::scalar_value<KIND>(a.values, vbase + 2 * gl),
-                            (base + static_cast<std::int32_t>(sparse::nibble_idx0(nib))) * nr32};
-        dst[mr] = PackedSlot{detail::scalar_value<KIND>(a.values, vbase + 2 * gl + 1),
-                             (base + static_cast<std::int32_t>(sparse::nibble_idx1(nib))) * nr32};
-      }
+struct Packer24 {
+  const AOperand& a;
+  std::size_t group() const { return 4; }
+  std::size_t slots(std::size_t kc) const { return kc / 2; }
+  void pack_row(std::size_t row, std::size_t k0, std::size_t kc, std::int32_t nr, PackedSlot* dst,
+                std::size_t stride) const {
+    const std::uint16_t* meta = a.meta + row * sparse::meta_words_per_row(a.k);
+    const std::size_t vbase = row * (a.k / 2) + k0 / 2;
+    for (std::size_t gl = 0; gl < kc / 4; ++gl) {
+      const unsigned nib = sparse::meta_nibble(meta, k0 / 4 + gl);
+      const auto base = static_cast<std::int32_t>(4 * gl);
+      dst[2 * gl * stride] = PackedSlot{detail::scalar_value<KIND>(a.values, vbase + 2 * gl),
+                                        (base + static_cast<std::int32_t>(sparse::nibble_idx0(nib))) * nr};
+      dst[(2 * gl + 1) * stride] = PackedSlot{detail::scalar_value<KIND>(a.values, vbase + 2 * gl + 1),
+                                              (base + static_cast<std::int32_t>(sparse::nibble_idx1(nib))) * nr};
     }
   }
-}
-
-// Packs rows [row0, row0 + rows) (missing rows of the last micro-panel get value 0, offset 0)
-// and K block [k0, k0 + kc) into MR-row micro-panels, slot-major, indices expanded to offsets.
-void pack_a(const AOperand& a, std::size_t row0, std::size_t rows, std::size_t k0, std::size_t kc, std::size_t mr,
-            std::size_t nr, PackedSlot* out) {
-  switch (a.kind) {
-    case ValueKind::fp32: pack_a_kind<ValueKind::fp32>(a, row0, rows, k0, kc, mr, nr, out); break;
-    case ValueKind::fp16: pack_a_kind<ValueKind::fp16>(a, row0, rows, k0, kc, mr, nr, out); break;
-    case ValueKind::bf16: pack_a_kind<ValueKind::bf16>(a, row0, rows, k0, kc, mr, nr, out); break;
-  }
-}
+};
 
 template <class BT>
 void run_gemm(const AOperand& a, const BT* b, ValueKind b_kind, std::size_t ldb, float* c, std::size_t ldc,
               std::size_t n, const GemmOptions& o, const KernelTable& t) {
-  const std::size_t mr = static_cast<std::size_t>(t.mr);
-  const std::size_t nr = static_cast<std::size_t>(t.nr);
-  const std::size_t kcmax = static_cast<std::size_t>(t.kc);
-  const std::size_t mc = 32 * mr;
-  const std::size_t nc = std::max<std::size_t>(1024 / nr, 1) * nr;
-  const std::size_t m = a.m;
-  const std::size_t k = a.k;
-  const std::size_t nc_used = std::min(nc, (n + nr - 1) / nr * nr);
-  float* const bpack = scratch<float>(k * nc_used, 1);
-  const std::size_t row_blocks = (m + mc - 1) / mc;
-#pragma omp parallel num_threads(thread_count(o))
-  {
-    PackedSlot* const apack = scratch<PackedSlot>((mc / 2) * kcmax, 0);  // mc rows x kc/2 slots
-    for (std::size_t jc = 0; jc < n; jc += nc) {
-      const std::size_t ncols = std::min(nc, n - jc);
-      const std::size_t strips = (ncols + nr - 1) / nr;
-      // B strip s: K rows of nr floats (zero beyond column n).
-#pragma omp for schedule(static)
-      for (std::size_t s = 0; s < strips; ++s) {
-        float* dst = bpack + s * k * nr;
-        const std::size_t col0 = jc + s * nr;
-        const std::size_t w = std::min(nr, n - col0);
-        for (std::size_t kk = 0; kk < k; ++kk) {
-          const BT* src = b + kk * ldb + col0;
-          for (std::size_t j = 0; j < w; ++j) dst[kk * nr + j] = to_float(src[j], b_kind);
-          for (std::size_t j = w; j < nr; ++j) dst[kk * nr + j] = 0.0f;
-        }
-      }
-#pragma omp for schedule(dynamic, 1)
-      for (std::size_t ib = 0; ib < row_blocks; ++ib) {
-        const std::size_t row0 = ib * mc;
-        const std::size_t rows = std::min(mc, m - row0);
-        const std::size_t panels = (rows + mr - 1) / mr;
-        for (std::size_t k0 = 0; k0 < k; k0 += kcmax) {
-          const std::size_t kc = std::min(kcmax, k - k0);
-          const std::size_t slots = kc / 2;
-          pack_a(a, row0, rows, k0, kc, mr, nr, apack);
-          for (std::size_t s = 0; s < strips; ++s) {
-            const std::size_t col0 = jc + s * nr;
-            const float* bstrip = bpack + s * k * nr + k0 * nr;
-            for (std::size_t p = 0; p < panels; ++p) {
-              const std::size_t r0 = row0 + p * mr;
-              const detail::TileArgs args{apack + p * slots * mr, slots, bstrip, c + r0 * ldc + col0, ldc,
-                                          std::min(mr, m - r0), std::min(nr, n - col0), o.accumulate || k0 > 0};
-              t.gemm_tile(args);
-            }
-          }
-        }
-      }
-    }
+  const int threads = thread_count(o);
+  switch (a.kind) {
+    case ValueKind::fp32:
+      detail::run_blocked_gemm(Packer24<ValueKind::fp32>{a}, a.m, a.k, b, b_kind, ldb, c, ldc, n, threads,
+                               o.accumulate, t.gemm);
+      break;
+    case ValueKind::fp16:
+      detail::run_blocked_gemm(Packer24<ValueKind::fp16>{a}, a.m, a.k, b, b_kind, ldb, c, ldc, n, threads,
+                               o.accumulate, t.gemm);
+      break;
+    case ValueKind::bf16:
+      detail::run_blocked_gemm(Packer24<ValueKind::bf16>{a}, a.m, a.k, b, b_kind, ldb, c, ldc, n, threads,
+                               o.accumulate, t.gemm);
+      break;
   }
 }
 
@@ -219,14 +139,17 @@ void run_small_n(const AOperand& a, const BT* b, ValueKind b_kind, std::size_t l
     if (n == 1 && ldb == 1) bt = b;  // x is already K-contiguous
   }
   if (bt == nullptr) {
-    float* store = scratch<float>(n * k, 1);
+    float* store = detail::scratch<float>(n * k, 1);
     for (std::size_t kk = 0; kk < k; ++kk)
-      for (std::size_t j = 0; j < n; ++j) store[j * k + kk] = to_float(b[kk * ldb + j], b_kind);
+      for (std::size_t j = 0; j < n; ++j) store[j * k + kk] = detail::b_to_float(b[kk * ldb + j], b_kind);
     bt = store;
   }
-  constexpr std::size_t kRowBlock = 64;  // multiple of every kernel's row block
+  // 48: a multiple of every kernel's row block (1, 3, 4, 8). Dynamic schedule: a thread that
+  // is descheduled on a shared machine does not hold up the others at the end (rows are
+  // independent, so the bits do not depend on which thread takes a block).
+  constexpr std::size_t kRowBlock = 48;
   const std::size_t blocks = (a.m + kRowBlock - 1) / kRowBlock;
-#pragma omp parallel for schedule(static) num_threads(thread_count(o))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(thread_count(o))
   for (std::size_t blk = 0; blk < blocks; ++blk) {
     const std::size_t r0 = blk * kRowBlock;
     const detail::SmallNArgs args{a.values, a.kind, a.meta, k, r0, std::min(a.m, r0 + kRowBlock), bt, k, n, c, ldc,
@@ -322,28 +245,56 @@ void validate_metadata(const std::uint16_t* metadata, std::size_t rows, std::siz
   constexpr std::uint64_t k3 = 0x3333333333333333ull;
   constexpr std::uint64_t k4 = 0x4444444444444444ull;
   constexpr std::uint64_t k1 = 0x1111111111111111ull;
+  // Per nibble: bit 0 of the nibble set = valid.
+  auto valid_bits = [&](std::uint64_t word) {
+    const std::uint64_t idx0 = word & k3;
+    const std::uint64_t idx1 = (word >> 2) & k3;
+    const std::uint64_t d = (idx1 | k4) - idx0;
+    return ((d & k4) >> 2) & ((d | (d >> 1)) & k1);
+  };
+  const std::size_t full = groups / 16;  // 64-bit blocks of 16 used nibbles
   for (std::size_t row = 0; row < rows; ++row) {
     const std::uint16_t* meta = metadata + row * mw;
-    for (std::size_t w0 = 0; w0 < mw; w0 += 4) {
-      const std::size_t nw = std::min<std::size_t>(4, mw - w0);
+    // Branch-free over the full blocks (a reduction the compiler vectorises); the rare bad row
+    // is searched again below for the message.
+    std::uint64_t bad = 0;
+    for (std::size_t i = 0; i < full; ++i) {
       std::uint64_t word = 0;
-      std::memcpy(&word, meta + w0, nw * sizeof(std::uint16_t));
-      const std::size_t nibbles = std::min<std::size_t>(16, groups - w0 * 4);
-      const std::uint64_t used = nibbles == 16 ? k1 : (k1 & ((std::uint64_t{1} << (4 * nibbles)) - 1));
-      const std::uint64_t idx0 = word & k3;
-      const std::uint64_t idx1 = (word >> 2) & k3;
-      const std::uint64_t d = (idx1 | k4) - idx0;
-      const std::uint64_t ok = ((d & k4) >> 2) & ((d | (d >> 1)) & k1);
-      if ((ok & used) != used) {
-        std::size_t bad = 0;
-        while (((ok >> (4 * bad)) & 1u) != 0) ++bad;
-        const std::size_t g = w0 * 4 + bad;
-        const unsigned nib = sparse::meta_nibble(meta, g);
-        throw std::invalid_argument("twofour::gemm: malformed 2:4 metadata at row " + std::to_string(row) +
-                                    ", group " + std::to_string(g) + ": nibble 0x" + "0123456789abcdef"[nib] +
-                                    " has idx0 = " + std::to_string(sparse::nibble_idx0(nib)) + ", idx1 = " +
-                                    std::to_string(sparse::nibble_idx1(nib)) + " (idx0 < idx1 required)");
+      std::memcpy(&word, meta + 4 * i, sizeof word);
+      bad |= ~valid_bits(word) & k1;
+    }
+    std::size_t first_bad = groups;
+    if (bad != 0) {
+      for (std::size_t i = 0; i < full && first_bad == groups; ++i) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, meta + 4 * i, sizeof word);
+        const std::uint64_t ok = valid_bits(word);
+        if (ok != k1) {
+          std::size_t nib = 0;
+          while (((ok >> (4 * nib)) & 1u) != 0) ++nib;
+          first_bad = 16 * i + nib;
+        }
       }
+    }
+    if (first_bad == groups && full * 16 < groups) {
+      const std::size_t tail = groups - full * 16;  // 1..15 nibbles in the last 1..4 words
+      std::uint64_t word = 0;
+      std::memcpy(&word, meta + 4 * full, (mw - 4 * full) * sizeof(std::uint16_t));
+      const std::uint64_t used = k1 & ((std::uint64_t{1} << (4 * tail)) - 1);
+      const std::uint64_t ok = valid_bits(word);
+      if ((ok & used) != used) {
+        std::size_t nib = 0;
+        while (((ok >> (4 * nib)) & 1u) != 0) ++nib;
+        first_bad = 16 * full + nib;
+      }
+    }
+    if (first_bad != groups) {
+      const std::size_t g = first_bad;
+      const unsigned nib = sparse::meta_nibble(meta, g);
+      throw std::invalid_argument("twofour::gemm: malformed 2:4 metadata at row " + std::to_string(row) + ", group " +
+                                  std::to_string(g) + ": nibble 0x" + "0123456789abcdef"[nib] + " has idx0 = " +
+                                  std::to_string(sparse::nibble_idx0(nib)) + ", idx1 = " +
+                                  std::to_string(sparse::nibble_idx1(nib)) + " (idx0 < idx1 required)");
     }
   }
 }

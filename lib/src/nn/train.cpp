@@ -31,11 +31,23 @@ struct RunState {
   std::vector<EpochRecord> history;
   double dense_accuracy = std::numeric_limits<double>::quiet_NaN();
   double oneshot_accuracy = std::numeric_limits<double>::quiet_NaN();
+  // asp: the model's parameters and buffers at the end of the dense phase ("param/<name>",
+  // "buffer/<name>"), kept in every later checkpoint so that a resumed run can still return it.
+  std::vector<std::pair<std::string, Tensor>> dense_snapshot;
 };
 
+std::vector<std::pair<std::string, Tensor>> snapshot(Model& model) {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (auto* p : model.parameters()) out.emplace_back("param/" + p->name, p->value);
+  for (auto& [name, t] : model.net.buffers()) out.emplace_back("buffer/" + name, *t);
+  return out;
+}
+
 json to_json(const EpochRecord& r) {
-  return {{"phase", r.phase}, {"epoch", r.epoch}, {"lr", r.lr}, {"train_loss", r.train_loss},
-          {"train_accuracy", r.train_accuracy}, {"test_accuracy", r.test_accuracy}, {"seconds", r.seconds}};
+  json j = {{"phase", r.phase}, {"epoch", r.epoch}, {"lr", r.lr}, {"train_loss", r.train_loss},
+            {"train_accuracy", r.train_accuracy}, {"test_accuracy", r.test_accuracy}, {"seconds", r.seconds}};
+  if (!std::isnan(r.mask_change)) j["mask_change"] = r.mask_change;  // absent in older checkpoints
+  return j;
 }
 
 EpochRecord record_from_json(const json& j) {
@@ -47,6 +59,7 @@ EpochRecord record_from_json(const json& j) {
   r.train_accuracy = j.at("train_accuracy").get<double>();
   r.test_accuracy = j.at("test_accuracy").get<double>();
   r.seconds = j.at("seconds").get<double>();
+  if (j.contains("mask_change")) r.mask_change = j.at("mask_change").get<double>();
   return r;
 }
 
@@ -72,6 +85,7 @@ void save_checkpoint(const CheckpointOptions& ck, const TrainConfig& config, Mod
   }
   for (auto& [name, t] : model.net.buffers()) f.tensors.emplace_back("buffer/" + name, float_array(*t));
   for (auto& [name, t] : opt.state()) f.tensors.emplace_back("opt/" + name, float_array(*t));
+  for (const auto& [name, t] : st.dense_snapshot) f.tensors.emplace_back("dense/" + name, float_array(t));
   json history = json::array();
   for (const auto& r : st.history) history.push_back(to_json(r));
   const json state = {{"completed_epochs", st.completed}, {"optimizer_steps", st.optimizer_steps},
@@ -85,7 +99,10 @@ void save_checkpoint(const CheckpointOptions& ck, const TrainConfig& config, Mod
   io::write_safetensors(ck.path, f);
 }
 
-RunState load_checkpoint(const CheckpointOptions& ck, const TrainConfig& config, Model& model, Optimizer& opt) {
+// `file` is ck.path or ck.start_from; `expected_config` the config_json it must carry.
+RunState load_checkpoint(const std::filesystem::path& file, const std::string& expected_config, Model& model,
+                         Optimizer& opt) {
+  const CheckpointOptions ck{file, {}, {}};
   const io::SafetensorsFile f = io::read_safetensors(ck.path);
   const auto meta = [&](const std::string& key) -> const std::string& {
     const auto it = f.metadata.find(key);
@@ -94,7 +111,7 @@ RunState load_checkpoint(const CheckpointOptions& ck, const TrainConfig& config,
   };
   if (meta("format") != kCheckpointFormat)
     throw io::FormatError(ck.path.string() + ": checkpoint format '" + meta("format") + "' (expected " + kCheckpointFormat + ")");
-  if (meta("config") != config_json(config))
+  if (meta("config") != expected_config)
     throw std::runtime_error(ck.path.string() + " belongs to another configuration (" + meta("config") +
                              "); use another output folder or delete it");
   std::map<std::string, const io::Array*> tensors;
@@ -121,6 +138,10 @@ RunState load_checkpoint(const CheckpointOptions& ck, const TrainConfig& config,
   for (auto& [name, t] : model.net.buffers()) copy_into(need("buffer/" + name), *t, name);
   for (auto& [name, t] : opt.state()) copy_into(need("opt/" + name), *t, name);
   RunState st;
+  if (find("dense/param/" + model.parameters().front()->name) != nullptr) {
+    st.dense_snapshot = snapshot(model);  // right names and shapes; values from the file
+    for (auto& [name, t] : st.dense_snapshot) copy_into(need("dense/" + name), t, name);
+  }
   try {
     const json s = json::parse(meta("state"));
     st.completed = s.at("completed_epochs").get<int>();
@@ -137,11 +158,23 @@ RunState load_checkpoint(const CheckpointOptions& ck, const TrainConfig& config,
   return st;
 }
 
+// The asp run's dense-phase model, rebuilt from its snapshot (nullptr before the dense phase ends
+// and for other workflows).
+std::unique_ptr<Model> dense_model_from(const TrainConfig& config, const RunState& st) {
+  if (st.dense_snapshot.empty()) return nullptr;
+  auto model = make_model(config.model);
+  std::map<std::string, const Tensor*> saved;
+  for (const auto& [name, t] : st.dense_snapshot) saved[name] = &t;
+  for (auto* p : model->parameters()) p->value = *saved.at("param/" + p->name);
+  for (auto& [name, t] : model->net.buffers()) *t = *saved.at("buffer/" + name);
+  return model;
+}
+
 // Swaps the 2:4-masked weights in for the duration of a scope (SR-STE's forward and evaluation).
 class SparseView {
  public:
-  explicit SparseView(std::span<Parameter* const> targets) : targets_(targets.begin(), targets.end()) {
-    compute_magnitude_masks(targets);
+  SparseView(std::span<Parameter* const> targets, sparse::NMPattern pattern) : targets_(targets.begin(), targets.end()) {
+    compute_magnitude_masks(targets, pattern);
     for (auto* p : targets_) {
       dense_.push_back(p->value.data);
       sparse::apply_mask(p->value.data, p->mask);
@@ -211,11 +244,42 @@ std::string config_json(const TrainConfig& c) {
             {"schedule",
              {{"kind", to_string(s.kind)}, {"step_epochs", s.step_epochs}, {"gamma", s.gamma}, {"min_factor", s.min_factor}}},
             {"srste_lambda", c.srste_lambda}};
+  // Only when they differ from the defaults, so that older checkpoints keep matching.
+  if (c.pattern != sparse::NMPattern{2, 4}) j["pattern"] = sparse::to_string(c.pattern);
+  if (!c.mask_name.empty()) j["mask"] = c.mask_name;
   return j.dump();
 }
 
-void compute_magnitude_masks(std::span<Parameter* const> params) {
-  for (auto* p : params) p->mask = sparse::nm_magnitude_mask(p->value.data, sparse::GroupedShape(p->value.shape), k24);
+namespace {
+
+// The config of the dense run an asp run may start from (CheckpointOptions::start_from).
+std::string dense_start_config_json(const TrainConfig& c) {
+  TrainConfig d = c;
+  d.workflow = Workflow::dense;
+  d.pattern = sparse::NMPattern{2, 4};
+  d.mask_provider = nullptr;
+  d.mask_name.clear();
+  return config_json(d);
+}
+
+// Share of the targets' mask entries that differ between `before` and the current masks.
+double mask_change(std::span<Parameter* const> targets, const std::vector<sparse::Mask>& before) {
+  std::size_t changed = 0, total = 0;
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    const auto& now = targets[t]->mask;
+    if (before[t].size() != now.size()) continue;
+    for (std::size_t i = 0; i < now.size(); ++i) changed += (now[i] != 0) != (before[t][i] != 0);
+    total += now.size();
+  }
+  return total ? static_cast<double>(changed) / static_cast<double>(total) : 0.0;
+}
+
+}  // namespace
+
+void compute_magnitude_masks(std::span<Parameter* const> params) { compute_magnitude_masks(params, k24); }
+
+void compute_magnitude_masks(std::span<Parameter* const> params, sparse::NMPattern pattern) {
+  for (auto* p : params) p->mask = sparse::nm_magnitude_mask(p->value.data, sparse::GroupedShape(p->value.shape), pattern);
 }
 
 void apply_masks(std::span<Parameter* const> params) {
@@ -261,6 +325,13 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
   if (config.batch_size < 2) throw std::invalid_argument("batch size must be at least 2 (BatchNorm)");
   if (!(config.optimizer.lr > 0.0f)) throw std::invalid_argument("learning rate must be positive");
   if (!(config.srste_lambda >= 0.0f)) throw std::invalid_argument("SR-STE lambda must be non-negative");
+  sparse::validate(config.pattern);
+  if (config.mask_provider && config.mask_name.empty())
+    throw std::invalid_argument("a mask provider needs a mask_name (it identifies the run's checkpoints)");
+  if (config.mask_provider && config.workflow != Workflow::asp)
+    throw std::invalid_argument("a mask provider applies to the asp workflow only");
+  if (!ck.start_from.empty() && config.workflow != Workflow::asp)
+    throw std::invalid_argument("starting from a dense checkpoint applies to the asp workflow only");
   const Dataset train_data = first_n(train_all, config.train_limit);
   const Dataset test_data = first_n(test_all, config.test_limit);
   if (train_data.size() < 2) throw std::invalid_argument("need at least 2 training examples");
@@ -280,9 +351,16 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
 
   RunState st;
   if (!ck.path.empty() && std::filesystem::exists(ck.path)) {
-    st = load_checkpoint(ck, config, model, *opt);
+    st = load_checkpoint(ck.path, config_json(config), model, *opt);
     result.resumed_from_epoch = st.completed;
     log("resuming from " + ck.path.string() + " after " + std::to_string(st.completed) + " completed epoch(s)");
+  } else if (!ck.start_from.empty()) {
+    st = load_checkpoint(ck.start_from, dense_start_config_json(config), model, *opt);
+    if (st.completed > config.epochs)
+      throw std::runtime_error(ck.start_from.string() + " has more epochs than this run's dense phase");
+    result.resumed_from_epoch = st.completed;
+    log("starting from the dense run " + ck.start_from.string() + " after " + std::to_string(st.completed) +
+        " completed epoch(s)");
   }
 
   const bool asp = config.workflow == Workflow::asp;
@@ -296,16 +374,28 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
     const bool retrain = asp && g >= E;
     if (asp && g == E) {
       st.dense_accuracy = st.history.at(static_cast<std::size_t>(E - 1)).test_accuracy;
-      compute_magnitude_masks(targets);
+      st.dense_snapshot = snapshot(model);
+      if (config.mask_provider) {
+        for (auto* p : targets) p->mask.clear();
+        config.mask_provider(model, train_data);
+        for (auto* p : targets)
+          if (!p->mask.empty() && p->mask.size() != p->value.numel())
+            throw std::invalid_argument("mask provider '" + config.mask_name + "' gave " + p->name + " a mask of " +
+                                        std::to_string(p->mask.size()) + " entries for " +
+                                        std::to_string(p->value.numel()) + " weights");
+      } else {
+        compute_magnitude_masks(targets, config.pattern);
+      }
       apply_masks(targets);
       st.oneshot_accuracy = evaluate(model, test_data);
       // Same optimiser kind and schedule, started afresh (the whitepaper retrains with the
       // original hyper-parameters).
       opt = std::make_unique<Optimizer>(config.optimizer, params);
       st.optimizer_steps = 0;
+      const std::string how = config.mask_provider ? config.mask_name : sparse::to_string(config.pattern) + " by magnitude";
       char line[96];
-      std::snprintf(line, sizeof line, "pruned to 2:4 by magnitude: one-shot test accuracy %.2f%%", 100 * st.oneshot_accuracy);
-      log(line);
+      std::snprintf(line, sizeof line, ": one-shot test accuracy %.2f%%", 100 * st.oneshot_accuracy);
+      log("pruned to " + how + line);
     }
     const int phase_epoch = retrain ? g - E : g;
     EpochRecord rec;
@@ -313,6 +403,13 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
     rec.epoch = phase_epoch + 1;
     rec.lr = learning_rate(config.optimizer, config.schedule, phase_epoch, E);
     const auto t0 = std::chrono::steady_clock::now();
+    // SR-STE's mask at the start of the epoch (that of the initial weights before the first one),
+    // to measure how many mask entries flip during it.
+    std::vector<sparse::Mask> masks_before;
+    if (srste) {
+      if (g == 0 || targets.front()->mask.empty()) compute_magnitude_masks(targets, config.pattern);
+      for (auto* p : targets) masks_before.push_back(p->mask);
+    }
 
     // This epoch's order: a Fisher-Yates shuffle from a stream derived from (seed, epoch).
     std::vector<std::size_t> order(n);
@@ -337,7 +434,7 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
       zero_grad(params);
       LossResult lr_out;
       if (srste) {
-        SparseView view(targets);  // forward and backward see W*M(W)
+        SparseView view(targets, config.pattern);  // forward and backward see W*M(W)
         Tensor dlogits;
         const Tensor logits = model.net.forward(x, true);
         lr_out = softmax_cross_entropy(logits, labels, &dlogits);
@@ -357,7 +454,7 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
       }
       if (retrain)
         for (auto* p : targets)
-          for (std::size_t i = 0; i < p->grad.numel(); ++i)
+          for (std::size_t i = 0; i < p->mask.size(); ++i)  // an empty mask: a layer left dense
             if (!p->mask[i]) p->grad.data[i] = 0.0f;
       opt->step(lr);
       if (retrain) apply_masks(targets);
@@ -382,9 +479,11 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
     rec.train_loss = seen ? loss_sum / static_cast<double>(seen) : 0.0;
     rec.train_accuracy = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
     if (srste) {
-      SparseView view(targets);
+      SparseView view(targets, config.pattern);
       rec.test_accuracy = evaluate(model, test_data);
+      rec.mask_change = mask_change(targets, masks_before);
     } else {
+      if (retrain) rec.mask_change = 0.0;
       rec.test_accuracy = evaluate(model, test_data);
     }
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -398,12 +497,13 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
       result.oneshot_accuracy = st.oneshot_accuracy;
       result.final_accuracy = rec.test_accuracy;
       result.layers = sparsity_report(model, config.workflow != Workflow::dense);
+      result.dense_model = dense_model_from(config, st);
       return result;
     }
   }
 
   if (srste) {
-    compute_magnitude_masks(targets);
+    compute_magnitude_masks(targets, config.pattern);
     apply_masks(targets);
   }
   if (config.workflow == Workflow::dense && !st.history.empty()) st.dense_accuracy = st.history.back().test_accuracy;
@@ -413,6 +513,7 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
   // The last epoch's evaluation saw exactly this model (SR-STE's through the masked view).
   result.final_accuracy = st.history.back().test_accuracy;
   result.layers = sparsity_report(model, config.workflow != Workflow::dense);
+  result.dense_model = dense_model_from(config, st);
   result.completed = true;
   return result;
 }

@@ -120,6 +120,8 @@ TEST(NnTrain, AspKeepsPrunedWeightsExactlyZero) {
     EXPECT_EQ(r.history[1].phase, "retrain");
     EXPECT_FALSE(std::isnan(r.oneshot_accuracy));
     EXPECT_EQ(r.dense_accuracy, r.history[0].test_accuracy);
+    ASSERT_NE(r.dense_model, nullptr);
+    EXPECT_EQ(evaluate(*r.dense_model, test), r.dense_accuracy);
     expect_pruned_exactly(*r.model);
     for (const auto& l : r.layers) {
       if (l.pruned) {
@@ -176,6 +178,13 @@ TEST(NnTrain, InterruptedRunResumesBitForBit) {
   for (std::size_t i = 0; i < last.history.size(); ++i)
     EXPECT_EQ(last.history[i].test_accuracy, straight.history[i].test_accuracy);
   EXPECT_EQ(last.oneshot_accuracy, straight.oneshot_accuracy);
+  // The dense-phase model survives the resumes (it is kept in every later checkpoint) and is the
+  // one whose evaluation gave the recorded dense accuracy.
+  ASSERT_NE(last.dense_model, nullptr);
+  ASSERT_NE(straight.dense_model, nullptr);
+  EXPECT_EQ(weights_of(*last.dense_model), weights_of(*straight.dense_model));
+  EXPECT_EQ(evaluate(*last.dense_model, test), straight.dense_accuracy);
+  EXPECT_NE(weights_of(*last.dense_model), weights_of(*last.model));
   // A finished checkpoint just reloads.
   const auto again = train(c, data, test, ck);
   EXPECT_EQ(again.resumed_from_epoch, 4);

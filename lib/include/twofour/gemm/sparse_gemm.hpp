@@ -15,6 +15,8 @@
 // Instruction sets: AVX-512 (F+BW, F16C), AVX2 (+FMA, F16C), or portable scalar code, picked at
 // run time from the CPU; GemmOptions::isa or the environment variable TWOFOUR_GEMM_ISA
 // (scalar|avx2|avx512) forces one. Forcing a path the CPU lacks throws std::runtime_error.
+//
+// Other N:M patterns (1:4, 2:8, 4:8, ...): nm_gemm.hpp, a generic path on the same driver.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

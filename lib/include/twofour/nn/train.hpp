@@ -18,6 +18,7 @@
 #include "twofour/nn/data.hpp"
 #include "twofour/nn/models.hpp"
 #include "twofour/nn/optim.hpp"
+#include "twofour/sparse/pattern.hpp"
 
 #include <filesystem>
 #include <functional>
@@ -29,6 +30,11 @@
 namespace twofour::nn {
 
 enum class Workflow { dense, asp, srste };
+
+// asp: computes the masks of the retraining phase from the dense-trained model. Must set `mask` on
+// model.pruned_parameters() (1 kept, value's shape; an empty mask leaves that layer dense) and may
+// also change their weights (SparseGPT's update). `calibration` is the run's training data.
+using MaskProvider = std::function<void(Model& model, const Dataset& calibration)>;
 Workflow parse_workflow(const std::string& name);  // "dense", "asp", "srste"
 std::string to_string(Workflow w);
 
@@ -43,6 +49,14 @@ struct TrainConfig {
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
   float srste_lambda = 2e-4f;
+  // The N:M pattern of asp's default magnitude pruning and of SR-STE (Apex's 2:4 by default).
+  sparse::NMPattern pattern{2, 4};
+  // asp: replaces the default magnitude pruning at the end of the dense phase (any mask: other
+  // criteria, blocks, channels, unstructured...); the retraining then keeps exactly its masks.
+  // `mask_name` identifies the provider in config_json (so checkpoints of different masks are told
+  // apart) and is required with a provider. Both default to empty: the whitepaper's recipe.
+  MaskProvider mask_provider = {};
+  std::string mask_name = {};
   // OpenMP threads for this run (0: OpenMP's default). Results are reproducible for a given count;
   // not part of config_json, so a run may resume on another count.
   int threads = 0;
@@ -57,6 +71,9 @@ struct EpochRecord {
   double lr = 0;       // at the start of the epoch
   double train_loss = 0, train_accuracy = 0, test_accuracy = 0;
   double seconds = 0;
+  // srste: the share of the pruned layers' weights whose kept/pruned state changed during the epoch
+  // (mask at the end versus at the start); asp retraining: 0 (the mask is fixed); else NaN.
+  double mask_change = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct LayerReport {
@@ -69,6 +86,8 @@ struct LayerReport {
 
 struct TrainResult {
   std::unique_ptr<Model> model;
+  // asp: the model as it was at the end of the dense phase (also after a resume); else nullptr.
+  std::unique_ptr<Model> dense_model;
   std::vector<EpochRecord> history;
   double dense_accuracy = std::numeric_limits<double>::quiet_NaN();    // after the dense phase (dense, asp)
   double oneshot_accuracy = std::numeric_limits<double>::quiet_NaN();  // asp: pruned, not retrained
@@ -96,6 +115,11 @@ struct TrainHooks {
 struct CheckpointOptions {
   std::filesystem::path path;  // empty: no checkpoint
   std::string git_revision;    // recorded in the checkpoint
+  // asp only, used when `path` does not exist yet: the checkpoint of a DENSE run whose config equals
+  // this one's apart from workflow, pattern and mask. The run starts from that state, so with the
+  // same epochs it skips its dense phase (which a dense run reproduces bit for bit). This lets many
+  // masks be retrained from one trained dense model.
+  std::filesystem::path start_from = {};
 };
 
 // Throws std::invalid_argument for a bad config, std::runtime_error for a checkpoint of another
@@ -108,6 +132,7 @@ double evaluate(Model& model, const Dataset& data, std::size_t batch_size = 500)
 
 // 2:4 helpers on the 2:4 targets (groups of 4 along input channels; twofour::sparse masks).
 void compute_magnitude_masks(std::span<Parameter* const> params);  // p->mask from |w|
+void compute_magnitude_masks(std::span<Parameter* const> params, sparse::NMPattern pattern);
 void apply_masks(std::span<Parameter* const> params);               // w *= mask
 std::vector<LayerReport> sparsity_report(Model& model, bool pruned_workflow);
 

@@ -2,6 +2,10 @@
 // The datapath of one instruction row on one architecture: picks the DatapathSpec (spec/datapath.hpp)
 // from the row's A/B/D formats, the architecture and .satfinite, and runs one output element's dot
 // product through blockfma.hpp (the float block-FMA model or the exact integer path).
+//
+// Not every PTX instruction is one tensor-core operation: on sm_90, fp8 mma / mma.sp are lowered
+// by ptxas to fp16 HMMA plus an fp32 add of C (fp8_lowering.hpp, docs/isa-findings.md). `lowering()`
+// says which; `spec()` is always the tensor-core datapath that actually runs.
 #include "twofour/sim/spec/datapath.hpp"
 #include "twofour/sim/spec/instruction.hpp"
 
@@ -17,21 +21,39 @@ struct UnsupportedInstruction : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// How the instruction reaches the tensor core.
+enum class Lowering : std::uint8_t {
+  native,            // one tensor-core operation with the row's own formats
+  fp8_via_fp16_sm90, // fp8 inputs -> fp16, sm_90 fp16->fp32 datapath with C = +0, then fp32 RN add of C
+};
+
 class InstructionDatapath {
  public:
   // Throws UnsupportedInstruction when arch < instr.min_arch or no DatapathSpec row matches.
   InstructionDatapath(const spec::Instruction& instr, spec::Arch arch);
 
   // D bits of one output element: a, b are the K (or stored-K) input patterns of the product
-  // terms in datapath order, c the accumulator in the D format.
+  // terms in datapath order (the row's A/B formats), c the accumulator in the D format.
   std::uint32_t dot(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b, std::uint32_t c) const;
 
+  // The tensor-core datapath that runs. Under fp8_via_fp16_sm90 its input formats are fp16, not
+  // the row's: inputs pass through tensor_core_input() first.
   const spec::DatapathSpec& spec() const { return spec_; }
+  Lowering lowering() const { return lowering_; }
   bool is_integer() const { return spec_.is_integer(); }
+
+  // A or B pattern of the row (format `f`, the row's a or b) as the tensor core receives it.
+  std::uint32_t tensor_core_input(const spec::FormatSpec& f, std::uint32_t bits) const;
 
  private:
   spec::DatapathSpec spec_;
+  Lowering lowering_ = Lowering::native;
+  const spec::FormatSpec* row_a_ = nullptr;  // the row's own input formats
+  const spec::FormatSpec* row_b_ = nullptr;
 };
+
+// Which lowering `instr` gets on `arch` (native when the row does not run there).
+Lowering lowering_of(const spec::Instruction& instr, spec::Arch arch);
 
 // True when `instr` runs on `arch` (architecture high enough and a datapath row exists).
 bool instruction_supported(const spec::Instruction& instr, spec::Arch arch);

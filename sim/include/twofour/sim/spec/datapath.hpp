@@ -69,7 +69,9 @@ inline constexpr DatapathSpec datapath_table[] = {
     detail::fp_row(Arch::sm89, e5m2, fp16, 16, -10, -132),
     // H100/H200 (sm_90): K&M models/H100TC.m. [V] fp16->fp32, fp16->fp16, bf16->fp32, tf32->fp32,
     // e4m3/e5m2->fp32 (C = 0 only). fp8->fp16: the published parameters; they do NOT reproduce the
-    // measured data (open question, docs/datapath.md).
+    // measured data (open question, docs/datapath.md). The fp8 rows describe wgmma (QGMMA): the
+    // warp-level fp8 mma / mma.sp on sm_90 is lowered to fp16 HMMA + FADD and runs the fp16 row
+    // (InstructionDatapath, fp8_lowering.hpp).
     detail::fp_row(Arch::sm90, fp16, fp32, 16, 2, -133),
     detail::fp_row(Arch::sm90, fp16, fp16, 16, 2, -21),
     detail::fp_row(Arch::sm90, bf16, fp32, 16, 2, -133),

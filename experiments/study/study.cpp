@@ -1,0 +1,22 @@
+#include "study/study.hpp"
+
+#include "study/studies.hpp"
+
+#include <stdexcept>
+
+namespace twofour::experiments {
+
+const std::vector<std::string>& study_names() {
+  static const std::vector<std::string> names = {"mask-quality", "criteria", "sparsity", "recipe"};
+  return names;
+}
+
+int run_study(const std::string& name, const StudyOptions& options) {
+  if (name == "mask-quality") return run_mask_quality_study(options);
+  if (name == "criteria") return run_criteria_study(options);
+  if (name == "sparsity") return run_sparsity_study(options);
+  if (name == "recipe") return run_recipe_study(options);
+  throw std::invalid_argument("unknown study '" + name + "' (mask-quality, criteria, sparsity, recipe)");
+}
+
+}  // namespace twofour::experiments
