@@ -31,6 +31,7 @@ RegisterCommand reg{{"reproduce", "Reproduce the whitepaper: dense vs 2:4 one-sh
     sub.add_flag("--no-plots", o->no_plots, "skip the matplotlib plots");
     sub.add_flag("--studies", o->studies, "also run every `twofour study` (default with --full)");
     sub.add_flag("--no-studies", o->no_studies, "do not run the studies, even with --full");
+    sub.add_flag("--dry-run", o->r.dry_run, "print each run, its folder and whether it is cached, then stop");
     return [o]() {
       if (o->quick && o->full) throw UsageError("--quick and --full exclude each other");
       if (o->studies && o->no_studies) throw UsageError("--studies and --no-studies exclude each other");

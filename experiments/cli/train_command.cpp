@@ -3,6 +3,7 @@
 // With --out DIR it checkpoints after every epoch (DIR/checkpoint.safetensors, resumed when the
 // same command is run again) and writes DIR/results.json. Progress goes to stderr.
 #include "cli/command.hpp"
+#include "study/masks.hpp"
 #include "twofour/build_info.hpp"
 #include "twofour/io/array.hpp"
 #include "twofour/io/atomic_file.hpp"
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -68,7 +70,7 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
   [](CLI::App& sub) -> std::function<int()> {
     struct Options {
       std::string model = "mlp", workflow = "dense", data = nn::kFashionMnistDir, out, optimizer = "sgd",
-                  schedule = "cosine";
+                  schedule = "cosine", criterion = "magnitude";
       int epochs = 5, threads = 0;
       std::uint64_t seed = 0;
       std::size_t limit = 0, test_limit = 0, batch_size = 128;
@@ -91,6 +93,10 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
     sub.add_option("--step-epochs", o->step_epochs, "step schedule: epochs between drops (default epochs/3)");
     sub.add_option("--gamma", o->gamma, "step schedule: factor per drop")->capture_default_str();
     sub.add_option("--srste-lambda", o->srste_lambda, "SR-STE decay on pruned weights")->capture_default_str();
+    sub.add_option("--criterion", o->criterion,
+                   "asp: how to choose the 2:4 mask (magnitude, random, wanda, sparsegpt, taylor, magnitude+permutation); "
+                   "data-aware criteria calibrate on the first 512 training images")
+        ->capture_default_str();
     sub.add_option("--threads", o->threads, "OpenMP threads (0: all cores)");
     sub.add_option("--out", o->out, "folder for results.json and the checkpoint (resumed when present)");
     return [o]() {
@@ -123,6 +129,24 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
       c.schedule.gamma = o->gamma;
       c.srste_lambda = static_cast<float>(o->srste_lambda);
       c.threads = o->threads;
+      const auto& criteria = experiments::criterion_names_for_study();
+      if (std::find(criteria.begin(), criteria.end(), o->criterion) == criteria.end())
+        throw UsageError("unknown --criterion '" + o->criterion + "'");
+      if (o->criterion != "magnitude") {
+        if (c.workflow != nn::Workflow::asp) throw UsageError("--criterion applies to --workflow asp only");
+        // Layer by layer on the dense-trained model, each layer seeing the already-pruned earlier
+        // ones (experiments/study/masks.hpp); the retraining then keeps exactly these masks.
+        c.mask_name = o->criterion;
+        c.mask_provider = [criterion = o->criterion, seed = o->seed](nn::Model& m, const nn::Dataset& data) {
+          nn::Dataset calibration;
+          calibration.rows = data.rows;
+          calibration.cols = data.cols;
+          const std::size_t n = std::min<std::size_t>(512, data.size());
+          calibration.labels.assign(data.labels.begin(), data.labels.begin() + static_cast<std::ptrdiff_t>(n));
+          calibration.images.assign(data.images.begin(), data.images.begin() + static_cast<std::ptrdiff_t>(n * data.rows * data.cols));
+          experiments::apply_criterion(m, criterion, calibration, seed);
+        };
+      }
       const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
 
       nn::Dataset train_data, test_data;

@@ -142,6 +142,12 @@ int run_reproduce(const ReproduceOptions& o) {
       char label[96];
       std::snprintf(label, sizeof label, "%s seed %d (%d+%d epochs%s)", plan.model.c_str(), s, plan.epochs, plan.epochs,
                     plan.train_limit ? (", " + std::to_string(plan.train_limit) + " images").c_str() : "");
+      if (o.dry_run) {
+        const bool started = std::filesystem::exists(cache.dir_for(key) / "checkpoint.safetensors");
+        std::printf("%-44s %s  %s\n", label, cache.find(key) ? "cached  " : started ? "resumes " : "to run  ",
+                    cache.dir_for(key).string().c_str());
+        continue;
+      }
       if (auto cached = cache.find(key)) {
         progress.reuse(label);
         runs.push_back(*cached);
@@ -178,6 +184,7 @@ int run_reproduce(const ReproduceOptions& o) {
       runs.push_back(record);
     }
   }
+  if (o.dry_run) return 0;
   progress.finish();
 
   ReproduceSummary summary{o.full ? "full" : "quick", seeds, threads, plans, runs};

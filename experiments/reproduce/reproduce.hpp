@@ -31,6 +31,7 @@ struct ReproduceOptions {
   int epochs = 0;               // epochs per phase (0: the mode's choice)
   bool plots = true;
   bool studies = false;         // also run every `twofour study` (in --full: on by default)
+  bool dry_run = false;         // print the plan (runs, their folders, cached or not) and stop
 };
 
 // The schedule of one model in one mode.

@@ -5,7 +5,6 @@
 #include "twofour/nn/data.hpp"
 #include "twofour/nn/layers.hpp"
 #include "twofour/nn/models.hpp"
-#include "twofour/prune/metrics.hpp"
 
 #include <cstddef>
 #include <memory>

@@ -2,8 +2,6 @@
 
 #include "study/layer_data.hpp"
 #include "twofour/prune/baselines.hpp"
-#include "twofour/prune/criterion.hpp"
-#include "twofour/prune/extended_criteria.hpp"
 #include "twofour/prune/permutation.hpp"
 #include "twofour/prune/random_criterion.hpp"
 #include "twofour/prune/sparsegpt.hpp"

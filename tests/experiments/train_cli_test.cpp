@@ -20,7 +20,8 @@ bool have_fashion_mnist() {
 
 TEST(TrainCli, BadArgumentsAreUsageErrors) {
   for (const char* args : {"train --model resnet", "train --workflow magic", "train --epochs 0",
-                           "train --optimizer adam", "train --schedule linear", "train --batch-size 1"}) {
+                           "train --optimizer adam", "train --schedule linear", "train --batch-size 1",
+                           "train --workflow asp --criterion l3norm", "train --workflow dense --criterion wanda"}) {
     const auto r = run_tool(args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
     EXPECT_EQ(count_lines(r.err), 1) << args << ": " << r.err;
@@ -68,6 +69,25 @@ TEST(TrainCli, QuickAspRunWritesResultsAndResumes) {
   const auto other = run_tool("train --model mlp --workflow asp --epochs 1 --limit 300 --test-limit 300 --threads 1 --seed 6 --out '" +
                               out.string() + "'");
   EXPECT_EQ(other.exit_code, 1) << other.err;
+  std::filesystem::remove_all(out);
+}
+
+// A data-aware criterion through the CLI: the retrained layers are still exactly 2:4, and the
+// checkpoint records the criterion (a magnitude run's checkpoint is not reused for it).
+TEST(TrainCli, AspWithWandaCriterionKeepsExact24) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed (Debian package dataset-fashion-mnist); skipping";
+  const auto out = std::filesystem::temp_directory_path() / ("twofour-train-criterion-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(out);
+  const auto r = run_tool("train --model mlp --workflow asp --criterion wanda --epochs 1 --limit 300 --test-limit 200 "
+                          "--threads 1 --out '" + out.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("wanda"), std::string::npos) << r.err;
+  const auto results = nlohmann::json::parse(twofour::testing::slurp((out / "results.json").string()));
+  EXPECT_EQ(results["config"]["mask"], "wanda");
+  for (const auto& l : results["layers"])
+    if (l["pruned"].get<bool>()) {
+      EXPECT_TRUE(l["is_2_4"].get<bool>()) << l.dump();
+    }
   std::filesystem::remove_all(out);
 }
 
