@@ -12,7 +12,7 @@ ARITHMETICS = ["fp32", "fp16-sm80", "fp16-sm90", "int8"]
 VARIANTS = [("dense", "dense"), ("oneshot", "2:4 one-shot"), ("retrained", "2:4 retrained")]
 
 
-def curves(meta, model, out_dir):
+def curves(rows, meta, model, out_dir):
     runs = [h["history"] for h in meta["histories"] if h["model"] == model]
     if not runs:
         return
@@ -29,6 +29,13 @@ def curves(meta, model, out_dir):
         std = data.std(axis=0, ddof=1) if data.shape[0] > 1 else np.zeros(length)
         ax.plot(epochs, mean, marker="o", color=colour, label=label)
         ax.fill_between(epochs, mean - std, mean + std, color=colour, alpha=0.2)
+    # The pruned, not yet retrained network, where the retraining starts from.
+    oneshot, _ = mean_std([100 * r["accuracy"] for r in rows
+                           if r["model"] == model and r["variant"] == "oneshot" and r["arithmetic"] == "fp32"])
+    dense_epochs = max(sum(1 for e in h if e["phase"] == "dense") for h in runs)
+    if np.isfinite(oneshot):
+        ax.plot([dense_epochs + 0.5], [oneshot], marker="X", markersize=10, color="tab:red", linestyle="none",
+                label="2:4 one-shot (pruned, before retraining)")
     ax.set_xlabel("epoch (dense phase, then retraining)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(f"{model}: {meta['mode']} mode, {meta['seeds']} seed(s)")
@@ -65,7 +72,7 @@ def bars(rows, meta, out_dir):
 def main():
     rows, meta, out_dir = load(sys.argv)
     for plan in meta["plans"]:
-        curves(meta, plan["model"], out_dir)
+        curves(rows, meta, plan["model"], out_dir)
     bars(rows, meta, out_dir)
 
 
