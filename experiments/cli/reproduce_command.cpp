@@ -19,6 +19,8 @@ RegisterCommand reg{{"reproduce", "Reproduce the whitepaper: dense vs 2:4 one-sh
     sub.add_flag("--quick", o->quick, "short schedules (default; under 20 minutes on 2 cores)");
     sub.add_flag("--full", o->full, "full schedules on all data, 3 seeds, and every `twofour study`");
     sub.add_option("--seeds", o->r.seeds, "seeds per model (default: quick 2, full 3)");
+    sub.add_option("--first-seed", o->r.first_seed, "first seed (runs seeds S..S+N-1; results of other seeds in the same --out are not merged)")
+        ->capture_default_str();
     sub.add_option("--out", o->r.out, "output folder (results, plots, REPORT.md, cached runs)")->capture_default_str();
     sub.add_option("--data", o->r.data, "folder of the Fashion-MNIST IDX files")->capture_default_str();
     sub.add_option("--models", o->r.models, "models to run: mlp, cnn (comma-separated)")

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <sstream>
 
 namespace twofour::experiments {
@@ -91,7 +92,11 @@ std::string layers_text(const ReproduceSummary& s) {
 
 std::string setup_text(const ReproduceSummary& s) {
   std::ostringstream out;
-  out << "Mode **" << s.mode << "**, " << s.seeds << " seed(s) (0.." << s.seeds - 1 << "), " << s.threads
+  std::set<std::uint64_t> seeds;
+  for (const auto& r : s.runs) seeds.insert(r.at("seed").get<std::uint64_t>());
+  std::string seed_list;
+  for (auto seed : seeds) seed_list += (seed_list.empty() ? "" : ", ") + std::to_string(seed);
+  out << "Mode **" << s.mode << "**, " << s.seeds << " seed(s) (" << seed_list << "), " << s.threads
       << " OpenMP thread(s), git revision `" << build_info::git_revision << "`.\n\n";
   out << "Data: Fashion-MNIST (60,000 training and 10,000 test images of 28×28, 10 classes).\n\n";
   std::vector<std::vector<std::string>> cells;

@@ -115,6 +115,7 @@ ReproducePlan reproduce_plan(const std::string& model, const ReproduceOptions& o
 int run_reproduce(const ReproduceOptions& o) {
   if (o.models.empty()) throw std::invalid_argument("no model to run");
   if (o.seeds < 0 || o.seeds > 100) throw std::invalid_argument("--seeds must be in 1..100");
+  if (o.first_seed < 0) throw std::invalid_argument("--first-seed must be >= 0");
   if (o.threads < 0) throw std::invalid_argument("--threads must be >= 0");
   if (o.epochs < 0 || o.epochs > 1000) throw std::invalid_argument("--epochs must be in 1..1000");
   if (o.out.empty()) throw std::invalid_argument("--out is required");
@@ -132,7 +133,7 @@ int run_reproduce(const ReproduceOptions& o) {
   std::vector<json> runs;
   for (const auto& plan : plans) {
     for (int s = 0; s < seeds; ++s) {
-      const auto seed = static_cast<std::uint64_t>(s);
+      const auto seed = static_cast<std::uint64_t>(o.first_seed + s);
       const nn::TrainConfig config = asp_config(plan, seed, o.threads);
       const json key_config = {{"experiment", "reproduce/1"},
                                {"train", json::parse(nn::config_json(config))},
@@ -140,7 +141,7 @@ int run_reproduce(const ReproduceOptions& o) {
                                {"calibration", plan.calibration}};
       const std::string key = run_key(key_config);
       char label[96];
-      std::snprintf(label, sizeof label, "%s seed %d (%d+%d epochs%s)", plan.model.c_str(), s, plan.epochs, plan.epochs,
+      std::snprintf(label, sizeof label, "%s seed %d (%d+%d epochs%s)", plan.model.c_str(), o.first_seed + s, plan.epochs, plan.epochs,
                     plan.train_limit ? (", " + std::to_string(plan.train_limit) + " images").c_str() : "");
       if (o.dry_run) {
         const bool started = std::filesystem::exists(cache.dir_for(key) / "checkpoint.safetensors");

@@ -24,7 +24,7 @@ bool have_fashion_mnist() {
 
 TEST(ReproduceCli, BadArgumentsAreUsageErrors) {
   for (const char* args : {"reproduce --quick --full", "reproduce --models resnet", "reproduce --seeds -1",
-                           "reproduce --epochs 0 --seeds 101", "reproduce --studies --no-studies", "reproduce --limit 1"}) {
+                           "reproduce --epochs 0 --seeds 101", "reproduce --studies --no-studies", "reproduce --limit 1", "reproduce --first-seed -2"}) {
     const auto r = run_tool(args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
     EXPECT_EQ(count_lines(r.err), 1) << args << ": " << r.err;
@@ -99,6 +99,12 @@ TEST(ReproduceCli, SmallRunWritesEveryOutputAndReusesIt) {
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   EXPECT_EQ(count_lines(plan.out), 2) << plan.out;
   EXPECT_NE(plan.out.find("cached"), std::string::npos) << plan.out;
+  // Other seeds (e.g. run on another machine into the same folder) are new runs.
+  const auto later = run_tool(args + " --first-seed 3 --dry-run");
+  ASSERT_EQ(later.exit_code, 0) << later.err;
+  EXPECT_NE(later.out.find("mlp seed 3"), std::string::npos) << later.out;
+  EXPECT_NE(later.out.find("to run"), std::string::npos) << later.out;
+  EXPECT_EQ(later.out.find("cached"), std::string::npos) << later.out;
   std::filesystem::remove_all(out);
 }
 
