@@ -3,6 +3,7 @@
 // With --out DIR it checkpoints after every epoch (DIR/checkpoint.safetensors, resumed when the
 // same command is run again) and writes DIR/results.json. Progress goes to stderr.
 #include "cli/command.hpp"
+#include "common/progress.hpp"
 #include "study/masks.hpp"
 #include "twofour/build_info.hpp"
 #include "twofour/io/array.hpp"
@@ -23,16 +24,6 @@ namespace twofour::cli {
 namespace {
 
 using json = nlohmann::json;
-
-std::string duration_text(double seconds) {
-  if (!(seconds >= 0) || !std::isfinite(seconds)) return "?";
-  const auto s = static_cast<long>(seconds + 0.5);
-  char buf[32];
-  if (s >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-  else if (s >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-  else std::snprintf(buf, sizeof buf, "%lds", s);
-  return buf;
-}
 
 json num(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
 
@@ -191,7 +182,7 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
         char line[200];
         std::snprintf(line, sizeof line, "  [%s] epoch %d/%d batch %zu/%zu  loss %.4f  acc %.2f%%  ETA %s\n",
                       p.phase.c_str(), p.epoch, p.epochs, p.batch, p.batches, p.loss, 100 * p.accuracy,
-                      duration_text(eta).c_str());
+                      experiments::duration_text(eta).c_str());
         std::cerr << line;
       };
       hooks.on_epoch = [](const nn::EpochRecord& e) {
