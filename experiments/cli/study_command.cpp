@@ -31,7 +31,7 @@ RegisterCommand reg{{"study", "Research studies: mask quality, pruning criteria,
     struct Options {
       std::string name, out, data = nn::kFashionMnistDir, models = "mlp,cnn";
       bool quick = false, full = false, no_plots = false;
-      int seeds = 0, threads = 0;
+      int seeds = 0, first_seed = 0, threads = 0;
       std::size_t limit = 0, test_limit = 0;
     };
     auto o = std::make_shared<Options>();
@@ -39,6 +39,9 @@ RegisterCommand reg{{"study", "Research studies: mask quality, pruning criteria,
     sub.add_flag("--quick", o->quick, "short schedules on a data slice (default)");
     sub.add_flag("--full", o->full, "full schedules and data, 3 seeds");
     sub.add_option("--seeds", o->seeds, "seeds per configuration (default: quick 1, full 3)");
+    sub.add_option("--first-seed", o->first_seed,
+                   "first seed: runs seeds S..S+N-1, to split a study across processes sharing --out; "
+                   "rerun over all seeds afterwards to merge (finished runs are reused)");
     sub.add_option("--data", o->data, "folder of the Fashion-MNIST IDX files")->capture_default_str();
     sub.add_option("--limit", o->limit, "training images (default: quick 4000, full all)");
     sub.add_option("--test-limit", o->test_limit, "test images (default: quick 2000, full all)");
@@ -54,12 +57,14 @@ RegisterCommand reg{{"study", "Research studies: mask quality, pruning criteria,
       else throw UsageError("unknown study '" + o->name + "' (mask-quality, criteria, sparsity, recipe, all)");
       if (o->quick && o->full) throw UsageError("--quick and --full exclude each other");
       if (o->seeds < 0 || o->seeds > 100) throw UsageError("--seeds must be in 1..100");
+      if (o->first_seed < 0) throw UsageError("--first-seed must be >= 0");
       if (o->threads < 0) throw UsageError("--threads must be >= 0");
       if (o->limit == 1) throw UsageError("--limit must be at least 2");
       if (o->out.empty()) throw UsageError("--out DIR is required");
       experiments::StudyOptions so;
       so.full = o->full;
       so.seeds = o->seeds;
+      so.first_seed = o->first_seed;
       so.data = o->data;
       so.limit = o->limit;
       so.test_limit = o->test_limit;

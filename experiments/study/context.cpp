@@ -31,6 +31,7 @@ StudyContext::StudyContext(std::string name, const StudyOptions& options)
     : name_(std::move(name)), options_(options), dir_(options.out / name_), cache_(dir_ / "runs") {
   if (options_.out.empty()) throw std::invalid_argument("an output folder is required (--out DIR)");
   if (options_.seeds < 0 || options_.seeds > 100) throw std::invalid_argument("seeds must be in 1..100");
+  if (options_.first_seed < 0) throw std::invalid_argument("the first seed must be >= 0");
   if (options_.threads < 0) throw std::invalid_argument("threads must be >= 0");
   if (options_.limit == 1) throw std::invalid_argument("the training limit must be 0 (default) or at least 2");
   if (options_.models.empty()) throw std::invalid_argument("no model selected");
@@ -158,12 +159,19 @@ json StudyContext::row_base(const std::string& model, std::uint64_t seed) const 
           {"epochs", epochs(model)}};
 }
 
+std::vector<std::uint64_t> StudyContext::seed_list() const {
+  std::vector<std::uint64_t> seeds;
+  for (int s = 0; s < seeds_; ++s) seeds.push_back(static_cast<std::uint64_t>(options_.first_seed + s));
+  return seeds;
+}
+
 json StudyContext::meta() const {
   json epochs_by_model = json::object();
   for (const auto& m : options_.models) epochs_by_model[m] = epochs(m);
   return {{"study", name_},
           {"mode", options_.full ? "full" : "quick"},
           {"seeds", seeds_},
+          {"seed_list", seed_list()},
           {"models", options_.models},
           {"train_images", train_limit_},
           {"test_images", test_limit_},

@@ -26,6 +26,8 @@ class StudyContext {
   const std::filesystem::path& dir() const { return dir_; }  // OUT/NAME
   const RunCache& cache() const { return cache_; }
   int seeds() const { return seeds_; }
+  // The seeds this run covers: first_seed .. first_seed + seeds - 1.
+  std::vector<std::uint64_t> seed_list() const;
   const std::vector<std::string>& models() const { return options_.models; }
   int epochs(const std::string& model) const;
   const nn::Dataset& train_data() const { return train_; }

@@ -141,8 +141,8 @@ int run_criteria_study(const StudyOptions& options) {
   ProgressReporter progress("criteria", ctx.models().size() * static_cast<std::size_t>(ctx.seeds()) * names.size());
   std::vector<json> rows;
   for (const auto& model : ctx.models())
-    for (int s = 0; s < ctx.seeds(); ++s)
-      for (const auto& c : names) rows.push_back(run_one(ctx, model, static_cast<std::uint64_t>(s), c, progress));
+    for (const std::uint64_t seed : ctx.seed_list())
+      for (const auto& c : names) rows.push_back(run_one(ctx, model, seed, c, progress));
   progress.finish();
   ctx.finish(rows, "criteria.py", report(ctx, rows));
   return 0;

@@ -224,8 +224,7 @@ int run_mask_quality_study(const StudyOptions& options) {
     }
   }
   for (const auto& model : ctx.models()) {
-    for (int s = 0; s < ctx.seeds(); ++s) {
-      const auto seed = static_cast<std::uint64_t>(s);
+    for (const std::uint64_t seed : ctx.seed_list()) {
       const json key_config = {{"study", "mask-quality"}, {"dense", nn::config_json(ctx.dense_config(model, seed))},
                                {"permute_seconds", permute_seconds}, {"v", 1}};
       const std::string key = run_key(key_config);

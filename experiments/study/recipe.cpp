@@ -162,8 +162,8 @@ int run_recipe_study(const StudyOptions& options) {
   ProgressReporter progress("recipe", ctx.models().size() * static_cast<std::size_t>(ctx.seeds()) * list.size());
   std::vector<json> rows;
   for (const auto& model : ctx.models())
-    for (int s = 0; s < ctx.seeds(); ++s)
-      for (const auto& r : list) rows.push_back(run_one(ctx, model, static_cast<std::uint64_t>(s), r, progress));
+    for (const std::uint64_t seed : ctx.seed_list())
+      for (const auto& r : list) rows.push_back(run_one(ctx, model, seed, r, progress));
   progress.finish();
   ctx.finish(rows, "recipe.py", report(ctx, rows));
   return 0;

@@ -194,8 +194,8 @@ int run_sparsity_study(const StudyOptions& options) {
   ProgressReporter progress("sparsity", ctx.models().size() * static_cast<std::size_t>(ctx.seeds()) * specs.size());
   std::vector<json> rows;
   for (const auto& model : ctx.models())
-    for (int s = 0; s < ctx.seeds(); ++s)
-      for (const auto& spec : specs) rows.push_back(run_one(ctx, model, static_cast<std::uint64_t>(s), spec, progress));
+    for (const std::uint64_t seed : ctx.seed_list())
+      for (const auto& spec : specs) rows.push_back(run_one(ctx, model, seed, spec, progress));
   progress.finish();
   ctx.finish(rows, "sparsity.py", report(ctx, rows));
   return 0;

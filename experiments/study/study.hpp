@@ -26,6 +26,9 @@ namespace twofour::experiments {
 struct StudyOptions {
   bool full = false;            // full schedules and data, 3 seeds; else the quick variant
   int seeds = 0;                // 0: the mode's default (quick 1, full 3)
+  int first_seed = 0;           // runs seeds first_seed .. first_seed + seeds - 1 (to split a study
+                                // across processes sharing one `out`; a later run over all seeds
+                                // reuses their cached runs and merges the tables)
   std::filesystem::path data = nn::kFashionMnistDir;
   std::size_t limit = 0;        // training images; 0: the mode's default (quick 4000, full all)
   std::size_t test_limit = 0;   // test images; 0: the mode's default (quick 2000, full all)

@@ -24,6 +24,7 @@ bool have_fashion_mnist() {
 TEST(StudyCli, BadArgumentsAreUsageErrors) {
   for (const char* args : {"study nonsense --out /tmp/x", "study criteria", "study sparsity --quick --full --out /tmp/x",
                            "study recipe --models resnet --out /tmp/x", "study recipe --seeds -1 --out /tmp/x",
+                           "study recipe --first-seed -1 --out /tmp/x",
                            "study recipe --limit 1 --out /tmp/x"}) {
     const auto r = run_tool(args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
@@ -78,6 +79,38 @@ TEST(StudyCli, AllStudiesOnASliceWriteWellFormedOutputsAndResume) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.err.find("(reused)"), std::string::npos) << again.err;
   EXPECT_EQ(again.err.find("retrain epoch"), std::string::npos) << again.err;
+  fs::remove_all(out);
+}
+
+// Seeds split across processes (--first-seed) land in one folder; a run over all seeds reuses
+// both halves, trains nothing, and its tables hold every seed.
+TEST(StudyCli, FirstSeedSplitsRunsThatALaterRunMerges) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed (Debian package dataset-fashion-mnist); skipping";
+  const auto out = fs::temp_directory_path() / ("twofour-study-seeds-" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  const std::string common = "study mask-quality --limit 200 --test-limit 100 --threads 1 --models mlp --no-plots --out '" +
+                             out.string() + "'";
+  const auto second = run_tool(common + " --seeds 1 --first-seed 1");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const auto only = nlohmann::json::parse(slurp((out / "mask-quality" / "results.json").string()));
+  ASSERT_GT(only["rows"].size(), 0u);
+  for (const auto& row : only["rows"])
+    if (row["model"] == "mlp") {
+      EXPECT_EQ(row["seed"], 1) << row.dump();
+    }
+  EXPECT_EQ(only["meta"]["seed_list"], nlohmann::json::array({1}));
+  const auto first = run_tool(common + " --seeds 1");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto merged = run_tool(common + " --seeds 2");
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(merged.err.find("dense epoch"), std::string::npos) << merged.err;
+  const auto doc = nlohmann::json::parse(slurp((out / "mask-quality" / "results.json").string()));
+  std::size_t seed0 = 0, seed1 = 0;
+  for (const auto& row : doc["rows"])
+    if (row["model"] == "mlp") (row["seed"] == 0 ? seed0 : seed1) += 1;
+  EXPECT_GT(seed0, 0u);
+  EXPECT_EQ(seed0, seed1);
+  EXPECT_EQ(doc["meta"]["seed_list"], nlohmann::json::array({0, 1}));
   fs::remove_all(out);
 }
 
