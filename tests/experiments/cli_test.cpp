@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <string>
+
 namespace {
 
 using twofour::testing::count_lines;
@@ -27,6 +30,25 @@ TEST(Cli, VersionIsOneLine) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(count_lines(r.out), 1) << r.out;
   EXPECT_EQ(r.out.rfind("twofour ", 0), 0u) << r.out;
+}
+
+// Results and checkpoints carry this revision, so it must be the commit the binary was built from,
+// read at build time (a configure-time string went stale after the next commit). Oracle: git.
+TEST(Cli, VersionNamesTheCommitOfTheBuild) {
+  std::string head;
+#ifdef TWOFOUR_SOURCE_DIR
+  if (FILE* git = ::popen("git -C '" TWOFOUR_SOURCE_DIR "' rev-parse --short=12 HEAD 2>/dev/null", "r")) {
+    char buf[64] = {};
+    if (std::fgets(buf, sizeof buf, git) != nullptr) head = buf;
+    if (::pclose(git) != 0) head.clear();
+  }
+#endif
+  while (!head.empty() && (head.back() == '\n' || head.back() == '\r')) head.pop_back();
+  if (head.size() != 12) GTEST_SKIP() << "the source folder is not a git checkout (or git is missing); nothing to compare";
+  const auto r = run_tool("--version");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("(git " + head), std::string::npos)
+      << r.out << "does not name HEAD " << head << " (rebuild after committing)";
 }
 
 TEST(Cli, UnknownOptionIsOneLineAndExit2) {
