@@ -1,0 +1,129 @@
+// The layers whose loops are written for speed (ReLU as a select, BatchNorm's statistics over
+// several channels at once) against plain one-element / one-channel references written here,
+// bit for bit. The references are the layers' numerical contract: ReLU keeps x only when x > 0
+// (NaN, -0 and negatives give +0), and BatchNorm sums each channel in double, in (image,
+// position) order. (Double sums of floats seldom round differently enough to change a float
+// result, so these tests mostly catch wrong channels, lanes and formulas; the order itself was
+// checked end to end: CNN checkpoints before and after the rewrite are byte-identical.)
+#include "twofour/nn/layers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace {
+
+using namespace twofour::nn;
+
+std::uint32_t bits(float v) { return std::bit_cast<std::uint32_t>(v); }
+
+void expect_same_bits(const std::vector<float>& got, const std::vector<float>& want, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    ASSERT_EQ(bits(got[i]), bits(want[i])) << what << " element " << i << ": " << got[i] << " vs " << want[i];
+}
+
+// Magnitudes spread over 2^-20..2^20, so that the double sums actually round.
+Tensor spread_tensor(std::vector<std::size_t> shape, Rng& rng) {
+  Tensor t(std::move(shape));
+  for (auto& v : t.data) v = static_cast<float>(rng.normal() * std::ldexp(1.0, static_cast<int>(rng.below(41)) - 20));
+  return t;
+}
+
+TEST(NnExact, ReLUKeepsOnlyPositiveValuesAndTheirGradients) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const float denorm = std::numeric_limits<float>::denorm_min();
+  Tensor x({9});
+  x.data = {-2.0f, -0.0f, 0.0f, denorm, -denorm, 3.5f, nan, inf, -inf};
+  ReLU relu("relu");
+  const Tensor y = relu.forward(x, true);
+  expect_same_bits(y.data, {0.0f, 0.0f, 0.0f, denorm, 0.0f, 3.5f, 0.0f, inf, 0.0f}, "forward");
+  Tensor dy({9});
+  for (std::size_t i = 0; i < 9; ++i) dy.data[i] = static_cast<float>(i) + 0.25f;
+  const Tensor dx = relu.backward(dy);
+  expect_same_bits(dx.data, {0.0f, 0.0f, 0.0f, 3.25f, 0.0f, 5.25f, 0.0f, 7.25f, 0.0f}, "backward");
+}
+
+struct BnReference {
+  std::vector<float> y, dx, dgamma, dbeta, running_mean, running_var;
+};
+
+// One channel at a time, exactly as the formulas read (PyTorch's training-mode BatchNorm).
+BnReference reference_batchnorm(const Tensor& x, const Tensor& dy, const std::vector<float>& gamma,
+                                const std::vector<float>& beta, float eps, float momentum) {
+  const std::size_t n = x.dim(0), channels = x.dim(1), sp = x.rank() == 4 ? x.dim(2) * x.dim(3) : 1;
+  const std::size_t count = n * sp;
+  BnReference r{std::vector<float>(x.numel()), std::vector<float>(x.numel()), std::vector<float>(channels),
+                std::vector<float>(channels), std::vector<float>(channels), std::vector<float>(channels)};
+  for (std::size_t c = 0; c < channels; ++c) {
+    const auto at = [&](std::size_t i, std::size_t j) { return (i * channels + c) * sp + j; };
+    double s = 0, s2 = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < sp; ++j) s += static_cast<double>(x.data[at(i, j)]);
+    const double m = s / static_cast<double>(count);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < sp; ++j) {
+        const double d = static_cast<double>(x.data[at(i, j)]) - m;
+        s2 += d * d;
+      }
+    const float mean = static_cast<float>(m), var = static_cast<float>(s2 / static_cast<double>(count));
+    r.running_mean[c] = (1.0f - momentum) * 0.0f + momentum * mean;
+    r.running_var[c] = (1.0f - momentum) * 1.0f + momentum * static_cast<float>(s2 / static_cast<double>(count - 1));
+    const float inv = 1.0f / std::sqrt(var + eps);
+    std::vector<float> xhat(count);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < sp; ++j) {
+        xhat[i * sp + j] = (x.data[at(i, j)] - mean) * inv;
+        r.y[at(i, j)] = gamma[c] * xhat[i * sp + j] + beta[c];
+      }
+    double sum_dy = 0, sum_dy_xh = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < sp; ++j) {
+        sum_dy += static_cast<double>(dy.data[at(i, j)]);
+        sum_dy_xh += static_cast<double>(dy.data[at(i, j)]) * static_cast<double>(xhat[i * sp + j]);
+      }
+    r.dgamma[c] = static_cast<float>(sum_dy_xh);
+    r.dbeta[c] = static_cast<float>(sum_dy);
+    const float scale = gamma[c] * inv;
+    const float mean_dy = static_cast<float>(sum_dy / static_cast<double>(count));
+    const float mean_dy_xh = static_cast<float>(sum_dy_xh / static_cast<double>(count));
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < sp; ++j)
+        r.dx[at(i, j)] = scale * (dy.data[at(i, j)] - mean_dy - xhat[i * sp + j] * mean_dy_xh);
+  }
+  return r;
+}
+
+// Channel counts around the layer's four-channel grouping (1, 3, 4, 5, 6, 9), both ranks, and
+// magnitudes spread widely enough that the order of the sums shows in the results.
+TEST(NnExact, BatchNormTrainingEqualsThePerChannelReferenceBitForBit) {
+  Rng rng(20261129);
+  for (const std::size_t channels : {1u, 3u, 4u, 5u, 6u, 9u}) {
+    for (const bool spatial : {false, true}) {
+      std::vector<std::size_t> shape{7, channels};
+      if (spatial) shape.insert(shape.end(), {5, 3});
+      const std::string what = std::to_string(channels) + (spatial ? " channels, rank 4" : " channels, rank 2");
+      const Tensor x = spread_tensor(shape, rng);
+      const Tensor dy = spread_tensor(shape, rng);
+      BatchNorm bn("bn", channels);
+      for (std::size_t c = 0; c < channels; ++c) {
+        bn.gamma.value.data[c] = static_cast<float>(0.5 + rng.uniform());
+        bn.beta.value.data[c] = static_cast<float>(rng.normal());
+      }
+      const BnReference want = reference_batchnorm(x, dy, bn.gamma.value.data, bn.beta.value.data, bn.eps, bn.momentum);
+      const Tensor y = bn.forward(x, true);
+      const Tensor dx = bn.backward(dy);
+      expect_same_bits(y.data, want.y, what + ": y");
+      expect_same_bits(dx.data, want.dx, what + ": dx");
+      expect_same_bits(bn.gamma.grad.data, want.dgamma, what + ": dgamma");
+      expect_same_bits(bn.beta.grad.data, want.dbeta, what + ": dbeta");
+      expect_same_bits(bn.running_mean.data, want.running_mean, what + ": running mean");
+      expect_same_bits(bn.running_var.data, want.running_var, what + ": running variance");
+    }
+  }
+}
+
+}  // namespace
