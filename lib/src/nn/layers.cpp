@@ -32,6 +32,19 @@ void he_normal(Parameter& p, std::size_t fan_in, Rng& rng) {
   for (auto& w : p.value.data) w = static_cast<float>(rng.normal() * std_dev);
 }
 
+// The output columns xo whose input column xo * stride + s (a padded coordinate) lies inside the
+// image, pad <= xo * stride + s < pad + w: one contiguous range, so the im2col loops need no
+// per-element test.
+struct OutputSpan {
+  std::size_t begin, end;
+};
+
+OutputSpan output_span(std::size_t ow, std::size_t stride, std::size_t s, std::size_t pad, std::size_t w) {
+  const std::size_t begin = s >= pad ? 0 : (pad - s + stride - 1) / stride;
+  const std::size_t end = std::min(ow, pad + w <= s ? 0 : (pad + w - s + stride - 1) / stride);
+  return {std::min(begin, end), end};
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- Linear
@@ -110,7 +123,9 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
   const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
   const std::size_t p = oh * ow, np = n * p, crs = in_c * k * k;
   in_shape_ = x.shape;
-  col_.assign(crs * np, 0.0f);
+  // Every element of col_ is written below (zeros where the window lies in the padding), so the
+  // buffer is resized, not cleared first: clearing was a second pass over it every step.
+  col_.resize(crs * np);
   // im2col: row (c, r, s), column (image, output position).
 #pragma omp parallel for schedule(static) if (crs * np >= kMinParallelWork)
   for (std::size_t img = 0; img < n; ++img) {
@@ -119,14 +134,18 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
       for (std::size_t r = 0; r < k; ++r) {
         for (std::size_t s = 0; s < k; ++s) {
           float* dst = col_.data() + ((c * k + r) * k + s) * np + img * p;
+          const OutputSpan xs = output_span(ow, stride, s, pad, w);
           for (std::size_t y = 0; y < oh; ++y) {
+            float* row = dst + y * ow;
             const std::size_t iy = y * stride + r;  // padded coordinate
-            if (iy < pad || iy - pad >= h) continue;  // stays zero
-            const float* src = plane + (iy - pad) * w;
-            for (std::size_t xo = 0; xo < ow; ++xo) {
-              const std::size_t ix = xo * stride + s;
-              if (ix >= pad && ix - pad < w) dst[y * ow + xo] = src[ix - pad];
+            if (iy < pad || iy - pad >= h) {
+              std::fill(row, row + ow, 0.0f);
+              continue;
             }
+            const float* src = plane + (iy - pad) * w;
+            std::fill(row, row + xs.begin, 0.0f);
+            for (std::size_t xo = xs.begin; xo < xs.end; ++xo) row[xo] = src[xo * stride + s - pad];
+            std::fill(row + xs.end, row + ow, 0.0f);
           }
         }
       }
@@ -175,14 +194,12 @@ Tensor Conv2d::backward(const Tensor& dy) {
       for (std::size_t r = 0; r < k; ++r) {
         for (std::size_t s = 0; s < k; ++s) {
           const float* src = col_.data() + ((c * k + r) * k + s) * np + img * p;
+          const OutputSpan xs = output_span(ow, stride, s, pad, w);
           for (std::size_t y = 0; y < oh; ++y) {
             const std::size_t iy = y * stride + r;
             if (iy < pad || iy - pad >= h) continue;
             float* dst = plane + (iy - pad) * w;
-            for (std::size_t xo = 0; xo < ow; ++xo) {
-              const std::size_t ix = xo * stride + s;
-              if (ix >= pad && ix - pad < w) dst[ix - pad] += src[y * ow + xo];
-            }
+            for (std::size_t xo = xs.begin; xo < xs.end; ++xo) dst[xo * stride + s - pad] += src[y * ow + xo];
           }
         }
       }
@@ -315,7 +332,9 @@ Tensor BatchNorm::forward(const Tensor& x, bool training) {
   require(!training || count > 1, name + ": training needs more than one value per channel");
   in_shape_ = x.shape;
   cached_training_ = training;
-  xhat_ = Tensor(x.shape);
+  // Reused across steps (resize keeps the memory); every element is written below.
+  xhat_.shape = x.shape;
+  xhat_.data.resize(x.numel());
   inv_std_.assign(channels, 0.0f);
   Tensor y(x.shape);
   const std::size_t groups = (channels + kStatLanes - 1) / kStatLanes;

@@ -96,30 +96,52 @@ TEST(NnGrad, Conv2dStride2NoPadNoBias) {
   check_layer(conv, random_tensor({2, 2, 7, 7}, rng), rng, true, 60);
 }
 
+// Conv2d's forward pass against the definition (a double sum over the window, skipping taps in
+// the padding).
+void expect_direct_convolution(Conv2d& conv, const Tensor& x) {
+  const std::size_t n = x.dim(0), c_in = conv.in_c, h = x.dim(2), w = x.dim(3), k = conv.k, st = conv.stride;
+  const std::size_t oh = (h + 2 * conv.pad - k) / st + 1, ow = (w + 2 * conv.pad - k) / st + 1;
+  const Tensor y = conv.forward(x, false);
+  ASSERT_EQ(y.shape, (std::vector<std::size_t>{n, conv.out_c, oh, ow}));
+  for (std::size_t img = 0; img < n; ++img)
+    for (std::size_t o = 0; o < conv.out_c; ++o)
+      for (std::size_t oy = 0; oy < oh; ++oy)
+        for (std::size_t ox = 0; ox < ow; ++ox) {
+          double s = conv.has_bias ? static_cast<double>(conv.bias.value.data[o]) : 0.0;
+          for (std::size_t c = 0; c < c_in; ++c)
+            for (std::size_t r = 0; r < k; ++r)
+              for (std::size_t q = 0; q < k; ++q) {
+                const auto iy = static_cast<long>(oy * st + r) - static_cast<long>(conv.pad);
+                const auto ix = static_cast<long>(ox * st + q) - static_cast<long>(conv.pad);
+                if (iy < 0 || ix < 0 || iy >= static_cast<long>(h) || ix >= static_cast<long>(w)) continue;
+                s += static_cast<double>(conv.weight.value.data[((o * c_in + c) * k + r) * k + q]) *
+                     static_cast<double>(x.data[((img * c_in + c) * h + static_cast<std::size_t>(iy)) * w + static_cast<std::size_t>(ix)]);
+              }
+          EXPECT_NEAR(static_cast<double>(y.data[((img * conv.out_c + o) * oh + oy) * ow + ox]), s, 1e-5)
+              << "image " << img << " channel " << o << " at (" << oy << ", " << ox << ")";
+        }
+}
+
 TEST(NnGrad, Conv2dMatchesDirectConvolution) {
   // The im2col path against the definition, including padding at every border.
   Rng rng(twofour::testing::test_seed("NnGrad.Conv2dMatchesDirectConvolution", 15));
   Conv2d conv("conv", 2, 3, 3, 2, 1, true);
   conv.initialize(rng);
   for (auto& b : conv.bias.value.data) b = static_cast<float>(rng.normal());
-  const Tensor x = random_tensor({2, 2, 5, 6}, rng);
-  const Tensor y = conv.forward(x, false);
-  ASSERT_EQ(y.shape, (std::vector<std::size_t>{2, 3, 3, 3}));
-  for (std::size_t n = 0; n < 2; ++n)
-    for (std::size_t o = 0; o < 3; ++o)
-      for (std::size_t oy = 0; oy < 3; ++oy)
-        for (std::size_t ox = 0; ox < 3; ++ox) {
-          double s = static_cast<double>(conv.bias.value.data[o]);
-          for (std::size_t c = 0; c < 2; ++c)
-            for (std::size_t r = 0; r < 3; ++r)
-              for (std::size_t q = 0; q < 3; ++q) {
-                const auto iy = static_cast<long>(oy * 2 + r) - 1, ix = static_cast<long>(ox * 2 + q) - 1;
-                if (iy < 0 || ix < 0 || iy >= 5 || ix >= 6) continue;
-                s += static_cast<double>(conv.weight.value.data[((o * 2 + c) * 3 + r) * 3 + q]) *
-                     static_cast<double>(x.data[((n * 2 + c) * 5 + static_cast<std::size_t>(iy)) * 6 + static_cast<std::size_t>(ix)]);
-              }
-          EXPECT_NEAR(static_cast<double>(y.data[((n * 3 + o) * 3 + oy) * 3 + ox]), s, 1e-5);
-        }
+  expect_direct_convolution(conv, random_tensor({2, 2, 5, 6}, rng));
+}
+
+TEST(NnGrad, Conv2dWithWidePaddingReusedOnSmallerInputs) {
+  // Padding wider than a stride, so whole windows fall in the padding, and one layer run on
+  // successively smaller inputs: its im2col buffer is reused, never cleared, so every element
+  // must be rewritten each call.
+  Rng rng(twofour::testing::test_seed("NnGrad.Conv2dWithWidePaddingReusedOnSmallerInputs", 16));
+  Conv2d conv("conv", 2, 3, 3, 3, 2, false);
+  conv.initialize(rng);
+  expect_direct_convolution(conv, random_tensor({3, 2, 7, 8}, rng));
+  expect_direct_convolution(conv, random_tensor({2, 2, 4, 5}, rng));
+  expect_direct_convolution(conv, random_tensor({1, 2, 1, 2}, rng));
+  check_layer(conv, random_tensor({2, 2, 5, 4}, rng), rng, true, 40);
 }
 
 TEST(NnGrad, ReLUAwayFromTheKink) {
