@@ -5,6 +5,7 @@
 #include "cli/command.hpp"
 #include "twofour/sim/blockfma.hpp"
 #include "twofour/sim/describe.hpp"
+#include "twofour/sim/instruction_datapath.hpp"
 #include "twofour/sim/measured_dots.hpp"
 
 #include <cstdio>
@@ -36,16 +37,23 @@ RegisterCommand reg{{"verify-dots", "Replay GPU-measured tensor-core dot product
         throw CommandFailed(e.what());
       }
       const auto spec = sim::spec::find_datapath(dots.arch, *dots.in_format, *dots.in_format, *dots.out_format);
-      if (!spec) {
+      if (!spec && dots.instruction == nullptr) {
         throw UsageError("no " + std::string(dots.in_format->name) + " -> " + std::string(dots.out_format->name) +
                          " tensor-core datapath on " + dots.gpu);
+      }
+      if (dots.instruction != nullptr) {
+        std::cout << "replayed through " << dots.instruction->ptx << " on " << sim::spec::arch_name(dots.arch)
+                  << (sim::lowering_of(*dots.instruction, dots.arch) == sim::Lowering::fp8_via_fp16_sm90
+                          ? " (ptxas lowering: two fp16 HMMAs, then HADD2 of C)"
+                          : "")
+                  << "\n";
       }
       const sim::spec::FormatSpec& in = *dots.in_format;
       const sim::spec::FormatSpec& out = *dots.out_format;
       std::size_t passed = 0, failed = 0;
       for (std::size_t i = 0; i < dots.cases.size(); ++i) {
         const sim::MeasuredCase& mc = dots.cases[i];
-        const std::uint32_t d = sim::dot(*spec, mc.a, mc.b, mc.c);
+        const std::uint32_t d = sim::simulate_case(dots, mc);
         if (d == mc.d) {
           ++passed;
           continue;

@@ -36,4 +36,13 @@ std::uint32_t fp32_add_rn(std::uint32_t x, std::uint32_t y) {
   return spec::encode(spec::fp32, sum, spec::RoundingMode::nearest_even);
 }
 
+std::uint32_t float_add_rn(const spec::FormatSpec& f, std::uint32_t x, std::uint32_t y) {
+  if (f == spec::fp32) return fp32_add_rn(x, y);
+  if (!(f == spec::fp16)) throw std::invalid_argument("float_add_rn: " + std::string(f.name) + " is not fp32 or fp16");
+  // Two fp16 values add exactly in binary64 (their exponents span 2^-24 .. 2^15), so one rounding
+  // to fp16 is the correctly rounded sum.
+  const double sum = spec::decode_to_double(spec::fp16, x) + spec::decode_to_double(spec::fp16, y);
+  return spec::encode(spec::fp16, sum, spec::RoundingMode::nearest_even);
+}
+
 }  // namespace twofour::sim

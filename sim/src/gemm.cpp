@@ -434,15 +434,34 @@ Tile run_fast(const spec::Instruction& instr, const InstructionDatapath& dp, con
 
   const spec::DatapathSpec& ds = dp.spec();
   // Lowered rows (sm_90 fp8, fp8_lowering.hpp): the tensor core sees the inputs converted to fp16,
-  // starts from C = +0, and the instruction's C is added by an fp32 RN add after the blocks.
+  // in two HMMAs (the elements of the low register halves, then the high halves) starting from
+  // C = +0, and the instruction's C is added by an IEEE RN add after them. Reordering each k-step's
+  // stored A elements so that the first HMMA's come first makes the passes consecutive runs of
+  // blocks, which the loop below already chains; rows_fast follows the same order.
   const bool add_c_last = dp.lowering() == Lowering::fp8_via_fp16_sm90;
+  std::vector<int> pass_order(sz(a_step));
+  for (int p = 0; p < a_step; ++p) pass_order[sz(p)] = p;
+  if (add_c_last)
+    std::stable_sort(pass_order.begin(), pass_order.end(),
+                     [](int x, int y) { return lowered_pass(sz(x), 2) < lowered_pass(sz(y), 2); });
   const auto tensor_core_bits = [&](const spec::FormatSpec& f, const std::vector<std::uint32_t>& bits) {
     std::vector<std::uint32_t> out(bits.size());
     for (std::size_t i = 0; i < bits.size(); ++i) out[i] = dp.tensor_core_input(f, bits[i]);
     return out;
   };
-  const std::vector<std::uint32_t> a_tc = add_c_last ? tensor_core_bits(*instr.a, ops.a.bits) : std::vector<std::uint32_t>{};
+  // Permutes every k-step segment of a row-major (rows x s.a_cols) array into pass order.
+  const auto in_pass_order = [&]<class T>(const std::vector<T>& v) {
+    std::vector<T> out(v.size());
+    for (std::size_t seg = 0; seg < v.size(); seg += sz(a_step))
+      for (int q = 0; q < a_step; ++q) out[seg + sz(q)] = v[seg + sz(pass_order[sz(q)])];
+    return out;
+  };
+  const std::vector<std::uint32_t> a_tc = add_c_last ? in_pass_order(tensor_core_bits(*instr.a, ops.a.bits)) : std::vector<std::uint32_t>{};
   const std::vector<std::uint32_t> b_tc = add_c_last ? tensor_core_bits(*instr.b, ops.b.bits) : std::vector<std::uint32_t>{};
+  const std::vector<std::int32_t> cols_fast = add_c_last && instr.is_sparse() ? in_pass_order(cols) : std::vector<std::int32_t>{};
+  std::vector<std::int32_t> dense_rows_fast(dense_rows.size());
+  for (std::size_t q = 0; q < dense_rows.size(); ++q) dense_rows_fast[q] = dense_rows[sz(pass_order[q])];
+  const std::vector<std::int32_t>* rows_fast_of = add_c_last && instr.is_sparse() ? &cols_fast : rows_of;
   const DecodedOperand A = decode_operand(*ds.a_format, add_c_last ? a_tc : ops.a.bits);
   const DecodedOperand B = decode_operand(*ds.b_format, add_c_last ? b_tc : ops.b.bits);
   std::vector<std::uint32_t> bpack(sz(groups_n) * sz(s.k) * kPackedRow);
@@ -491,7 +510,8 @@ Tile run_fast(const spec::Instruction& instr, const InstructionDatapath& dp, con
             std::uint32_t* acc = acc_tile.data() + sz(r) * kLanes;
             const std::size_t a0 = sz(i, s.a_cols) + sz(step * a_step);
             const std::int32_t* local_rows = instr.is_sparse() ? rows_of->data() + a0 : dense_rows.data();
-            for (int p = 0; p < a_step; ++p) rows_abs[sz(p)] = step * instr.k + local_rows[p];
+            const std::int32_t* fast_rows = instr.is_sparse() ? rows_fast_of->data() + a0 : dense_rows_fast.data();
+            for (int p = 0; p < a_step; ++p) rows_abs[sz(p)] = step * instr.k + fast_rows[p];
             bool generic[kLanes];
             bool any_generic = false;
             const bool row_special = a_special[sz(i, s.steps) + sz(step)] != 0;
@@ -516,7 +536,7 @@ Tile run_fast(const spec::Instruction& instr, const InstructionDatapath& dp, con
               }
             }
             if (add_c_last)
-              for (int j = 0; j < kLanes; ++j) acc[j] = fp32_add_rn(acc[j], saved[j]);  // generic lanes: redone below
+              for (int j = 0; j < kLanes; ++j) acc[j] = float_add_rn(out, acc[j], saved[j]);  // generic lanes: redone below
             if (any_generic) {
               const std::span<const std::uint32_t> a_row(ops.a.bits.data() + a0, sz(a_step));
               const std::span<const int> columns(local_rows, instr.is_sparse() ? sz(a_step) : 0u);

@@ -15,17 +15,17 @@ namespace {
 bool is_fp8(const spec::FormatSpec& f) { return f == spec::e4m3 || f == spec::e5m2; }
 
 Lowering choose_lowering(const spec::Instruction& instr, spec::Arch arch) {
-  // ptxas 13.0 emits no QMMA for sm_90: fp8 mma(.sp) with fp32 D becomes fp16 HMMA(.SP) + FADD
-  // (docs/isa-findings.md). sm_89 (Ada) has native QMMA and keeps the fp8 row of the table.
-  if (arch == spec::Arch::sm90 && is_fp8(*instr.a) && is_fp8(*instr.b) && *instr.d == spec::fp32)
-    return Lowering::fp8_via_fp16_sm90;
+  // ptxas 13.0 emits no QMMA for sm_90: fp8 mma(.sp) becomes fp16 HMMA(.SP) + FADD / HADD2
+  // (docs/isa-findings.md). sm_89 (Ada) has native QMMA and keeps the fp8 rows of the table.
+  if (arch == spec::Arch::sm90 && is_fp8(*instr.a) && is_fp8(*instr.b)) return Lowering::fp8_via_fp16_sm90;
   return Lowering::native;
 }
 
 std::optional<spec::DatapathSpec> lookup(const spec::Instruction& instr, spec::Arch arch) {
   if (static_cast<int>(arch) < static_cast<int>(instr.min_arch)) return std::nullopt;
+  // The lowered HMMAs are the sm_90 fp16 rows with the instruction's D type.
   if (choose_lowering(instr, arch) == Lowering::fp8_via_fp16_sm90)
-    return spec::find_datapath(spec::Arch::sm90, spec::fp16, spec::fp16, spec::fp32);
+    return spec::find_datapath(spec::Arch::sm90, spec::fp16, spec::fp16, *instr.d);
   // C and D share one format in every row (PTX: dtype = ctype), so the D format picks the row.
   return spec::find_datapath(arch, *instr.a, *instr.b, *instr.d, instr.d->is_integer && instr.satfinite);
 }
@@ -65,19 +65,49 @@ InstructionDatapath::InstructionDatapath(const spec::Instruction& instr, spec::A
   lowering_ = choose_lowering(instr, arch);
   row_a_ = instr.a;
   row_b_ = instr.b;
+  instr_k_ = instr.k;
+  sparse_ = instr.is_sparse();
 }
 
 std::uint32_t InstructionDatapath::tensor_core_input(const spec::FormatSpec& f, std::uint32_t bits) const {
   return lowering_ == Lowering::fp8_via_fp16_sm90 ? fp8_to_fp16(f, bits) : bits;
 }
 
+std::size_t InstructionDatapath::lowered_register_half(std::size_t terms) const {
+  // mma.sp listed in logical K (SparseGrouping::logical_k) has k terms; its stored K and dense K
+  // list two elements per 16-bit register half.
+  return sparse_ && terms == static_cast<std::size_t>(instr_k_) ? 4 : 2;
+}
+
 std::uint32_t InstructionDatapath::dot(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
                                        std::uint32_t c) const {
   if (lowering_ == Lowering::fp8_via_fp16_sm90) {
-    // The two chained HMMAs are the fp16 datapath over all of K starting from C = +0 (their K
-    // halves are whole blocks); the instruction's C comes last, through FADD.
+    // Two HMMAs: the terms from the low register halves with C = +0, then those from the high
+    // halves with the first's D as C; the instruction's C is added last (fp8_lowering.hpp).
     const Converted a16(*row_a_, a), b16(*row_b_, b);
-    return fp32_add_rn(sim::dot(spec_, a16.view(), b16.view(), spec::zero_bits(spec::fp32, false)), c);
+    const std::size_t half = lowered_register_half(a.size());
+    std::array<std::uint32_t, 64> pa{}, pb{};
+    std::vector<std::uint32_t> heap_a, heap_b;
+    std::uint32_t* qa = pa.data();
+    std::uint32_t* qb = pb.data();
+    if (a.size() > pa.size()) {
+      heap_a.resize(a.size());
+      heap_b.resize(a.size());
+      qa = heap_a.data();
+      qb = heap_b.data();
+    }
+    std::uint32_t acc = spec::zero_bits(*spec_.out_format, false);
+    for (int pass = 0; pass < 2; ++pass) {
+      std::size_t n = 0;
+      for (std::size_t p = 0; p < a.size(); ++p) {
+        if (lowered_pass(p, half) != pass) continue;
+        qa[n] = a16.view()[p];
+        qb[n] = b16.view()[p];
+        ++n;
+      }
+      acc = sim::dot(spec_, std::span<const std::uint32_t>(qa, n), std::span<const std::uint32_t>(qb, n), acc);
+    }
+    return float_add_rn(*spec_.out_format, acc, c);
   }
   return spec_.is_integer() ? sim::dot_int(spec_, a, b, c) : sim::dot(spec_, a, b, c);
 }

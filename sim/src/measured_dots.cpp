@@ -1,6 +1,10 @@
 // Reader of the GPU-measured dot products; the layout is described in measured_dots.hpp.
 #include "twofour/sim/measured_dots.hpp"
 
+#include "twofour/sim/blockfma.hpp"
+#include "twofour/sim/instruction_datapath.hpp"
+#include "twofour/sim/spec/registry.hpp"
+
 #include <bit>
 #include <cctype>
 #include <cmath>
@@ -108,10 +112,16 @@ MeasuredDots read_measured_dots(const std::filesystem::path& dir, std::string_vi
   if (o != "fp32" && o != "fp16") throw std::invalid_argument("unknown output format '" + std::string(out) + "' (fp32 fp16)");
   dots.out_format = o == "fp32" ? &spec::fp32 : &spec::fp16;
   const bool fp8 = fmt == "e4m3" || fmt == "e5m2";
-  // The data README says the fp8 cases ran with C = 0. That holds for fp32 output (every case
-  // replays with C = 0), but the fp16-output cases match 0.1% with C = 0 and ~65% with the c file
-  // converted to fp16, so they evidently used C (docs/datapath.md, fp8 -> fp16).
+  // The data README says the fp8 cases ran with C = 0 (wgmma). That holds for fp32 output (every
+  // case replays with C = 0). The fp16-output cases come from a different driver
+  // (MATLAB-tensor-core model_validation/CUDA/mma_fp8_output_fp16.cu): mma.sync m16n8k32 with
+  // C = __float2half(c), lowered by ptxas on sm_90 (docs/datapath.md, fp8 -> fp16).
   dots.c_forced_zero = fp8 && o == "fp32";
+  if (fp8 && o == "fp16" && dots.arch == spec::Arch::sm90) {
+    const std::string ptx = "mma.sync.aligned.m16n8k32.row.col.f16." + fmt + "." + fmt + ".f16";
+    dots.instruction = spec::find_instruction(ptx);
+    if (dots.instruction == nullptr) throw std::logic_error("instruction table lacks " + ptx);
+  }
 
   // The data names fp8 folders and files in upper case; accept either spelling.
   const std::string file_fmt = fp8 ? upper(fmt) : fmt;
@@ -178,6 +188,14 @@ MeasuredDots read_measured_dots(const std::filesystem::path& dir, std::string_vi
     mc.d = to_format(*dots.out_format, d_words[0], d_path, i);
   }
   return dots;
+}
+
+std::uint32_t simulate_case(const MeasuredDots& dots, const MeasuredCase& mc) {
+  if (dots.instruction != nullptr) return InstructionDatapath(*dots.instruction, dots.arch).dot(mc.a, mc.b, mc.c);
+  const auto row = spec::find_datapath(dots.arch, *dots.in_format, *dots.in_format, *dots.out_format);
+  if (!row) throw std::invalid_argument("no datapath row for " + dots.gpu + " " + std::string(dots.in_format->name) + " -> " +
+                                        std::string(dots.out_format->name));
+  return dot(*row, mc.a, mc.b, mc.c);
 }
 
 }  // namespace twofour::sim

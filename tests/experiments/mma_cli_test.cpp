@@ -158,7 +158,7 @@ TEST(ExplainCli, ShowsLanesOfEveryOperand) {
   EXPECT_EQ(count_lines(bad.err), 1) << bad.err;
   const auto list = run_tool("explain --list");
   EXPECT_EQ(list.exit_code, 0);
-  EXPECT_EQ(count_lines(list.out), 112);
+  EXPECT_EQ(count_lines(list.out), 116);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // sm_90 fp8 mma / mma.sp follow the ptxas lowering of docs/isa-findings.md: fp8 -> fp16, two fp16
-// instructions over the K halves (C = 0, then chained), then an fp32 round-to-nearest add of C.
+// instructions (the elements of the low 16-bit register halves with C = 0, then those of the high
+// halves, chained), then a round-to-nearest add of C in the D format (FADD or HADD2).
 // The oracle here is built from the fp16 instruction rows (run_tile on the sm_90 fp16 rows, with
-// the halves cut by hand) plus the compiler's _Float16 conversion and the host's float addition.
+// the passes cut by hand) plus the compiler's _Float16 conversion and the host's float addition.
+// The hardware oracle for the same lowering is in measured_dots_test.cpp (H100 fp8 -> fp16).
 #include "twofour/sim/fp8_lowering.hpp"
 
 #include "sim/mma_support.hpp"
@@ -27,33 +29,51 @@ using spec::Instruction;
 
 bool is_fp8_row(const Instruction& in) { return in.a == &spec::e4m3 || in.a == &spec::e5m2; }
 
-// The fp16 row ptxas uses for each K half: HMMA.SP.16832 (sparse) or HMMA.16816 (dense).
+// The fp16 row ptxas uses for each pass: HMMA.SP.16832 (sparse) or HMMA.16816 (dense), with the
+// fp8 row's D type.
 const Instruction& half_row(const Instruction& fp8) {
-  return testing::row_named(fp8.is_sparse() ? "SM80_SP_16x8x32_F32F16F16F32_TN" : "SM80_16x8x16_F32F16F16F32_TN");
+  if (fp8.is_sparse()) return testing::row_named("SM80_SP_16x8x32_F32F16F16F32_TN");
+  return testing::row_named(*fp8.d == spec::fp16 ? "SM80_16x8x16_F16F16F16F16_TN" : "SM80_16x8x16_F32F16F16F32_TN");
 }
 
-// D of the fp8 row on sm_90, computed as the lowering says, from the fp16 rows.
+// D of the fp8 row on sm_90, computed as the lowering says, from the fp16 rows. A register holds
+// four consecutive fp8 elements along K (stored elements for mma.sp); ptxas unpacks its low 16 bits
+// for the first HMMA and its high 16 bits for the second, so pass p gets the K positions (dense) or
+// stored pairs (sparse: one pair = one chunk of four logical K) whose index / 2 has parity p.
 Tile lowered_by_hand(const Instruction& fp8, const TileOperands& t, const ExecutionOptions& options) {
   const Instruction& h = half_row(fp8);
-  const int a_half = fp8.is_sparse() ? fp8.stored_k() / 2 : fp8.k / 2;
-  const int chunks_half = fp8.is_sparse() ? fp8.chunks_per_row() / 2 : 0;
-  Tile acc(fp8.m, fp8.n);  // C = RZ = +0 for the first half
-  for (int half = 0; half < 2; ++half) {
+  Tile acc(fp8.m, fp8.n);  // C = RZ = +0 for the first pass
+  for (int pass = 0; pass < 2; ++pass) {
     TileOperands part;
-    part.a = Tile(fp8.m, a_half);
+    part.a = Tile(fp8.m, fp8.is_sparse() ? h.stored_k() : h.k);
     part.b = Tile(h.k, h.n);
     part.c = acc;
-    for (int r = 0; r < fp8.m; ++r) {
-      for (int s = 0; s < a_half; ++s) part.a.at(r, s) = testing::host_fp8_to_fp16(*fp8.a, t.a.at(r, half * a_half + s));
-      for (int ch = 0; ch < chunks_half; ++ch)
-        part.metadata.push_back(t.metadata[static_cast<std::size_t>(r * fp8.chunks_per_row() + half * chunks_half + ch)]);
+    if (fp8.is_sparse()) {
+      // Chunk g of the fp8 row (stored values 2g, 2g + 1; B rows 4g .. 4g + 3) for odd/even g.
+      for (int g = pass, c2 = 0; g < fp8.chunks_per_row(); g += 2, ++c2) {
+        for (int r = 0; r < fp8.m; ++r) {
+          for (int v = 0; v < 2; ++v) part.a.at(r, 2 * c2 + v) = testing::host_fp8_to_fp16(*fp8.a, t.a.at(r, 2 * g + v));
+        }
+        for (int q = 0; q < 4; ++q)
+          for (int j = 0; j < h.n; ++j) part.b.at(4 * c2 + q, j) = testing::host_fp8_to_fp16(*fp8.b, t.b.at(4 * g + q, j));
+      }
+      for (int r = 0; r < fp8.m; ++r)
+        for (int g = pass; g < fp8.chunks_per_row(); g += 2)
+          part.metadata.push_back(t.metadata[static_cast<std::size_t>(r * fp8.chunks_per_row() + g)]);
+    } else {
+      int s = 0;
+      for (int k = 0; k < fp8.k; ++k) {
+        if ((k / 2) % 2 != pass) continue;
+        for (int r = 0; r < fp8.m; ++r) part.a.at(r, s) = testing::host_fp8_to_fp16(*fp8.a, t.a.at(r, k));
+        for (int j = 0; j < h.n; ++j) part.b.at(s, j) = testing::host_fp8_to_fp16(*fp8.b, t.b.at(k, j));
+        ++s;
+      }
     }
-    for (int k = 0; k < h.k; ++k)
-      for (int j = 0; j < h.n; ++j) part.b.at(k, j) = testing::host_fp8_to_fp16(*fp8.b, t.b.at(half * h.k + k, j));
     acc = run_tile(h, Arch::sm90, part, options).d;
   }
   for (int r = 0; r < fp8.m; ++r)
-    for (int j = 0; j < fp8.n; ++j) acc.at(r, j) = testing::host_fadd(acc.at(r, j), t.c.at(r, j));
+    for (int j = 0; j < fp8.n; ++j)
+      acc.at(r, j) = *fp8.d == spec::fp16 ? testing::host_hadd(acc.at(r, j), t.c.at(r, j)) : testing::host_fadd(acc.at(r, j), t.c.at(r, j));
   return acc;
 }
 
@@ -71,7 +91,8 @@ TEST(Fp8Lowering, Sm90RowsAreFp16HalvesThenFloatAddOfC) {
       for (int rep = 0; rep < 4; ++rep) {
         TileOperands t = random_tile_operands(in, rng);
         if (rep == 3) {  // C of all magnitudes, including ones the tensor-core alignment would truncate
-          for (auto& c : t.c.bits) c = static_cast<std::uint32_t>(rng()) & 0xbfffffffu;
+          const std::uint32_t finite_mask = *in.d == spec::fp16 ? 0xbfffu : 0xbfffffffu;
+          for (auto& c : t.c.bits) c = static_cast<std::uint32_t>(rng()) & finite_mask;
         }
         ASSERT_EQ(run_tile(in, Arch::sm90, t, options).d, lowered_by_hand(in, t, options))
             << in.name << " grouping " << static_cast<int>(grouping) << " rep " << rep;
@@ -79,7 +100,40 @@ TEST(Fp8Lowering, Sm90RowsAreFp16HalvesThenFloatAddOfC) {
       }
     }
   }
-  EXPECT_GE(tiles, 4 * (8 * 2 + 4));
+  EXPECT_GE(tiles, 4 * (8 * 2 + 8));
+}
+
+// Which elements share an HMMA decides what the alignment truncates. 16 * 16 at K position 0,
+// -16 * 16 at position 2 and 2^-9 * 2^-9 at position 16: positions 0 and 16 sit in low register
+// halves (first HMMA), so 2^-18 is aligned against 2^8 and truncated (the fp16 datapath keeps 25
+// bits), and position 2 then cancels the 256: D = +0. Cutting K into consecutive halves instead
+// would cancel 256 first and keep 2^-18. The same for mma.sp with stored pairs (chunks 0, 1, 8).
+TEST(Fp8Lowering, PassesTakeTheLowThenTheHighRegisterHalves) {
+  const double big = 16.0, tiny = 0x1p-9;
+  for (const char* name : {"SM89_16x8x32_F32E4M3E4M3F32_TN", "SM89_16x8x32_F16E4M3E4M3F16_TN", "SM89_SP_16x8x64_F32E4M3E4M3F32_TN"}) {
+    const Instruction& in = testing::row_named(name);
+    TileOperands t;
+    t.a = Tile(16, in.is_sparse() ? in.stored_k() : in.k);
+    t.b = Tile(in.k, 8);
+    t.c = Tile(16, 8);
+    // Stored value 2g of a sparse row sits at logical K 4g (metadata nibble 0x4: columns 0, 1).
+    if (in.is_sparse()) t.metadata.assign(static_cast<std::size_t>(16 * in.chunks_per_row()), 0x4);
+    const auto put = [&](int position, double a, double b) {
+      const int row_of_b = in.is_sparse() ? 2 * position : position;  // stored 2g -> logical 4g
+      t.a.at(0, position) = spec::encode(spec::e4m3, a);
+      t.b.at(row_of_b, 0) = spec::encode(spec::e4m3, b);
+    };
+    put(0, big, big);
+    put(2, -big, big);
+    put(16, tiny, tiny);
+    const Tile d = run_tile(in, Arch::sm90, t).d;
+    EXPECT_EQ(d.at(0, 0), spec::zero_bits(*in.d, false)) << name;
+    EXPECT_EQ(d, lowered_by_hand(in, t, {})) << name;
+    GemmOperands g{t.a, t.metadata, t.b, t.c};
+    GemmOptions fast;
+    fast.path = GemmPath::fast;
+    EXPECT_EQ(run_gemm(in, Arch::sm90, g, fast).d.at(0, 0), spec::zero_bits(*in.d, false)) << name;
+  }
 }
 
 // A single product 1 * 1 and C = 3 * 2^-25 (0.75 ulp of 1). Through the tensor-core alignment

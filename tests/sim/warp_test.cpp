@@ -33,7 +33,8 @@ const Instruction& row(const char* name) {
 // here from isa.md §1.2, products grouped as the default (stored-products) assumption says, dots
 // by the exact wide-integer oracle.
 // sm_90 fp8 rows follow the ptxas lowering (fp8_lowering.hpp): inputs converted to fp16, the fp16
-// datapath from C = +0, then a host float add of C.
+// datapath from C = +0 over the low register halves' elements, then over the high halves', then a
+// host float (or _Float16) add of C.
 Tile reference_tile(const Instruction& in, Arch arch, const TileOperands& t) {
   const InstructionDatapath datapath(in, arch);
   const spec::DatapathSpec dp = datapath.spec();
@@ -62,9 +63,18 @@ Tile reference_tile(const Instruction& in, Arch arch, const TileOperands& t) {
         b.push_back(t.b.at(in.is_sparse() ? cols[static_cast<std::size_t>(s)] : s, j));
       }
       if (lowered) {
-        const std::uint32_t sum = testing::reference_dot(dp, testing::host_fp8_to_fp16(*in.a, a),
-                                                         testing::host_fp8_to_fp16(*in.b, b), 0u);
-        d.at(i, j) = testing::host_fadd(sum, t.c.at(i, j));
+        // Two passes: stored / K positions s with (s / 2) even (low register halves), then odd.
+        std::uint32_t sum = 0u;
+        for (int pass = 0; pass < 2; ++pass) {
+          std::vector<std::uint32_t> pa, pb;
+          for (std::size_t s = 0; s < a.size(); ++s) {
+            if (static_cast<int>((s / 2) % 2) != pass) continue;
+            pa.push_back(a[s]);
+            pb.push_back(b[s]);
+          }
+          sum = testing::reference_dot(dp, testing::host_fp8_to_fp16(*in.a, pa), testing::host_fp8_to_fp16(*in.b, pb), sum);
+        }
+        d.at(i, j) = *in.d == spec::fp16 ? testing::host_hadd(sum, t.c.at(i, j)) : testing::host_fadd(sum, t.c.at(i, j));
         continue;
       }
       d.at(i, j) = dp.is_integer() ? testing::reference_dot_int(dp, a, b, t.c.at(i, j))

@@ -67,7 +67,7 @@ TEST(InstructionTable, EveryLayoutIsABijectionOntoItsTile) {
     }
     ++rows_checked;
   }
-  EXPECT_EQ(rows_checked, 112);
+  EXPECT_EQ(rows_checked, 116);
 }
 
 TEST(InstructionTable, RegisterCountsMatchPtxOperandLists) {

@@ -31,4 +31,10 @@ inline std::uint32_t host_fadd(std::uint32_t x, std::uint32_t y) {
   return std::isnan(s) ? 0x7fffffffu : std::bit_cast<std::uint32_t>(s);
 }
 
+// fp16 x + y with the host's _Float16 addition (HADD2); NaN canonicalised as the datapath does.
+inline std::uint32_t host_hadd(std::uint32_t x, std::uint32_t y) {
+  const _Float16 s = std::bit_cast<_Float16>(static_cast<std::uint16_t>(x)) + std::bit_cast<_Float16>(static_cast<std::uint16_t>(y));
+  return std::isnan(static_cast<float>(s)) ? 0x7fffu : std::bit_cast<std::uint16_t>(s);
+}
+
 }  // namespace twofour::testing

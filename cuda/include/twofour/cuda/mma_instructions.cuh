@@ -1518,6 +1518,58 @@ __device__ inline void mma_row<111, 0>(const std::uint32_t* a, const std::uint32
   __trap();  // needs sm_89
 #endif
 }
+static_assert(sim::spec::instruction_table[112].a_registers() == 4 && sim::spec::instruction_table[112].b_registers() == 2 && sim::spec::instruction_table[112].c_registers() == 2, "row 112: register counts differ from sim/spec");
+template <>  // mma.sync.aligned.m16n8k32.row.col.f16.e4m3.e4m3.f16, selector 0
+__device__ inline void mma_row<112, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
+                                         [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+  asm volatile("mma.sync.aligned.m16n8k32.row.col.f16.e4m3.e4m3.f16 {%0,%1}, {%2,%3,%4,%5}, {%6,%7}, {%8,%9};\n"
+               : "=r"(d[0]), "=r"(d[1])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]));
+#else
+  (void)a; (void)b; (void)c; (void)d;
+  __trap();  // needs sm_89
+#endif
+}
+static_assert(sim::spec::instruction_table[113].a_registers() == 4 && sim::spec::instruction_table[113].b_registers() == 2 && sim::spec::instruction_table[113].c_registers() == 2, "row 113: register counts differ from sim/spec");
+template <>  // mma.sync.aligned.m16n8k32.row.col.f16.e4m3.e5m2.f16, selector 0
+__device__ inline void mma_row<113, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
+                                         [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+  asm volatile("mma.sync.aligned.m16n8k32.row.col.f16.e4m3.e5m2.f16 {%0,%1}, {%2,%3,%4,%5}, {%6,%7}, {%8,%9};\n"
+               : "=r"(d[0]), "=r"(d[1])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]));
+#else
+  (void)a; (void)b; (void)c; (void)d;
+  __trap();  // needs sm_89
+#endif
+}
+static_assert(sim::spec::instruction_table[114].a_registers() == 4 && sim::spec::instruction_table[114].b_registers() == 2 && sim::spec::instruction_table[114].c_registers() == 2, "row 114: register counts differ from sim/spec");
+template <>  // mma.sync.aligned.m16n8k32.row.col.f16.e5m2.e4m3.f16, selector 0
+__device__ inline void mma_row<114, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
+                                         [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+  asm volatile("mma.sync.aligned.m16n8k32.row.col.f16.e5m2.e4m3.f16 {%0,%1}, {%2,%3,%4,%5}, {%6,%7}, {%8,%9};\n"
+               : "=r"(d[0]), "=r"(d[1])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]));
+#else
+  (void)a; (void)b; (void)c; (void)d;
+  __trap();  // needs sm_89
+#endif
+}
+static_assert(sim::spec::instruction_table[115].a_registers() == 4 && sim::spec::instruction_table[115].b_registers() == 2 && sim::spec::instruction_table[115].c_registers() == 2, "row 115: register counts differ from sim/spec");
+template <>  // mma.sync.aligned.m16n8k32.row.col.f16.e5m2.e5m2.f16, selector 0
+__device__ inline void mma_row<115, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
+                                         [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+  asm volatile("mma.sync.aligned.m16n8k32.row.col.f16.e5m2.e5m2.f16 {%0,%1}, {%2,%3,%4,%5}, {%6,%7}, {%8,%9};\n"
+               : "=r"(d[0]), "=r"(d[1])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]));
+#else
+  (void)a; (void)b; (void)c; (void)d;
+  __trap();  // needs sm_89
+#endif
+}
 // Runs row `row` with selector `selector` on this lane's registers; returns false when the pair is
 // not a legal (row, selector).
 __device__ inline bool mma_dispatch(int row, int selector, const std::uint32_t* a, const std::uint32_t* b,
@@ -1699,11 +1751,15 @@ __device__ inline bool mma_dispatch(int row, int selector, const std::uint32_t* 
     case 436: mma_row<109, 0>(a, b, c, e, d); break;
     case 440: mma_row<110, 0>(a, b, c, e, d); break;
     case 444: mma_row<111, 0>(a, b, c, e, d); break;
+    case 448: mma_row<112, 0>(a, b, c, e, d); break;
+    case 452: mma_row<113, 0>(a, b, c, e, d); break;
+    case 456: mma_row<114, 0>(a, b, c, e, d); break;
+    case 460: mma_row<115, 0>(a, b, c, e, d); break;
     default: return false;
   }
   return true;
 }
 
-inline constexpr int kInstructionRows = 112;
+inline constexpr int kInstructionRows = 116;
 
 }  // namespace twofour::cuda

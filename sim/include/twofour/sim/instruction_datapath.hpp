@@ -4,11 +4,12 @@
 // product through blockfma.hpp (the float block-FMA model or the exact integer path).
 //
 // Not every PTX instruction is one tensor-core operation: on sm_90, fp8 mma / mma.sp are lowered
-// by ptxas to fp16 HMMA plus an fp32 add of C (fp8_lowering.hpp, docs/isa-findings.md). `lowering()`
-// says which; `spec()` is always the tensor-core datapath that actually runs.
+// by ptxas to two fp16 HMMAs plus an IEEE add of C (fp8_lowering.hpp, docs/isa-findings.md).
+// `lowering()` says which; `spec()` is always the tensor-core datapath that actually runs.
 #include "twofour/sim/spec/datapath.hpp"
 #include "twofour/sim/spec/instruction.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -24,7 +25,10 @@ struct UnsupportedInstruction : std::invalid_argument {
 // How the instruction reaches the tensor core.
 enum class Lowering : std::uint8_t {
   native,            // one tensor-core operation with the row's own formats
-  fp8_via_fp16_sm90, // fp8 inputs -> fp16, sm_90 fp16->fp32 datapath with C = +0, then fp32 RN add of C
+  // fp8 inputs -> fp16; the sm_90 fp16 datapath with the instruction's D type, run twice (the
+  // elements of the low register halves with C = +0, then those of the high halves); then an
+  // IEEE round-to-nearest add of C in the D format (fp8_lowering.hpp).
+  fp8_via_fp16_sm90,
 };
 
 class InstructionDatapath {
@@ -37,7 +41,7 @@ class InstructionDatapath {
   std::uint32_t dot(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b, std::uint32_t c) const;
 
   // The tensor-core datapath that runs. Under fp8_via_fp16_sm90 its input formats are fp16, not
-  // the row's: inputs pass through tensor_core_input() first.
+  // the row's: inputs pass through tensor_core_input() first, and it runs once per lowered pass.
   const spec::DatapathSpec& spec() const { return spec_; }
   Lowering lowering() const { return lowering_; }
   bool is_integer() const { return spec_.is_integer(); }
@@ -45,11 +49,18 @@ class InstructionDatapath {
   // A or B pattern of the row (format `f`, the row's a or b) as the tensor core receives it.
   std::uint32_t tensor_core_input(const spec::FormatSpec& f, std::uint32_t bits) const;
 
+  // Under fp8_via_fp16_sm90: how many consecutive terms of a dot() operand list of `terms` terms
+  // share one 16-bit register half (lowered_pass in fp8_lowering.hpp): 4 for mma.sp listed in
+  // logical K, else 2.
+  std::size_t lowered_register_half(std::size_t terms) const;
+
  private:
   spec::DatapathSpec spec_;
   Lowering lowering_ = Lowering::native;
   const spec::FormatSpec* row_a_ = nullptr;  // the row's own input formats
   const spec::FormatSpec* row_b_ = nullptr;
+  int instr_k_ = 0;
+  bool sparse_ = false;
 };
 
 // Which lowering `instr` gets on `arch` (native when the row does not run there).

@@ -7,6 +7,7 @@
 // FORMAT folders are fp16, bf16, tf32, E4M3, E5M2 (fp8 upper case); OUT is fp32 or fp16 (fp16
 // output written as the float32 bits of the fp16 value).
 #include "twofour/sim/spec/datapath.hpp"
+#include "twofour/sim/spec/instruction.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -36,6 +37,10 @@ struct MeasuredDots {
   const spec::FormatSpec* in_format;     // fp16, bf16, tf32, e4m3, e5m2
   const spec::FormatSpec* out_format;    // fp32 or fp16
   bool c_forced_zero;                    // fp8 -> fp32 on H100: measured with wgmma and C = 0
+  // The warp-level instruction the cases ran, where that is not one tensor-core operation with the
+  // data's formats: fp8 -> fp16 on H100/H200 ran mma.sync m16n8k32 .f16, which ptxas lowers to
+  // two fp16 HMMAs and an HADD2 (fp8_lowering.hpp). nullptr: the cases are the datapath row itself.
+  const spec::Instruction* instruction = nullptr;
   std::filesystem::path folder;
   std::vector<MeasuredCase> cases;
 };
@@ -46,11 +51,16 @@ std::optional<spec::Arch> gpu_arch(std::string_view gpu);
 // Reads every case. `format` is fp16|bf16|tf32|e4m3|e5m2 in any case; `out` fp32|fp16.
 // C as the GPU saw it: fp32 output uses the c file; fp16 output converts it float32 -> fp16 with
 // round-to-nearest-even (the drivers did that on the GPU); fp8 inputs with fp32 output use C = 0
-// (data README; fp8 with fp16 output evidently used the c file: docs/datapath.md).
+// (data README: wgmma). fp8 with fp16 output used the c file: its driver runs mma.sync with
+// C = __float2half(c) (docs/datapath.md).
 // Throws std::invalid_argument for an unknown gpu/format/out, MeasuredDotsError for a missing or
 // malformed file (wrong word count, bad digits, unequal line counts, an input that is not exactly
 // representable in the input format).
 MeasuredDots read_measured_dots(const std::filesystem::path& dir, std::string_view gpu, std::string_view format,
                                 std::string_view out);
+
+// The simulator's D for one case: through `dots.instruction` (InstructionDatapath, lowering
+// included) when set, else through the datapath row of (arch, format, format, out).
+std::uint32_t simulate_case(const MeasuredDots& dots, const MeasuredCase& mc);
 
 }  // namespace twofour::sim

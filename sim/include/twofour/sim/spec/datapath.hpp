@@ -44,7 +44,7 @@ constexpr DatapathSpec fp_row(Arch arch, const FormatSpec& in, const FormatSpec&
   const bool f16_out = out == fp16;
   // K&M GEMM.m: a negative neab also lowers the result's fraction bits (23 + neab = 13 for fp32).
   // For fp16 output that rule would leave 0 bits, which cannot be what the GPU does; the fp16 rows
-  // keep 10 (the question is open: docs/datapath.md §fp8 -> fp16).
+  // keep 10 ([I]: no measured wgmma fp8 -> fp16 data; docs/datapath.md §fp8 -> fp16).
   const int result_bits = neab < 0 && !f16_out ? out.mantissa_bits + neab : out.mantissa_bits;
   return DatapathSpec{arch, &in, &in, &out, n, neab, result_bits,
                       f16_out ? RoundingMode::nearest_even : RoundingMode::toward_zero, min_exp,
@@ -68,10 +68,10 @@ inline constexpr DatapathSpec datapath_table[] = {
     detail::fp_row(Arch::sm89, e4m3, fp16, 16, -10, -132),
     detail::fp_row(Arch::sm89, e5m2, fp16, 16, -10, -132),
     // H100/H200 (sm_90): K&M models/H100TC.m. [V] fp16->fp32, fp16->fp16, bf16->fp32, tf32->fp32,
-    // e4m3/e5m2->fp32 (C = 0 only). fp8->fp16: the published parameters; they do NOT reproduce the
-    // measured data (open question, docs/datapath.md). The fp8 rows describe wgmma (QGMMA): the
-    // warp-level fp8 mma / mma.sp on sm_90 is lowered to fp16 HMMA + FADD and runs the fp16 row
-    // (InstructionDatapath, fp8_lowering.hpp).
+    // e4m3/e5m2->fp32 (C = 0 only). fp8->fp16: the published parameters, [I] (the measured
+    // fp8 -> fp16 data is mma.sync, not wgmma: docs/datapath.md). The fp8 rows describe wgmma
+    // (QGMMA): the warp-level fp8 mma / mma.sp on sm_90 is lowered to two fp16 HMMAs + FADD/HADD2
+    // and runs the fp16 rows (InstructionDatapath, fp8_lowering.hpp).
     detail::fp_row(Arch::sm90, fp16, fp32, 16, 2, -133),
     detail::fp_row(Arch::sm90, fp16, fp16, 16, 2, -21),
     detail::fp_row(Arch::sm90, bf16, fp32, 16, 2, -133),

@@ -8,7 +8,7 @@
 
 namespace twofour::sim::spec {
 
-inline constexpr std::array<Instruction, 112> instruction_table{{
+inline constexpr std::array<Instruction, 116> instruction_table{{
     {"SM80_SP_16x8x16_F16F16F16F16_TN", "mma.sp.sync.aligned.m16n8k16.row.col.f16.f16.f16.f16", 16, 8, 16, &fp16, &fp16, &fp16, &fp16, Sparsity::two_of_four, MetadataOrder::any, false, Arch::sm80, {1, true}},
     {"SM80_SP_ORDERED_16x8x16_F16F16F16F16_TN", "mma.sp::ordered_metadata.sync.aligned.m16n8k16.row.col.f16.f16.f16.f16", 16, 8, 16, &fp16, &fp16, &fp16, &fp16, Sparsity::two_of_four, MetadataOrder::ordered, false, Arch::sm80, {1, true}},
     {"SM80_SP_16x8x16_F32F16F16F32_TN", "mma.sp.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32", 16, 8, 16, &fp16, &fp16, &fp32, &fp32, Sparsity::two_of_four, MetadataOrder::any, false, Arch::sm80, {1, true}},
@@ -121,6 +121,10 @@ inline constexpr std::array<Instruction, 112> instruction_table{{
     {"SM89_16x8x32_F32E4M3E5M2F32_TN", "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32", 16, 8, 32, &e4m3, &e5m2, &fp32, &fp32, Sparsity::dense, MetadataOrder::none, false, Arch::sm89, {0, false}},
     {"SM89_16x8x32_F32E5M2E4M3F32_TN", "mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e4m3.f32", 16, 8, 32, &e5m2, &e4m3, &fp32, &fp32, Sparsity::dense, MetadataOrder::none, false, Arch::sm89, {0, false}},
     {"SM89_16x8x32_F32E5M2E5M2F32_TN", "mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e5m2.f32", 16, 8, 32, &e5m2, &e5m2, &fp32, &fp32, Sparsity::dense, MetadataOrder::none, false, Arch::sm89, {0, false}},
+    {"SM89_16x8x32_F16E4M3E4M3F16_TN", "mma.sync.aligned.m16n8k32.row.col.f16.e4m3.e4m3.f16", 16, 8, 32, &e4m3, &e4m3, &fp16, &fp16, Sparsity::dense, MetadataOrder::none, false, Arch::sm89, {0, false}},
+    {"SM89_16x8x32_F16E4M3E5M2F16_TN", "mma.sync.aligned.m16n8k32.row.col.f16.e4m3.e5m2.f16", 16, 8, 32, &e4m3, &e5m2, &fp16, &fp16, Sparsity::dense, MetadataOrder::none, false, Arch::sm89, {0, false}},
+    {"SM89_16x8x32_F16E5M2E4M3F16_TN", "mma.sync.aligned.m16n8k32.row.col.f16.e5m2.e4m3.f16", 16, 8, 32, &e5m2, &e4m3, &fp16, &fp16, Sparsity::dense, MetadataOrder::none, false, Arch::sm89, {0, false}},
+    {"SM89_16x8x32_F16E5M2E5M2F16_TN", "mma.sync.aligned.m16n8k32.row.col.f16.e5m2.e5m2.f16", 16, 8, 32, &e5m2, &e5m2, &fp16, &fp16, Sparsity::dense, MetadataOrder::none, false, Arch::sm89, {0, false}},
 }};
 
 // Looks a row up by its atom name or its PTX mnemonic; nullptr when unknown.
