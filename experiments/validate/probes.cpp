@@ -160,9 +160,10 @@ Probe overflow(Arch arch) {
   return p;
 }
 
-// sm_90 only: fp8 mma.sp adds C last by FADD (docs/isa-findings.md) and keeps fp16 precision.
+// sm_90 only: fp8 mma(.sp) adds C last by FADD/HADD2 (docs/isa-findings.md), keeps fp16 precision,
+// and groups K by register half.
 Probe fp8(Arch arch) {
-  Probe p{"fp8", "does fp8 mma.sp on sm_90 run as fp16 HMMA.SP plus an fp32 round-to-nearest add of C?", {}};
+  Probe p{"fp8", "does fp8 mma(.sp) on sm_90 run as two fp16 HMMAs, low then high register halves, plus a round-to-nearest add of C?", {}};
   if (arch != Arch::sm90) return p;
   const Instruction& in = row("SM89_SP_16x8x64_F32E4M3E4M3F32_TN");
   sim::TileOperands t = zero_tiles(in);
@@ -180,6 +181,24 @@ Probe fp8(Arch arch) {
   p.cases.push_back(make_case("1 * 1 + 2^-9 * 2^-9", in, q,
                               {{"fp16 datapath precision (1 + 2^-18)", simulate(in, arch, q)},
                                {"13-bit fp8 datapath (1)", simulate(in, Arch::sm89, q)}}));
+  // Which elements share an HMMA (fp8_lowering.hpp): 16 * 16 at K position (or stored pair) 0,
+  // -16 * 16 at 2 and 2^-9 * 2^-9 at 16. Grouped by register half (0 and 16 together) the 2^-18
+  // is truncated against 256 and then 256 cancels: +0. Grouped as consecutive K halves the 256s
+  // cancel first and 2^-18 survives.
+  for (const char* name : {"SM89_16x8x32_F32E4M3E4M3F32_TN", "SM89_16x8x32_F16E4M3E4M3F16_TN", "SM89_SP_16x8x64_F32E4M3E4M3F32_TN"}) {
+    const Instruction& g = row(name);
+    sim::TileOperands u = zero_tiles(g);
+    const auto put = [&](int position, double a, double b) {
+      u.a.at(0, position) = spec::encode(spec::e4m3, a);
+      u.b.at(g.is_sparse() ? 2 * position : position, 0) = spec::encode(spec::e4m3, b);  // stored 2q -> logical 4q
+    };
+    put(0, 16.0, 16.0);
+    put(2, -16.0, 16.0);
+    put(16, 0x1p-9, 0x1p-9);
+    p.cases.push_back(make_case("16*16 at 0, -16*16 at 2, 2^-9*2^-9 at 16", g, u,
+                                {{"two HMMAs by register half (+0)", simulate(g, arch, u)},
+                                 {"two HMMAs over consecutive K halves (2^-18)", spec::encode(*g.d, 0x1p-18)}}));
+  }
   return p;
 }
 
