@@ -237,25 +237,33 @@ TEST(Fp8Lowering, FloatAddMatchesHostAddition) {
   }
 }
 
-// The GEMM fast path runs the lowering too (its generic chain is run_tile).
+// The GEMM fast path runs the lowering too (its generic chain is run_tile): sparse and dense,
+// fp32 and fp16 D. The fast path reorders each k-step's elements into pass order, so a wrong
+// order shows here as well as in the oracle tests above.
 TEST(Fp8Lowering, GemmFastPathMatchesGenericChain) {
   std::mt19937_64 rng(testing::test_seed("Fp8Lowering.GemmFastPathMatchesGenericChain", 93));
-  const Instruction& in = testing::row_named("SM89_SP_16x8x64_F32E5M2E4M3F32_TN");
-  GemmOperands g;
-  g.a = Tile(32, 2 * in.stored_k());
-  g.b = Tile(2 * in.k, 16);
-  g.c = Tile(32, 16);
-  for (auto& v : g.a.bits) v = random_element(*in.a, rng);
-  for (auto& v : g.b.bits) v = random_element(*in.b, rng);
-  for (auto& v : g.c.bits) v = static_cast<std::uint32_t>(rng()) & 0xbfffffffu;
-  g.metadata.resize(static_cast<std::size_t>(32 * 2 * in.chunks_per_row()));
-  for (auto& v : g.metadata) v = random_nibble(in, rng);
-  for (const SparseGrouping grouping : {SparseGrouping::stored_products, SparseGrouping::logical_k}) {
-    GemmOptions fast, generic;
-    fast.path = GemmPath::fast;
-    generic.path = GemmPath::generic;
-    fast.execution.grouping = generic.execution.grouping = grouping;
-    EXPECT_EQ(run_gemm(in, Arch::sm90, g, fast).d, run_gemm(in, Arch::sm90, g, generic).d);
+  for (const char* name : {"SM89_SP_16x8x64_F32E5M2E4M3F32_TN", "SM89_16x8x32_F32E4M3E5M2F32_TN", "SM89_16x8x32_F16E5M2E5M2F16_TN"}) {
+    const Instruction& in = testing::row_named(name);
+    GemmOperands g;
+    g.a = Tile(32, 2 * (in.is_sparse() ? in.stored_k() : in.k));
+    g.b = Tile(2 * in.k, 16);
+    g.c = Tile(32, 16);
+    for (auto& v : g.a.bits) v = random_element(*in.a, rng);
+    for (auto& v : g.b.bits) v = random_element(*in.b, rng);
+    const std::uint32_t finite_mask = *in.d == spec::fp16 ? 0xbfffu : 0xbfffffffu;
+    for (auto& v : g.c.bits) v = static_cast<std::uint32_t>(rng()) & finite_mask;
+    if (in.is_sparse()) {
+      g.metadata.resize(static_cast<std::size_t>(32 * 2 * in.chunks_per_row()));
+      for (auto& v : g.metadata) v = random_nibble(in, rng);
+    }
+    for (const SparseGrouping grouping : {SparseGrouping::stored_products, SparseGrouping::logical_k}) {
+      if (!in.is_sparse() && grouping == SparseGrouping::logical_k) continue;
+      GemmOptions fast, generic;
+      fast.path = GemmPath::fast;
+      generic.path = GemmPath::generic;
+      fast.execution.grouping = generic.execution.grouping = grouping;
+      EXPECT_EQ(run_gemm(in, Arch::sm90, g, fast).d, run_gemm(in, Arch::sm90, g, generic).d) << name;
+    }
   }
 }
 
