@@ -437,7 +437,7 @@ Tile run_fast(const spec::Instruction& instr, const InstructionDatapath& dp, con
   // in two HMMAs (the elements of the low register halves, then the high halves) starting from
   // C = +0, and the instruction's C is added by an IEEE RN add after them. Reordering each k-step's
   // stored A elements so that the first HMMA's come first makes the passes consecutive runs of
-  // blocks, which the loop below already chains; rows_fast follows the same order.
+  // blocks, which the loop below already chains; the B rows they meet (fast_rows) follow that order.
   const bool add_c_last = dp.lowering() == Lowering::fp8_via_fp16_sm90;
   std::vector<int> pass_order(sz(a_step));
   for (int p = 0; p < a_step; ++p) pass_order[sz(p)] = p;
