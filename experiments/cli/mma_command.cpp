@@ -5,6 +5,7 @@
 #include "cli/command.hpp"
 #include "twofour/io/npy.hpp"
 #include "twofour/sim/describe.hpp"
+#include "twofour/sim/instruction_datapath.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 #include "twofour/sim/warp.hpp"
@@ -201,6 +202,11 @@ int run_mma(const Options& o) {
     }
     std::printf("D (%dx%d, %s) of %s on %s\n", in.m, in.n, std::string(in.d->name).c_str(), std::string(in.name).c_str(),
                 std::string(spec::arch_name(arch)).c_str());
+    if (sim::lowering_of(in, arch) == sim::Lowering::fp8_via_fp16_sm90) {
+      std::printf("(ptxas lowers it on %s: fp8 -> fp16, two fp16 HMMAs over the low then the high register halves, then %s of C;"
+                  " docs/isa-findings.md)\n",
+                  std::string(spec::arch_name(arch)).c_str(), *in.d == spec::fp16 ? "HADD2" : "FADD");
+    }
     for (int r = 0; r < in.m; ++r) {
       for (int c = 0; c < in.n; ++c) std::printf("%s%14s", c == 0 ? "" : " ", sim::format_value(*in.d, d.at(r, c)).c_str());
       std::printf("\n");

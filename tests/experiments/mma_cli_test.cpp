@@ -119,6 +119,49 @@ TEST(MmaCli, NpyTilesMatchRunTile) {
   }
 }
 
+// An sm_90 fp8 row says that ptxas lowers it, and the lowering's grouping shows in D: 16 * 16 at
+// K position 0, -16 * 16 at 2 and 2^-9 * 2^-9 at 16 give +0 on sm_90 (register halves) and 2^-18
+// on sm_89 (one native QMMA block over positions 0-15, then 16-31).
+TEST(MmaCli, Fp8RowOnSm90NamesItsLowering) {
+  TempDir dir;
+  std::vector<float> a(16 * 32, 0.0f), b(32 * 8, 0.0f);
+  a[0] = 16.0f;
+  b[0] = 16.0f;
+  a[2] = -16.0f;
+  b[2 * 8] = 16.0f;
+  a[16] = 0x1p-9f;
+  b[16 * 8] = 0x1p-9f;
+  const auto as_bytes = [](const std::vector<float>& v) {
+    std::vector<std::byte> out(v.size() * sizeof(float));
+    std::memcpy(out.data(), v.data(), out.size());
+    return out;
+  };
+  io::write_npy(dir.file("a.npy"), io::make_array(io::DType::f32, {16, 32}, as_bytes(a)));
+  io::write_npy(dir.file("b.npy"), io::make_array(io::DType::f32, {32, 8}, as_bytes(b)));
+  const std::string args = " --a " + dir.file("a.npy") + " --b " + dir.file("b.npy");
+  const auto h = run_tool("mma --instr mma.sync.aligned.m16n8k32.row.col.f16.e4m3.e4m3.f16 --arch sm90" + args);
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  EXPECT_NE(h.out.find("ptxas lowers it on sm90"), std::string::npos) << h.out;
+  EXPECT_NE(h.out.find("HADD2"), std::string::npos) << h.out;
+  // D(0, 0): the first token of the first line that is neither the header nor the lowering note.
+  const auto first_value = [](const std::string& out) {
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("D (", 0) == 0 || line.rfind("(", 0) == 0) continue;
+      std::istringstream words(line);
+      std::string first;
+      words >> first;
+      return first;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(first_value(h.out), "0") << h.out;
+  const auto ada = run_tool("mma --instr SM89_16x8x32_F16E4M3E4M3F16_TN --arch sm89" + args);
+  ASSERT_EQ(ada.exit_code, 0) << ada.err;
+  EXPECT_EQ(ada.out.find("ptxas lowers"), std::string::npos) << ada.out;
+  EXPECT_EQ(first_value(ada.out), "3.814697265625e-06") << ada.out;
+}
+
 TEST(MmaCli, BadInstructionIsOneUsageLine) {
   const auto r = run_tool("mma --instr NOT_AN_MMA --a x --b y");
   EXPECT_EQ(r.exit_code, 2);
