@@ -30,28 +30,6 @@ std::optional<spec::DatapathSpec> lookup(const spec::Instruction& instr, spec::A
   return spec::find_datapath(arch, *instr.a, *instr.b, *instr.d, instr.d->is_integer && instr.satfinite);
 }
 
-// Inputs converted to fp16 for the lowered path; no heap allocation for instruction-sized K.
-class Converted {
- public:
-  Converted(const spec::FormatSpec& f, std::span<const std::uint32_t> in) {
-    std::uint32_t* out = local_.data();
-    if (in.size() > local_.size()) {
-      heap_.resize(in.size());
-      out = heap_.data();
-    }
-    for (std::size_t i = 0; i < in.size(); ++i) out[i] = fp8_to_fp16(f, in[i]);
-    view_ = std::span<const std::uint32_t>(out, in.size());
-  }
-  Converted(const Converted&) = delete;  // view_ may point into local_
-  Converted& operator=(const Converted&) = delete;
-  std::span<const std::uint32_t> view() const { return view_; }
-
- private:
-  std::array<std::uint32_t, 128> local_{};
-  std::vector<std::uint32_t> heap_;
-  std::span<const std::uint32_t> view_;
-};
-
 }  // namespace
 
 InstructionDatapath::InstructionDatapath(const spec::Instruction& instr, spec::Arch arch) {
@@ -84,29 +62,30 @@ std::uint32_t InstructionDatapath::dot(std::span<const std::uint32_t> a, std::sp
   if (lowering_ == Lowering::fp8_via_fp16_sm90) {
     // Two HMMAs: the terms from the low register halves with C = +0, then those from the high
     // halves with the first's D as C; the instruction's C is added last (fp8_lowering.hpp).
-    const Converted a16(*row_a_, a), b16(*row_b_, b);
+    // The inputs are converted to fp16 and laid out in pass order in one sweep; no heap
+    // allocation for instruction-sized K.
     const std::size_t half = lowered_register_half(a.size());
-    std::array<std::uint32_t, 64> pa{}, pb{};
+    std::array<std::uint32_t, 128> local_a{}, local_b{};
     std::vector<std::uint32_t> heap_a, heap_b;
-    std::uint32_t* qa = pa.data();
-    std::uint32_t* qb = pb.data();
-    if (a.size() > pa.size()) {
+    std::span<std::uint32_t> qa(local_a), qb(local_b);
+    if (a.size() > local_a.size()) {
       heap_a.resize(a.size());
       heap_b.resize(a.size());
-      qa = heap_a.data();
-      qb = heap_b.data();
+      qa = heap_a;
+      qb = heap_b;
     }
-    std::uint32_t acc = spec::zero_bits(*spec_.out_format, false);
+    std::size_t n = 0, first_pass = 0;
     for (int pass = 0; pass < 2; ++pass) {
-      std::size_t n = 0;
       for (std::size_t p = 0; p < a.size(); ++p) {
         if (lowered_pass(p, half) != pass) continue;
-        qa[n] = a16.view()[p];
-        qb[n] = b16.view()[p];
+        qa[n] = fp8_to_fp16(*row_a_, a[p]);
+        qb[n] = fp8_to_fp16(*row_b_, b[p]);
         ++n;
       }
-      acc = sim::dot(spec_, std::span<const std::uint32_t>(qa, n), std::span<const std::uint32_t>(qb, n), acc);
+      if (pass == 0) first_pass = n;
     }
+    std::uint32_t acc = sim::dot(spec_, qa.first(first_pass), qb.first(first_pass), spec::zero_bits(*spec_.out_format, false));
+    acc = sim::dot(spec_, qa.subspan(first_pass, n - first_pass), qb.subspan(first_pass, n - first_pass), acc);
     return float_add_rn(*spec_.out_format, acc, c);
   }
   return spec_.is_integer() ? sim::dot_int(spec_, a, b, c) : sim::dot(spec_, a, b, c);
