@@ -1,6 +1,7 @@
 // `twofour validate` from the command line: one line and exit 77 without a GPU, --vectors replays
 // committed files (simulator-only end to end), a corrupted file fails with the mismatch located,
 // malformed files and bad arguments give one error line with exit 1 / 2.
+#include "support/paths.hpp"
 #include "support/run_tool.hpp"
 #include "twofour/sim/spec/layout.hpp"
 #include "twofour/sim/vectors.hpp"
@@ -17,7 +18,7 @@ namespace {
 using twofour::testing::count_lines;
 using twofour::testing::run_tool;
 
-const std::string kVectors = std::string(TWOFOUR_TEST_DATA_DIR) + "/sim-vectors/";
+const std::string kVectors = twofour::testing::test_data_dir() + "/sim-vectors/";
 
 std::string last_line(std::string t) {
   while (!t.empty() && t.back() == '\n') t.pop_back();
@@ -55,7 +56,7 @@ TEST(ValidateCli, ReplaysCommittedVectorsWithoutGpu) {
 
 // GPU outputs committed by scripts/gpu-check (tests/data/gpu/*.txt): CPU-only CI replays real hardware.
 TEST(ValidateCli, ReplaysCommittedGpuVectors) {
-  const std::filesystem::path dir = std::string(TWOFOUR_TEST_DATA_DIR) + "/gpu";
+  const std::filesystem::path dir = twofour::testing::test_data_dir() + "/gpu";
   int files = 0;
   if (std::filesystem::is_directory(dir)) {
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {

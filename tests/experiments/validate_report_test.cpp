@@ -2,6 +2,7 @@
 // run passes, one flipped output bit is reported as exactly one mismatch at the right lane,
 // register, row and column, with decoded inputs and outputs; vector files round-trip; probes and
 // the GEMM check read their answers correctly.
+#include "support/paths.hpp"
 #include "experiments/validate_support.hpp"
 #include "twofour/sim/spec/layout.hpp"
 #include "twofour/sim/spec/registry.hpp"
@@ -38,7 +39,7 @@ std::string where(int lane, int reg, int element, const Instruction& in) {
 }
 
 sim::VectorFile committed(const char* name) {
-  return sim::read_vectors_file(std::string(TWOFOUR_TEST_DATA_DIR) + "/sim-vectors/" + name);
+  return sim::read_vectors_file(twofour::testing::test_data_dir() + "/sim-vectors/" + name);
 }
 
 TEST(ValidateReport, CompareOutputsLocatesEveryFlippedElement) {

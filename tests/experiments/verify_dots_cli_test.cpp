@@ -1,6 +1,7 @@
 // `twofour verify-dots` as issue 3 specifies it: every measured case, "N passed, M failed" as the
 // last line, exit 0 only with M == 0 and N > 0, one clear error line for missing/malformed files.
 // Oracle: the GPU-measured data in tests/data/tensor-core-hw.
+#include "support/paths.hpp"
 #include "support/run_tool.hpp"
 
 #include <gtest/gtest.h>
@@ -16,7 +17,7 @@ namespace {
 using twofour::testing::count_lines;
 using twofour::testing::run_tool;
 
-const std::string kDir = std::string(TWOFOUR_TEST_DATA_DIR) + "/tensor-core-hw";
+const std::string kDir = twofour::testing::test_data_dir() + "/tensor-core-hw";
 
 std::string last_line(const std::string& text) {
   std::string t = text;

@@ -2,6 +2,7 @@
 // Khattak & Mikaitis, arXiv 2512.07004) through the datapath of that GPU, bit for bit.
 // Oracle: the GPU itself. The H100 fp8 -> fp16 cases ran the warp-level mma.sync m16n8k32 .f16,
 // which ptxas lowers on sm_90 (fp8_lowering.hpp); they replay through that instruction.
+#include "support/paths.hpp"
 #include "twofour/sim/blockfma.hpp"
 #include "twofour/sim/describe.hpp"
 #include "twofour/sim/fp8_lowering.hpp"
@@ -21,7 +22,7 @@
 namespace twofour::sim {
 namespace {
 
-const std::filesystem::path kData = std::filesystem::path(TWOFOUR_TEST_DATA_DIR) / "tensor-core-hw";
+const std::filesystem::path kData = std::filesystem::path(twofour::testing::test_data_dir()) / "tensor-core-hw";
 
 struct Set {
   const char* gpu;

@@ -1,5 +1,6 @@
 // Test vectors: writer/reader round trip, malformed input with line numbers, and the checker
 // reporting a deliberately corrupted D decoded.
+#include "support/paths.hpp"
 #include "twofour/sim/vectors.hpp"
 
 #include "sim/mma_support.hpp"
@@ -122,8 +123,8 @@ namespace {
 // layouts, metadata decoding or datapath shows up here as decoded mismatches. Regenerate after an
 // intended change with TWOFOUR_REGENERATE_VECTORS=1 (and say why in the commit).
 TEST(Vectors, CommittedRegressionFileStillMatches) {
-  const std::string path = std::string(TWOFOUR_TEST_DATA_DIR) + "/sim-vectors/regression_sm80.txt";
-  const std::string path90 = std::string(TWOFOUR_TEST_DATA_DIR) + "/sim-vectors/regression_sm90.txt";
+  const std::string path = twofour::testing::test_data_dir() + "/sim-vectors/regression_sm80.txt";
+  const std::string path90 = twofour::testing::test_data_dir() + "/sim-vectors/regression_sm90.txt";
   const char* regen = std::getenv("TWOFOUR_REGENERATE_VECTORS");
   if (regen != nullptr && std::string(regen) == "1") {
     for (const spec::Arch arch : {spec::Arch::sm80, spec::Arch::sm90}) {

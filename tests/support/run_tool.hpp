@@ -1,6 +1,7 @@
 #pragma once
 // Runs the built `twofour` tool (or any command) through the shell and captures its exit code,
 // stdout and stderr, for CLI tests.
+#include "support/paths.hpp"
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -25,7 +26,7 @@ inline std::string slurp(const std::string& path) {
 }
 
 // `args` is appended to the tool path verbatim (quote paths yourself).
-inline ToolResult run_tool(const std::string& args, const std::string& tool = TWOFOUR_TOOL_PATH) {
+inline ToolResult run_tool(const std::string& args, const std::string& tool = tool_path()) {
   char out_tmpl[] = "/tmp/twofour-test-out-XXXXXX";
   char err_tmpl[] = "/tmp/twofour-test-err-XXXXXX";
   const int out_fd = ::mkstemp(out_tmpl);
