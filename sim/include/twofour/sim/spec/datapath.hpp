@@ -5,7 +5,7 @@
 //
 // Sources: Khattak & Mikaitis (K&M), "Accurate Models of NVIDIA Tensor Cores", arXiv 2512.07004,
 // code north-numerical-computing/MATLAB-tensor-core (`models/A100TC.m`, `models/H100TC.m`,
-// `models/AdaTC.m`, `models/tools/GEMM.m`), digested in ../shared/docs/isa.md §3.1. Rows marked
+// `models/AdaTC.m`, `models/tools/GEMM.m`), summarised in docs/datapath.md §Model. Rows marked
 // [V] replay every GPU-measured case of tests/data/tensor-core-hw bit for bit; [I] rows are the
 // published parameters without measured data here.
 #include "twofour/sim/spec/format.hpp"
