@@ -48,8 +48,9 @@ TEST(FiniteWeights, EveryCriterionRejectsNaNAndInfinityWithTheLocation) {
   for (const auto& criterion : criteria()) {
     PruneSpec spec;
     spec.criterion = criterion.name;
-    if (criterion.name != "sparsegpt")  // its registry entry only points at sparsegpt_prune (below)
+    if (criterion.name != "sparsegpt") {  // its registry entry only points at sparsegpt_prune (below)
       EXPECT_NO_THROW(prune_nm(ramp(), kShape, spec, inputs)) << criterion.name;
+    }
     for (const bool transposable : {false, true}) {
       spec.transposable = transposable;
       auto w = ramp();
