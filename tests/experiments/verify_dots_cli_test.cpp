@@ -1,4 +1,4 @@
-// `twofour verify-dots`: every measured case, "N passed, M failed" as the
+// `twofour verify-dots` as documented (docs/datapath.md §Evidence): every measured case, "N passed, M failed" as the
 // last line, exit 0 only with M == 0 and N > 0, one clear error line for missing/malformed files.
 // Oracle: the GPU-measured data in tests/data/tensor-core-hw.
 #include "support/paths.hpp"

@@ -5,8 +5,9 @@
 //
 // Sources: Khattak & Mikaitis (K&M), "Accurate Models of NVIDIA Tensor Cores", arXiv 2512.07004,
 // code north-numerical-computing/MATLAB-tensor-core (`models/A100TC.m`, `models/H100TC.m`,
-// `models/AdaTC.m`, `models/tools/GEMM.m`). Each row of `datapath_rows` names the GPU data sets
-// of tests/data/tensor-core-hw it replays bit for bit ([V]) or says why it is believed ([I]).
+// `models/AdaTC.m`, `models/tools/GEMM.m`), summarised in docs/datapath.md §Model. Each row of
+// `datapath_rows` names the GPU data sets of tests/data/tensor-core-hw it replays bit for bit ([V])
+// or says why it is believed ([I]).
 #include "twofour/sim/spec/format.hpp"
 #include "twofour/sim/spec/instruction.hpp"
 #include "twofour/sim/spec/rounding.hpp"

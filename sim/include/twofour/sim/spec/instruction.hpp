@@ -4,7 +4,7 @@
 // a row (registry.hpp), never new arithmetic.
 //
 // Source: PTX ISA 9.1 §9.7.14.6 ("Warp-level matrix multiply-accumulate with sparse matrix A") and
-// §9.7.14.5 (dense mma); the digest in docs/ and isa.md §1.1.
+// §9.7.14.5 (dense mma); the variants are listed in docs/ptx-facts.md §Variants.
 #include "twofour/sim/spec/format.hpp"
 
 #include <cstdint>
