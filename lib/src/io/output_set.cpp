@@ -289,4 +289,17 @@ void OutputSet::commit() {
   impl_->committed = true;
 }
 
+void require_output_folder(const fs::path& folder) {
+  fs::path p = fs::absolute(folder).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // "out/" names the folder "out"
+  struct stat st {};
+  while (::stat(p.c_str(), &st) != 0) {
+    if (errno != ENOENT) fail_errno("cannot use the output folder " + quoted(folder), errno);
+    if (p == p.parent_path()) break;
+    p = p.parent_path();
+  }
+  if (!S_ISDIR(st.st_mode)) fail("cannot use the output folder " + quoted(folder) + ": " + quoted(p) + " is not a folder");
+  if (::access(p.c_str(), W_OK | X_OK) != 0) fail_errno("cannot use the output folder " + quoted(folder) + ": " + quoted(p), errno);
+}
+
 }  // namespace twofour::io

@@ -83,4 +83,9 @@ class OutputSet {
   std::unique_ptr<Impl> impl_;
 };
 
+// For commands that keep a working folder they add to over time (train's checkpoints, study and
+// reproduce results) rather than commit whole: throws OutputError before any work unless
+// `folder` is a writable folder or can be created (its nearest existing ancestor is one).
+void require_output_folder(const std::filesystem::path& folder);
+
 }  // namespace twofour::io
