@@ -166,6 +166,8 @@ OutputSet::OutputSet(const std::vector<fs::path>& declared_inputs, const std::ve
     } else if (S_ISSOCK(st.st_mode)) {
       fail("output " + quoted(declared) + " is a socket; cannot write a file to it");
     } else if (S_ISREG(st.st_mode)) {
+      // A file the user made read-only is not replaced behind their back (rename would allow it).
+      if (::access(t.resolved.c_str(), W_OK) != 0) fail_errno("cannot write " + quoted(declared), errno);
       check_parent_writable(declared, t.resolved);
       t.kind = Impl::Kind::regular;
       t.mode = st.st_mode & 07777;

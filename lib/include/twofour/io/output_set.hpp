@@ -8,7 +8,7 @@
 //         `w.npy`, a symlink to it and a hard link to it are all the same file),
 //       - two outputs are the same file, or an input or output file lies inside an output folder,
 //       - an output file is an existing folder (or an output folder an existing file), a socket,
-//         or its folder is missing or not writable.
+//         a file without write permission, or its folder is missing or not writable.
 //   * A symlink output is written through to its final target and stays a link (as `cp` and
 //     NumPy do). A character or block device or a FIFO (`/dev/null`, `/dev/stdout`, a named pipe)
 //     is opened and written directly, never renamed over or replaced.
