@@ -10,6 +10,21 @@
 
 namespace twofour::experiments {
 
+void draw_picture_from_json(const std::string& script, const std::string& data_json, const std::filesystem::path& out) {
+  const std::filesystem::path folder = out.parent_path().empty() ? std::filesystem::path(".") : out.parent_path();
+  const auto data = folder / ("." + out.filename().string() + ".data-" + std::to_string(::getpid()) + ".json");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(folder, ec)) throw std::runtime_error("cannot write " + out.string() + ": no folder " + folder.string());
+  io::write_file_atomically(data, data_json);
+  try {
+    draw_picture(script, {data.string()}, out);
+  } catch (...) {
+    std::filesystem::remove(data, ec);
+    throw;
+  }
+  std::filesystem::remove(data, ec);
+}
+
 bool looks_like_png(const std::string& bytes, int* width, int* height) {
   static const std::string signature = "\x89PNG\r\n\x1a\n";
   if (bytes.size() < 33 || bytes.compare(0, 8, signature) != 0 || bytes.compare(12, 4, "IHDR") != 0) return false;

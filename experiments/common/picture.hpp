@@ -13,6 +13,10 @@ namespace twofour::experiments {
 // missing, the script fails, or its output is not a PNG.
 void draw_picture(const std::string& script, const std::vector<std::string>& args, const std::filesystem::path& out);
 
+// draw_picture for a script that reads one JSON document: `data` goes to a temporary file beside
+// `out` (removed afterwards, also on failure) and the script is run as `script DATA.json OUT.png`.
+void draw_picture_from_json(const std::string& script, const std::string& data_json, const std::filesystem::path& out);
+
 // Whether `bytes` start with the PNG signature and carry an IHDR chunk; width/height when so.
 bool looks_like_png(const std::string& bytes, int* width = nullptr, int* height = nullptr);
 
