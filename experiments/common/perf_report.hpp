@@ -40,6 +40,13 @@ const std::vector<std::string>& perf_assumptions();
 // Sparse speed-up against batch size per GPU, with the whitepaper's Figure 2 beside it.
 void draw_perf_plot(const std::filesystem::path& document_json, const std::filesystem::path& png);
 
+// The reproduction report's performance section (markdown): Table 1, the roofline model's
+// speed-ups of ResNeXt-101 (the whitepaper's deployment network) and of the two trained models on
+// every GPU, the assumptions, and perfmodel.png when `plots`. Writes perfmodel.json and
+// perfmodel.csv (ResNeXt-101, every GEMM) into `out`. Throws std::runtime_error when the
+// published-figures data cannot be read or a file cannot be written.
+std::string perf_report_section(const std::filesystem::path& out, bool plots);
+
 // Table 1: dense and sparse peak per data type, one block per GPU, with sources.
 std::string table1_text(const perf::GpuTable& table);
 std::string table1_markdown(const perf::GpuTable& table);
