@@ -3,6 +3,7 @@
 // (lib/include/twofour/perf/roofline.hpp states the assumptions).
 #include "cli/command.hpp"
 #include "common/perf_report.hpp"
+#include "common/picture.hpp"
 #include "common/results.hpp"
 #include "twofour/io/array.hpp"
 #include "twofour/io/atomic_file.hpp"
@@ -67,6 +68,14 @@ int run_perfmodel(const Options& o) {
     throw CommandFailed(e.what());
   }
 
+  // Outputs never replace the files this command reads.
+  for (const std::string* out : {&o.json_out, &o.csv_out, &o.png_out}) {
+    std::error_code ec;
+    for (const std::string& in : {o.data, o.model})
+      if (!out->empty() && !in.empty() && std::filesystem::exists(*out, ec) && std::filesystem::exists(in, ec) &&
+          std::filesystem::equivalent(*out, in, ec))
+        throw UsageError("output " + *out + " would overwrite the input " + in);
+  }
   const json document = experiments::perf_document(run, table);
   std::vector<json> records = document["records"].get<std::vector<json>>();
   std::cout << experiments::perf_table_text(run, records);
@@ -89,20 +98,8 @@ int run_perfmodel(const Options& o) {
     if (!o.json_out.empty()) io::write_file_atomically(o.json_out, document.dump(1) + "\n");
     if (!o.csv_out.empty()) io::write_file_atomically(o.csv_out, experiments::results_csv(records));
     if (!o.png_out.empty()) {
-      // The plot script reads the document; give it one when --json was not asked for.
-      std::filesystem::path doc_path = o.json_out;
-      const bool temporary = doc_path.empty();
-      if (temporary) {
-        doc_path = std::filesystem::path(o.png_out).replace_extension(".perfmodel-tmp.json");
-        io::write_file_atomically(doc_path, document.dump() + "\n");
-      }
-      try {
-        experiments::draw_perf_plot(doc_path, o.png_out);
-      } catch (...) {
-        if (temporary) std::filesystem::remove(doc_path);
-        throw;
-      }
-      if (temporary) std::filesystem::remove(doc_path);
+      if (!o.json_out.empty()) experiments::draw_perf_plot(o.json_out, o.png_out);
+      else experiments::draw_picture_from_json("perfmodel.py", document.dump(), o.png_out);
     }
   } catch (const std::runtime_error& e) {
     throw CommandFailed(e.what());
