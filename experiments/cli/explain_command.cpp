@@ -1,6 +1,8 @@
 // `twofour explain NAME`: where every element of A, B, C/D and the metadata lives in the warp's
 // registers, from the row's layouts (sim/spec/layout.hpp, PTX ISA "Matrix fragments for mma").
 #include "cli/command.hpp"
+#include "common/picture.hpp"
+#include "common/picture_data.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
 #include "twofour/sim/spec/layout.hpp"
 #include "twofour/sim/find_instruction.hpp"
@@ -47,7 +49,7 @@ void print_grid(const std::string& title, const Grid& g) {
 }
 
 struct Options {
-  std::string name;
+  std::string name, png;
   bool list = false;
 };
 
@@ -59,6 +61,16 @@ int run_explain(const Options& o) {
     return 0;
   }
   const spec::Instruction& in = sim::find_instruction_or_throw<UsageError>(o.name);
+  if (!o.png.empty()) {
+    try {
+      experiments::draw_picture_from_json("fragments.py", experiments::fragment_panels(in).dump(), o.png);
+    } catch (const std::runtime_error& e) {
+      throw CommandFailed(e.what());
+    }
+    std::printf("wrote %s (%s: A, B, C/D%s fragments by lane and register)\n", o.png.c_str(),
+                std::string(in.name).c_str(), in.is_sparse() ? ", E" : "");
+    return 0;
+  }
   std::printf("%s\n  %s\n", std::string(in.name).c_str(), std::string(in.ptx).c_str());
   std::printf("  m%dn%dk%d  A %s  B %s  C %s  D %s  min arch %s%s\n", in.m, in.n, in.k, std::string(in.a->name).c_str(),
               std::string(in.b->name).c_str(), std::string(in.c->name).c_str(), std::string(in.d->name).c_str(),
@@ -114,6 +126,7 @@ RegisterCommand reg{{"explain", "Show which lane and register hold each element 
     auto o = std::make_shared<Options>();
     sub.add_option("name", o->name, "instruction row name or PTX mnemonic");
     sub.add_flag("--list", o->list, "list every instruction row");
+    sub.add_option("--png", o->png, "draw the fragments as coloured grids (lane and register per element) instead");
     return [o]() { return run_explain(*o); };
   }}};
 

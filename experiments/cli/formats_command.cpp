@@ -1,6 +1,8 @@
 // `twofour formats`: the number-format table, and single conversions/decodings with any PTX
 // rounding modifier — a quick way to see what `cvt` produces for a value.
 #include "cli/command.hpp"
+#include "common/perf_report.hpp"
+#include "twofour/io/array.hpp"
 #include "twofour/sim/describe.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 
@@ -48,7 +50,7 @@ RegisterCommand reg{{"formats", "Show the number formats, convert a value (like 
   [](CLI::App& sub) -> std::function<int()> {
     struct Options {
       std::string format, value, bits, mode = "rn";
-      bool satfinite = false;
+      bool satfinite = false, table = false;
     };
     auto o = std::make_shared<Options>();
     sub.add_option("--format", o->format, "fp32, fp16, bf16, tf32, e4m3, e5m2, s8, u8, s4, u4");
@@ -56,7 +58,18 @@ RegisterCommand reg{{"formats", "Show the number formats, convert a value (like 
     sub.add_option("--bits", o->bits, "a bit pattern (hex) of --format to decode");
     sub.add_option("--mode", o->mode, "rounding: rn (nearest even), rz, rm, rp, rna (ties away)");
     sub.add_flag("--satfinite", o->satfinite, "clamp overflow to the largest finite value");
+    sub.add_flag("--table", o->table,
+                 "Table 1: each GPU's published dense and 2:4 sparse tensor-core peak per data type (data/perf/gpus.json)");
     return [o]() {
+      if (o->table) {
+        if (!o->format.empty() || !o->value.empty() || !o->bits.empty()) throw UsageError("--table takes no other option");
+        try {
+          std::cout << experiments::table1_text(perf::load_gpu_table(experiments::perf_data_dir() / "gpus.json"));
+        } catch (const io::FormatError& e) {
+          throw CommandFailed(e.what());
+        }
+        return 0;
+      }
       if (o->format.empty()) {
         if (!o->value.empty() || !o->bits.empty()) throw UsageError("--value and --bits need --format");
         print_table();

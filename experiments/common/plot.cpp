@@ -42,6 +42,16 @@ bool plotting_available() {
   return available;
 }
 
+bool python_has_modules(const std::string& modules) {
+  return spawn_and_wait({"python3", "-c", "import sys, os; sys.stderr = open(os.devnull, 'w'); import " + modules}) == 0;
+}
+
+int run_python_script(const std::string& script_in_source, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"python3", (source_dir() / script_in_source).string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawn_and_wait(argv);
+}
+
 bool run_plot(const std::string& script, const std::vector<std::string>& args) {
   if (!plotting_available()) {
     std::cerr << "warning: no plots (" << script

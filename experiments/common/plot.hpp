@@ -16,4 +16,10 @@ bool run_plot(const std::string& script, const std::vector<std::string>& args);
 // Whether `python3 -c "import matplotlib"` works (cached).
 bool plotting_available();
 
+// Whether python3 can import every module of `modules` (comma-separated, e.g. "onnx, numpy").
+bool python_has_modules(const std::string& modules);
+// Runs `python3 <source_dir()>/<script_in_source> args...` with its stdout sent to stderr; returns
+// its exit status (-1 when it could not be started). For the non-plot Python steps (ONNX writing).
+int run_python_script(const std::string& script_in_source, const std::vector<std::string>& args);
+
 }  // namespace twofour::experiments

@@ -80,12 +80,16 @@ TEST(ReproduceCli, SmallRunWritesEveryOutputAndReusesIt) {
   EXPECT_EQ(count_lines(csv), 1 + 24);
 
   const std::string report = slurp((out / "REPORT.md").string());
-  for (const char* heading : {"## Claim", "## Setup", "## Results", "## Plots", "## Verdict"})
+  for (const char* heading : {"## Claim", "## Setup", "## Results", "## Plots", "## Performance", "## Verdict"})
     EXPECT_NE(report.find(heading), std::string::npos) << heading;
   EXPECT_NE(report.find("SM80_SP_16x8x32_F32F16F16F32_TN"), std::string::npos);  // pruned layers on mma.sp
   EXPECT_NE(report.find("SM80_SP_16x8x64_S32S8S8S32_TN"), std::string::npos);
+  // Table 1 (A100 fp16: 312 dense, 624 sparse) and the roofline model's records.
+  EXPECT_NE(report.find("| A100 SXM4 80GB | fp16 | 312 | 624 | TFLOPS |"), std::string::npos) << report;
+  EXPECT_NE(report.find("| resnext101 | A100 |"), std::string::npos) << report;
+  EXPECT_TRUE(std::filesystem::exists(out / "perfmodel.json"));
   if (plots) {
-    for (const char* png : {"curves_mlp.png", "curves_cnn.png", "accuracy.png"})
+    for (const char* png : {"curves_mlp.png", "curves_cnn.png", "accuracy.png", "perfmodel.png"})
       EXPECT_GT(std::filesystem::file_size(out / png), 1000u) << png;
   }
 
