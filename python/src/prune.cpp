@@ -1,0 +1,158 @@
+// twofour._core.prune: N:M masks from the library's criterion registry, SparseGPT, channel
+// permutations and the N:M checker.
+#include "bindings.hpp"
+
+#include "twofour/prune/criterion.hpp"
+#include "twofour/prune/extended_criteria.hpp"
+#include "twofour/prune/metrics.hpp"
+#include "twofour/prune/permutation.hpp"
+#include "twofour/prune/sparsegpt.hpp"
+#include "twofour/prune/wanda.hpp"
+#include "twofour/sparse/mask.hpp"
+
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+
+namespace twofour::python {
+namespace {
+
+using Floats = nb::ndarray<const float, nb::c_contig, nb::device::cpu>;
+using Matrix = nb::ndarray<const float, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+
+std::span<const float> span_of(const Floats& a) { return {a.data(), a.size()}; }
+
+sparse::TransposableMethod method_named(const std::string& name) {
+  if (name == "best") return sparse::TransposableMethod::best;
+  if (name == "best90") return sparse::TransposableMethod::best90;
+  if (name == "greedy") return sparse::TransposableMethod::greedy;
+  throw std::invalid_argument("method must be best, best90 or greedy, not '" + name + "'");
+}
+
+prune::Activations activations(const Matrix& x) { return {{x.data(), x.size()}, x.shape(0), x.shape(1)}; }
+
+nb::ndarray<nb::numpy, std::uint8_t> mask(Floats weights, const std::string& criterion, const std::string& pattern,
+                                          bool transposable, const std::string& method, bool pad,
+                                          std::optional<Matrix> calib, std::optional<Floats> grad,
+                                          std::uint64_t seed) {
+  prune::PruneSpec spec;
+  if (prune::find_criterion(criterion) == nullptr)
+    throw std::invalid_argument("unknown criterion '" + criterion + "' (known: " + prune::criterion_names() + ")");
+  spec.criterion = criterion;
+  spec.pattern = sparse::parse_pattern(pattern);
+  spec.transposable = transposable;
+  spec.method = method_named(method);
+  spec.padding = pad ? sparse::Padding::zeros : sparse::Padding::none;
+  const std::vector<std::size_t> shape = shape_of(weights);
+  prune::PruneResult result;
+  {
+    nb::gil_scoped_release release;
+    const sparse::GroupedShape grouped(shape);
+    std::vector<float> norms;
+    prune::CriterionInputs inputs;
+    inputs.seed = seed;
+    if (calib) {
+      const prune::Activations x = activations(*calib);
+      prune::validate_activations(x, grouped.in(), "calib");
+      norms = prune::activation_norms(x);
+      inputs.input_norms = norms;
+    }
+    if (grad) {
+      if (shape_of(*grad) != shape)
+        throw std::invalid_argument("grad has shape " + sparse::shape_string(shape_of(*grad)) + ", the weight " +
+                                    sparse::shape_string(shape));
+      inputs.gradients = span_of(*grad);
+    }
+    result = prune::prune_nm(span_of(weights), shape, spec, inputs);
+  }
+  return to_numpy(std::move(result.mask), shape);
+}
+
+std::pair<nb::ndarray<nb::numpy, float>, nb::ndarray<nb::numpy, std::uint8_t>> sparsegpt(
+    Floats weights, Matrix calib, const std::string& pattern, std::size_t block_size, double damping) {
+  prune::SparseGPTOptions options;
+  options.pattern = sparse::parse_pattern(pattern);
+  options.block_size = block_size;
+  options.damping = damping;
+  const std::vector<std::size_t> shape = shape_of(weights);
+  prune::SparseGPTResult r;
+  {
+    nb::gil_scoped_release release;
+    r = prune::sparsegpt_prune(span_of(weights), shape, activations(calib), options);
+  }
+  return {to_numpy(std::move(r.weights), shape), to_numpy(std::move(r.mask), shape)};
+}
+
+nb::dict permutation(Floats weights, const std::string& pattern, double seconds, std::size_t escapes,
+                     std::size_t stripes_per_group, std::uint64_t seed) {
+  prune::PermutationOptions options;
+  options.pattern = sparse::parse_pattern(pattern);
+  options.time_limit_seconds = seconds;
+  options.escape_attempts = escapes;
+  options.stripes_per_group = stripes_per_group;
+  options.seed = seed;
+  const std::vector<std::size_t> shape = shape_of(weights);
+  prune::PermutationResult r;
+  {
+    nb::gil_scoped_release release;
+    r = prune::search_permutation(span_of(weights), sparse::GroupedShape(shape), options);
+  }
+  nb::dict d;
+  const std::size_t n = r.permutation.size();
+  d["permutation"] = to_numpy(std::move(r.permutation), {n});
+  d["total_l1"] = r.total_l1;
+  d["kept_default"] = r.kept_default;
+  d["kept_permuted"] = r.kept_permuted;
+  d["kept_bound"] = r.kept_bound;
+  d["efficacy"] = r.efficacy;
+  d["seconds"] = r.seconds;
+  d["timed_out"] = r.timed_out;
+  return d;
+}
+
+nb::dict check(Floats weights, const std::string& pattern, bool pad) {
+  const std::vector<std::size_t> shape = shape_of(weights);
+  sparse::NMCheck c;
+  {
+    nb::gil_scoped_release release;
+    c = sparse::check_nm(span_of(weights), sparse::GroupedShape(shape), sparse::parse_pattern(pattern),
+                         pad ? sparse::Padding::zeros : sparse::Padding::none);
+  }
+  nb::dict d;
+  d["ok"] = c.ok;
+  d["groups"] = c.groups;
+  d["bad_groups"] = c.bad_groups;
+  d["message"] = c.message;
+  if (!c.ok) d["first"] = std::make_tuple(c.first_row, c.first_col, c.first_nonzeros);
+  return d;
+}
+
+}  // namespace
+
+void bind_prune(nb::module_& m) {
+  // The same registry the `twofour` tool walks, with the same extended criteria.
+  prune::register_extended_criteria();
+  m.def("criteria", [] {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const prune::Criterion& c : prune::criteria()) out.emplace_back(c.name, c.summary);
+    return out;
+  }, "(name, summary) of every registered criterion.");
+  m.def("mask", &mask, nb::arg("weights"), nb::arg("criterion"), nb::arg("pattern"), nb::arg("transposable"),
+        nb::arg("method"), nb::arg("pad"), nb::arg("calib").none(), nb::arg("grad").none(), nb::arg("seed"),
+        "float32 weights -> uint8 0/1 mask (prune::prune_nm).");
+  m.def("sparsegpt", &sparsegpt, nb::arg("weights"), nb::arg("calib"), nb::arg("pattern"), nb::arg("block_size"),
+        nb::arg("damping"), "prune::sparsegpt_prune: (updated weights, mask).");
+  m.def("permutation", &permutation, nb::arg("weights"), nb::arg("pattern"), nb::arg("seconds"), nb::arg("escapes"),
+        nb::arg("stripes_per_group"), nb::arg("seed"), "prune::search_permutation as a dict.");
+  m.def("check", &check, nb::arg("weights"), nb::arg("pattern"), nb::arg("pad"), "sparse::check_nm as a dict.");
+}
+
+}  // namespace twofour::python

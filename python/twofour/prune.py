@@ -1,0 +1,83 @@
+"""N:M masks: N weights KEPT in every group of M consecutive input channels ("2:4" keeps 2 of 4,
+as in PTX and NVIDIA Apex ASP; SparseGPT's code counts the zeroed ones instead).
+
+Weights are (out, in) for a Linear, (K, C, R) or (K, C, R, S) for a convolution; groups run along
+the input channels (dimension 1), as in Apex ASP. Criteria come from the C++ library's registry
+(``criteria()``), the same one the ``twofour prune`` tool uses, so a criterion registered in C++
+is available here by name. Masks keep the highest scores; ties keep the earlier element; NaN
+scores count as +inf (a NaN weight is always kept).
+"""
+import numpy as np
+
+from . import _arrays
+from ._core import prune as _core
+
+
+def criteria():
+    """The registered criteria as ``{name: one-line summary}``."""
+    return dict(_core.criteria())
+
+
+def mask(w, pattern="2:4", criterion="magnitude", calib=None, grad=None, transposable=False, seed=0,
+         method="best", pad=False):
+    """The N:M mask of `w` under `criterion`, as a bool array of `w`'s shape (True = kept).
+
+    Parameters:
+      w: weights (rank 2, 3 or 4; float dtypes, bfloat16 included; converted to float32 as the
+         tool does). Other memory orders are copied to C order.
+      pattern: "N:M", N kept of every M (1 <= N < M <= 32).
+      criterion: a name from ``criteria()``: "magnitude" (|w|), "random" (uses `seed`),
+         "wanda" (|w| * ||X_j||, needs `calib`), "taylor" (|w * g|, needs `grad`), ...
+      calib: calibration activations, (samples, in), for data-aware criteria; all samples are used.
+      grad: the accumulated gradient, `w`'s shape (taylor).
+      transposable: 2:4 along rows and columns of every 4x4 block (pattern "2:4" only);
+         `method` = "best" (exact), "best90" (Apex mn_2d_best) or "greedy" (Apex mn_2d_greedy).
+      pad: zero-pad input channels that are not a multiple of M instead of raising.
+
+    Raises ValueError (unknown criterion, bad pattern, shapes that do not divide, NaN in calib...)
+    with the library's message.
+
+    >>> import numpy as np, twofour
+    >>> twofour.prune.mask(np.array([[0.1, -3.0, 2.0, 0.5]], np.float32)).astype(int)
+    array([[0, 1, 1, 0]])
+    """
+    weights = _arrays.float32_c(w, "w", ndim=(2, 3, 4))
+    x = None if calib is None else _arrays.float32_c(calib, "calib", ndim=2)
+    g = None if grad is None else _arrays.float32_c(grad, "grad")
+    out = _core.mask(weights, criterion, pattern, bool(transposable), method, bool(pad), x, g, int(seed))
+    return out.view(np.bool_)
+
+
+def sparsegpt(w, calib, pattern="2:4", block_size=128, damping=0.01):
+    """SparseGPT (Frantar & Alistarh 2023) for a Linear weight (out, in): returns
+    ``(weights, mask)``, the updated float32 weights (exactly 0 where pruned) and the bool mask.
+
+    calib: calibration activations (samples, in). block_size: columns per block (a multiple of M).
+    damping: added to the Hessian's diagonal as a share of its mean.
+    """
+    weights = _arrays.float32_c(w, "w", ndim=2)
+    x = _arrays.float32_c(calib, "calib", ndim=2)
+    updated, m = _core.sparsegpt(weights, x, pattern, int(block_size), float(damping))
+    return updated, m.view(np.bool_)
+
+
+def permutation(w, pattern="2:4", seconds=10.0, escapes=100, stripes_per_group=2, seed=0):
+    """Searches an input-channel permutation that raises the N:M-kept magnitude (Pool & Yu 2021).
+
+    Returns a dict: ``permutation`` (int64; ``w[:, perm]`` is the permuted weight), ``efficacy``
+    (share of the gap to per-row unstructured pruning closed), kept magnitudes, ``seconds`` and
+    ``timed_out``. `seconds` bounds the search's wall-clock time.
+    """
+    weights = _arrays.float32_c(w, "w", ndim=(2, 3, 4))
+    return _core.permutation(weights, pattern, float(seconds), int(escapes), int(stripes_per_group), int(seed))
+
+
+def check(w, pattern="2:4", pad=False):
+    """Checks that every group of M input channels holds at most N non-zeros (w != 0).
+
+    Returns a dict: ``ok``, ``groups`` (examined), ``bad_groups`` (violating), ``message`` (names
+    the first violating group, as the tool does) and ``first`` = (row, column, non-zeros) of the
+    first violating group in the grouped (rows, input channels) view, when not ok.
+    """
+    weights = _arrays.float32_c(w, "w", ndim=(2, 3, 4))
+    return _core.check(weights, pattern, bool(pad))

@@ -1,0 +1,118 @@
+"""twofour.prune against `twofour prune` on the same .npy input: masks bit for bit for every
+registered criterion, transposable masks, convolution weights and SparseGPT's updated weights."""
+import ml_dtypes
+import numpy as np
+import pytest
+
+from twofour import prune
+from conftest import tool_error
+
+
+def tool_mask(tool, tmp_path, w, *args, pruned=False):
+    np.save(tmp_path / "w.npy", w)
+    extra = ["--pruned", tmp_path / "p.npy"] if pruned else []
+    tool("prune", tmp_path / "w.npy", tmp_path / "m.npy", *args, *extra)
+    m = np.load(tmp_path / "m.npy")
+    return (m, np.load(tmp_path / "p.npy")) if pruned else m
+
+
+def test_registry_is_the_tools():
+    names = list(prune.criteria())
+    assert names[0] == "magnitude"
+    assert {"random", "wanda", "taylor"} <= set(names)
+
+
+@pytest.mark.parametrize("pattern", ["2:4", "1:4", "2:8", "4:8"])
+def test_magnitude_equals_tool(tool, tmp_path, rng, pattern):
+    w = rng.standard_normal((48, 64)).astype(np.float32)
+    w[0, :4] = [1, 1, -1, 1]  # ties: the earlier element is kept
+    m = prune.mask(w, pattern=pattern)
+    assert m.dtype == np.bool_ and m.shape == w.shape
+    assert np.array_equal(m, tool_mask(tool, tmp_path, w, "--pattern", pattern).astype(bool))
+
+
+def test_every_score_criterion_equals_tool(tool, tmp_path, rng):
+    w = rng.standard_normal((32, 64)).astype(np.float32)
+    x = rng.standard_normal((40, 64)).astype(np.float32) * np.linspace(0.1, 3, 64, dtype=np.float32)
+    g = rng.standard_normal((32, 64)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "g.npy", g)
+    cases = {"random": (dict(seed=7), ["--seed", "7"]),
+             "wanda": (dict(calib=x), ["--calib", tmp_path / "x.npy", "--holdout", "0"]),
+             "taylor": (dict(grad=g), ["--grad", tmp_path / "g.npy"]),
+             "magnitude": ({}, [])}
+    for name, (kwargs, args) in cases.items():
+        m = prune.mask(w, criterion=name, **kwargs)
+        assert np.array_equal(m, tool_mask(tool, tmp_path, w, "--criterion", name, *args).astype(bool)), name
+
+
+@pytest.mark.parametrize("method", ["best", "best90", "greedy"])
+def test_transposable_equals_tool(tool, tmp_path, rng, method):
+    w = rng.standard_normal((32, 32)).astype(np.float32)
+    m = prune.mask(w, transposable=True, method=method)
+    assert np.array_equal(m, tool_mask(tool, tmp_path, w, "--transposable", "--method", method).astype(bool))
+    assert prune.check(m.T.astype(np.float32))["ok"]
+
+
+def test_conv_and_half_precision_weights_equal_tool(tool, tmp_path, rng):
+    conv = rng.standard_normal((8, 16, 3, 3)).astype(np.float32)
+    assert np.array_equal(prune.mask(conv), tool_mask(tool, tmp_path, conv).astype(bool))
+    half = rng.standard_normal((16, 32)).astype(np.float16)
+    assert np.array_equal(prune.mask(half), tool_mask(tool, tmp_path, half).astype(bool))
+    bf = rng.standard_normal((16, 32)).astype(ml_dtypes.bfloat16)
+    assert np.array_equal(prune.mask(bf), tool_mask(tool, tmp_path, bf.view(np.uint16), "--dtype", "bf16").astype(bool))
+
+
+def test_sparsegpt_equals_tool(tool, tmp_path, rng):
+    w = rng.standard_normal((16, 64)).astype(np.float32)
+    x = rng.standard_normal((128, 64)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    updated, m = prune.sparsegpt(w, x)
+    tm, tp = tool_mask(tool, tmp_path, w, "--criterion", "sparsegpt", "--calib", tmp_path / "x.npy", "--holdout", "0",
+                       pruned=True)
+    assert np.array_equal(m, tm.astype(bool))
+    assert updated.dtype == np.float32 and updated.tobytes() == tp.tobytes()
+    assert np.all(updated[~m] == 0) and prune.check(updated)["ok"]
+
+
+def test_check_reports_violations():
+    w = np.ones((8, 8), np.float32)
+    r = prune.check(w)
+    assert not r["ok"] and r["groups"] == 16 and r["bad_groups"] == 16
+    assert r["first"] == (0, 0, 4)
+    assert r["message"] == "not 2:4: group at row 0, columns 0..3 has 4 non-zeros (at most 2 allowed)"
+    assert prune.check(w * prune.mask(w))["ok"]
+
+
+def test_permutation_keeps_more_magnitude(rng):
+    w = rng.standard_normal((32, 64)).astype(np.float32)
+    r = prune.permutation(w, seconds=5)
+    perm = r["permutation"]
+    assert sorted(perm) == list(range(64)) and perm.dtype == np.int64
+    kept = lambda a: np.abs(a[prune.mask(a)]).sum()
+    assert kept(w[:, perm]) >= kept(w) and r["kept_permuted"] >= r["kept_default"]
+
+
+def test_errors_are_the_tools_messages(tool, tmp_path, rng):
+    w = rng.standard_normal((4, 6)).astype(np.float32)
+    np.save(tmp_path / "w.npy", w)
+    r = tool("prune", tmp_path / "w.npy", tmp_path / "m.npy", expect=1)
+    with pytest.raises(ValueError) as e:
+        prune.mask(w)
+    assert tool_error(r) == f"{tmp_path / 'w.npy'}: {e.value}"
+    with pytest.raises(ValueError, match="unknown criterion 'l3'"):
+        prune.mask(w, criterion="l3")
+    with pytest.raises(ValueError, match="pattern"):
+        prune.mask(np.ones((4, 8), np.float32), pattern="4:2")
+    x = np.ones((5, 8), np.float32)
+    x[2, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN at sample 2, feature 3"):
+        prune.mask(np.ones((4, 8), np.float32), criterion="wanda", calib=x)
+    with pytest.raises(ValueError, match="needs"):
+        prune.mask(np.ones((4, 8), np.float32), criterion="wanda")
+    with pytest.raises(ValueError, match="dimensions"):
+        prune.mask(np.ones(8, np.float32))
+    with pytest.raises(TypeError, match="real numbers"):
+        prune.mask(np.ones((4, 8), np.complex64))
+    f = np.asfortranarray(rng.standard_normal((8, 16)).astype(np.float32))
+    assert np.array_equal(prune.mask(f), prune.mask(np.ascontiguousarray(f)))
