@@ -3,6 +3,7 @@
 // its format's container), exactly as sim::Tile holds them.
 #include "bindings.hpp"
 
+#include "twofour/sim/compress.hpp"
 #include "twofour/sim/gemm.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
 #include "twofour/sim/spec/layout.hpp"
@@ -259,6 +260,19 @@ nb::dict gemm(const std::string& name, const std::string& arch_name, Words a, Wo
   return out;
 }
 
+nb::tuple compress(const std::string& name, Words dense) {
+  const spec::Instruction& in = instruction_named(name);
+  const auto rows = static_cast<int>(dense.shape(0)), cols = static_cast<int>(dense.shape(1));
+  sim::Tile t = tile_of(dense, rows, cols, "dense");
+  sim::CompressedA c;
+  {
+    nb::gil_scoped_release release;
+    c = sim::compress_a(in, t);
+  }
+  const auto r = static_cast<std::size_t>(rows), chunks = static_cast<std::size_t>(cols / 4);
+  return nb::make_tuple(tile_out(std::move(c.values)), to_numpy(std::move(c.metadata), {r, chunks}));
+}
+
 }  // namespace
 
 void bind_sim(nb::module_& m) {
@@ -268,6 +282,8 @@ void bind_sim(nb::module_& m) {
         nb::arg("e").none(), nb::arg("selector"), nb::arg("grouping"), "sim::run_tile on uint32 bit-pattern tiles.");
   m.def("run_warp", &run_warp, nb::arg("instr"), nb::arg("arch"), nb::arg("a"), nb::arg("b"), nb::arg("c").none(),
         nb::arg("e").none(), nb::arg("selector"), nb::arg("grouping"), "sim::run_warp on per-lane registers.");
+  m.def("compress", &compress, nb::arg("instr"), nb::arg("dense"),
+        "sim::compress_a: dense bit patterns -> (compressed A, metadata nibbles).");
   m.def("gemm", &gemm, nb::arg("instr"), nb::arg("arch"), nb::arg("a"), nb::arg("b"), nb::arg("c").none(),
         nb::arg("e").none(), nb::arg("grouping"), nb::arg("path"), nb::arg("threads"),
         "sim::run_gemm on uint32 bit-pattern matrices.");

@@ -17,9 +17,6 @@ import numpy as np
 from . import _arrays, formats
 from ._core import sim as _core
 
-_D_DTYPES = {"fp32": np.float32, "fp16": np.float16, "s32": np.int32}
-
-
 def instructions():
     """Every instruction row as a dict: name, ptx, m, n, k, operand formats a/b/c/d, sparse,
     sparsity, ordered_metadata, satfinite, min_arch, stored_k, chunks_per_row, selectors and the
@@ -80,10 +77,16 @@ def _nibbles(e):
 
 
 def _to_d(row, d):
-    dtype = _D_DTYPES[row["d"]]
-    if np.dtype(dtype).itemsize == 4:
-        return d.view(dtype)
-    return d.astype(np.uint16).view(dtype)
+    return _from_bits(row["d"], d)
+
+
+def _from_bits(fmt, bits):
+    """uint32 bit patterns -> the format's own dtype (the inverse of operand_bits)."""
+    dtype = np.dtype(_arrays.FORMAT_DTYPES.get(fmt, np.int8))
+    if fmt in ("s4", "u4"):  # 4-bit values, sign-extended for s4
+        v = bits.astype(np.int8)
+        return np.where(v > 7, v - 16, v).astype(np.int8) if fmt == "s4" else v
+    return bits.astype(np.dtype(f"u{dtype.itemsize}")).view(dtype)
 
 
 def _matrix(x, fmt, name):
@@ -127,6 +130,18 @@ def run_warp(instr, a, b, c=None, e=None, arch="sm80", selector=0, grouping="sto
     r = _core.run_warp(row["name"], arch, regs(a, "a"), regs(b, "b"), None if c is None else regs(c, "c"), ev,
                        int(selector), grouping)
     return r["d"]
+
+
+def compress(instr, dense):
+    """A dense M x K matrix (2:4 along K; values in any dtype `mma` accepts for the row's A format)
+    -> ``(a, e)``, the compressed A (M x K/2, storage order, the lower column first, in the A
+    format's own dtype: float16, ml_dtypes.bfloat16, int8, float8...) and the M x K/4
+    metadata nibbles (uint8), as a kernel's host code prepares them for 2:4 rows (fp16, bf16,
+    8-bit, fp8). Raises ValueError naming the row and chunk of a group with more than 2 non-zeros.
+    """
+    row = _row(instr)
+    bits, e = _core.compress(row["name"], _matrix(dense, row["a"], "dense"))
+    return _from_bits(row["a"], bits), e
 
 
 def gemm(instr, a, b, c=None, e=None, arch="sm80", threads=0, path="auto", grouping="stored"):
