@@ -1,6 +1,7 @@
 // twofour._core.sparse: dense <-> (values, metadata) in the library's compressed layouts.
 #include "bindings.hpp"
 
+#include "twofour/sparse/bitmask_layout.hpp"
 #include "twofour/sparse/compress.hpp"
 
 #include <nanobind/stl/pair.h>
@@ -75,6 +76,33 @@ OutBytes decompress(Bytes values, Bytes metadata, const std::string& type, std::
   return to_numpy_bytes(std::move(dense));
 }
 
+std::pair<OutBytes, OutBytes> compress_bitmask(Bytes dense, const std::string& type, std::size_t rows,
+                                               std::size_t cols, bool prune_first) {
+  const ElementType t = named(kTypes, type, "element type");
+  sparse::BitmaskCompressed c;
+  {
+    nb::gil_scoped_release release;
+    c = sparse::compress_bitmask(as_bytes(dense), t, rows, cols, prune_first);
+  }
+  return {to_numpy_bytes(std::move(c.values)), to_numpy_bytes(std::move(c.bitmask))};
+}
+
+OutBytes decompress_bitmask(Bytes values, Bytes bitmask, const std::string& type, std::size_t rows, std::size_t cols) {
+  sparse::BitmaskCompressed c;
+  c.type = named(kTypes, type, "element type");
+  c.rows = rows;
+  c.cols = cols;
+  const auto v = as_bytes(values), b = as_bytes(bitmask);
+  c.values.assign(v.begin(), v.end());
+  c.bitmask.assign(b.begin(), b.end());
+  std::vector<std::byte> dense;
+  {
+    nb::gil_scoped_release release;
+    dense = sparse::decompress_bitmask(c);
+  }
+  return to_numpy_bytes(std::move(dense));
+}
+
 }  // namespace
 
 void bind_sparse(nb::module_& m) {
@@ -91,6 +119,10 @@ void bind_sparse(nb::module_& m) {
   }, nb::arg("type"), nb::arg("layout"), nb::arg("k"), "Metadata elements per row of a K-column matrix.");
   m.def("compress", &compress, nb::arg("dense"), nb::arg("type"), nb::arg("rows"), nb::arg("cols"), nb::arg("layout"),
         nb::arg("prune_first"), "Raw little-endian bytes of a dense matrix -> (value bytes, metadata bytes).");
+  m.def("compress_bitmask", &compress_bitmask, nb::arg("dense"), nb::arg("type"), nb::arg("rows"), nb::arg("cols"),
+        nb::arg("prune_first"), "sparse-24-bitmask: raw bytes -> (value bytes, bitmask bytes).");
+  m.def("decompress_bitmask", &decompress_bitmask, nb::arg("values"), nb::arg("bitmask"), nb::arg("type"),
+        nb::arg("rows"), nb::arg("cols"), "sparse-24-bitmask: (value bytes, bitmask bytes) -> dense bytes.");
   m.def("decompress", &decompress, nb::arg("values"), nb::arg("metadata"), nb::arg("type"), nb::arg("rows"),
         nb::arg("cols"), nb::arg("layout"), "(value bytes, metadata bytes) -> the dense matrix's bytes.");
 }

@@ -8,11 +8,14 @@ Layouts (lib/sparse/compress.hpp):
   Needs M % 32 == 0 (16 for int8) and K % 32 (fp16/bf16), 16 (fp32/tf32), 64 (int8).
 - ``"rowmajor"``: one 4-bit nibble per group, (idx1 << 2) | idx0 as ``mma.sp`` reads it, four per
   uint16 word in K order; needs K % 4 == 0. This is the layout ``twofour.gemm.spmm`` takes.
+- ``"sparse-24-bitmask"``: compressed-tensors' 2:4 format (llm-compressor, vLLM): the same values
+  and, instead of metadata, a uint8 bitmask M x ceil(K/8) of the stored positions (NumPy
+  ``packbits(..., axis=-1, bitorder="little")``), two bits per group; K % 4 == 0.
 
 Element types by dtype: float32, float16, ml_dtypes.bfloat16, int8; raw bit patterns in uint16
 with ``format="bf16"`` or ``"fp16"``, and float32 read as tf32 with ``format="tf32"``. Values come
-back in the input's dtype; metadata as int16 (int32 for int8 in the cutlass layout), as the
-``twofour compress`` tool writes it.
+back in the input's dtype; metadata as int16 (int32 for int8 in the cutlass layout; the uint8
+bitmask for sparse-24-bitmask), as the ``twofour compress`` tool writes it.
 """
 import numpy as np
 
@@ -41,6 +44,9 @@ def _element_type(dtype, fmt):
                     f"got dtype {dtype}")
 
 
+BITMASK = "sparse-24-bitmask"
+
+
 def _meta_dtype(element_type, layout):
     return np.int32 if _core.meta_element_bytes(element_type, layout) == 4 else np.int16
 
@@ -49,7 +55,7 @@ def compress(w, layout="cutlass", format=None, prune=False):
     """Compresses a dense 2:4 matrix into ``(values, meta)``.
 
     `w`: M x K array (see the module help for dtypes; other memory orders are copied to C order).
-    `layout`: ``"cutlass"`` or ``"rowmajor"``. `prune`: keep the 2 largest magnitudes of each group
+    `layout`: ``"cutlass"``, ``"rowmajor"`` or ``"sparse-24-bitmask"``. `prune`: keep the 2 largest magnitudes of each group
     first instead of raising on a group with more than 2 non-zeros.
     Raises ValueError naming the first group that is not 2:4, or a shape the layout cannot hold.
 
@@ -61,6 +67,9 @@ def compress(w, layout="cutlass", format=None, prune=False):
     a = _arrays.check_rank(_arrays.as_numpy(w, "w"), "w", 2)
     element_type = _element_type(a.dtype, format)
     rows, cols = a.shape
+    if layout == BITMASK:
+        values, bitmask = _core.compress_bitmask(_arrays.raw_bytes(a), element_type, rows, cols, bool(prune))
+        return values.view(a.dtype).reshape(rows, cols // 2), bitmask.reshape(rows, -1)
     values, meta = _core.compress(_arrays.raw_bytes(a), element_type, rows, cols, layout, bool(prune))
     meta_dtype = _meta_dtype(element_type, layout)
     return (values.view(a.dtype).reshape(rows, cols // 2),
@@ -77,15 +86,20 @@ def decompress(values, meta, layout="cutlass", format=None):
     element_type = _element_type(v.dtype, format)
     if m.dtype.kind not in "iu":
         raise TypeError(f"meta: expected integer metadata, got dtype {m.dtype}")
+    rows, cols = v.shape[0], 2 * v.shape[1]
+    if layout == BITMASK:
+        if m.dtype.itemsize != 1:
+            raise TypeError(f"meta: the sparse-24-bitmask layout stores a uint8 bitmask, got dtype {m.dtype}")
+        dense = _core.decompress_bitmask(_arrays.raw_bytes(v), _arrays.raw_bytes(m), element_type, rows, cols)
+        return dense.view(v.dtype).reshape(rows, cols)
     width = _core.meta_element_bytes(element_type, layout)
     if m.dtype.itemsize != width:
         raise TypeError(f"meta: the {layout} layout of {element_type} stores {8 * width}-bit metadata, "
                         f"got dtype {m.dtype}")
-    rows, cols = v.shape[0], 2 * v.shape[1]
     dense = _core.decompress(_arrays.raw_bytes(v), _arrays.raw_bytes(m), element_type, rows, cols, layout)
     return dense.view(v.dtype).reshape(rows, cols)
 
 
 def layouts():
-    """The layout names: ``['rowmajor', 'cutlass']``."""
-    return _core.layouts()
+    """The layout names: ``['rowmajor', 'cutlass', 'sparse-24-bitmask']``."""
+    return _core.layouts() + [BITMASK]

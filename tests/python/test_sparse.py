@@ -38,6 +38,33 @@ def test_compress_equals_tool(tool, tmp_path, rng, dtype, fmt, layout, keep, gro
     assert back.dtype == w.dtype and back.tobytes() == w.tobytes()
 
 
+@pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16, np.float32, np.int8])
+def test_sparse_24_bitmask_equals_tool_and_numpy_packbits(tool, tmp_path, rng, dtype):
+    w = dense_24(rng, 24, 40, dtype)
+    w[0, :4] = 0  # a group of zeros and one with a single non-zero: positions of PyTorch's encodings
+    w[1, 4:8] = np.array([0, 0, 3, 0]).astype(dtype)
+    values, bitmask = sparse.compress(w, layout="sparse-24-bitmask")
+    assert bitmask.dtype == np.uint8 and bitmask.shape == (24, 5) and values.shape == (24, 20)
+    # independent oracle on rows whose groups all hold exactly two non-zeros: NumPy's packbits
+    full = (np.count_nonzero(w.reshape(24, 10, 4), axis=2) == 2).all(axis=1)
+    nz = w != 0
+    assert np.array_equal(bitmask[full], np.packbits(nz[full], axis=-1, bitorder="little"))
+    assert np.array_equal(values[full], w[full][nz[full]].reshape(-1, 20))
+    assert np.array_equal(np.unpackbits(bitmask[0], bitorder="little")[:4], [0, 0, 1, 1])  # 0b1110
+    assert np.array_equal(np.unpackbits(bitmask[1], bitorder="little")[4:8], [0, 0, 1, 1])  # 0b1110: idx 2, 3
+    np.save(tmp_path / "w.npy", w.view(np.uint16) if dtype == ml_dtypes.bfloat16 else w)
+    extra = ["--dtype", "bf16"] if dtype == ml_dtypes.bfloat16 else []
+    tool("compress", "--layout", "sparse-24-bitmask", *extra, tmp_path / "w.npy", tmp_path / "v.npy", tmp_path / "m.npy")
+    assert values.tobytes() == np.load(tmp_path / "v.npy").tobytes()
+    assert bitmask.tobytes() == np.load(tmp_path / "m.npy").tobytes()
+    back = sparse.decompress(values, bitmask, layout="sparse-24-bitmask")
+    assert back.tobytes() == w.tobytes()
+    bad = bitmask.copy()
+    bad[2, 0] |= 0b1111
+    with pytest.raises(ValueError, match="row 2, group 0 .columns 0..3. has 4 bits set, not 2"):
+        sparse.decompress(values, bad, layout="sparse-24-bitmask")
+
+
 def test_bf16_bit_patterns_with_format(rng):
     w = dense_24(rng, 32, 64, ml_dtypes.bfloat16)
     v1, m1 = sparse.compress(w)
