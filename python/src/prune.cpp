@@ -3,10 +3,8 @@
 #include "bindings.hpp"
 
 #include "twofour/prune/criterion.hpp"
-#include "twofour/prune/extended_criteria.hpp"
 #include "twofour/prune/metrics.hpp"
 #include "twofour/prune/permutation.hpp"
-#include "twofour/prune/sparsegpt.hpp"
 #include "twofour/prune/wanda.hpp"
 #include "twofour/sparse/mask.hpp"
 
@@ -39,13 +37,13 @@ sparse::TransposableMethod method_named(const std::string& name) {
 
 prune::Activations activations(const Matrix& x) { return {{x.data(), x.size()}, x.shape(0), x.shape(1)}; }
 
-nb::ndarray<nb::numpy, std::uint8_t> mask(Floats weights, const std::string& criterion, const std::string& pattern,
-                                          bool transposable, const std::string& method, bool pad,
-                                          std::optional<Matrix> calib, std::optional<Floats> grad,
-                                          std::uint64_t seed) {
+// Runs any registered criterion through prune::prune_nm, with the inputs its entry declares
+// it needs taken from the arguments (the registry checks that the needed ones are there).
+std::pair<nb::ndarray<nb::numpy, float>, nb::ndarray<nb::numpy, std::uint8_t>> run_criterion(
+    Floats weights, const std::string& criterion, const std::string& pattern, bool transposable,
+    const std::string& method, bool pad, std::optional<Matrix> calib, std::optional<Floats> grad, std::uint64_t seed,
+    std::size_t block_size, double damping, double seconds) {
   prune::PruneSpec spec;
-  if (prune::find_criterion(criterion) == nullptr)
-    throw std::invalid_argument("unknown criterion '" + criterion + "' (known: " + prune::criterion_names() + ")");
   spec.criterion = criterion;
   spec.pattern = sparse::parse_pattern(pattern);
   spec.transposable = transposable;
@@ -59,10 +57,13 @@ nb::ndarray<nb::numpy, std::uint8_t> mask(Floats weights, const std::string& cri
     std::vector<float> norms;
     prune::CriterionInputs inputs;
     inputs.seed = seed;
+    inputs.block_size = block_size;
+    inputs.damping = damping;
+    inputs.time_limit_seconds = seconds;
     if (calib) {
-      const prune::Activations x = activations(*calib);
-      prune::validate_activations(x, grouped.in(), "calib");
-      norms = prune::activation_norms(x);
+      inputs.calibration = activations(*calib);
+      prune::validate_activations(inputs.calibration, grouped.in(), "calib");
+      norms = prune::activation_norms(inputs.calibration);
       inputs.input_norms = norms;
     }
     if (grad) {
@@ -73,22 +74,7 @@ nb::ndarray<nb::numpy, std::uint8_t> mask(Floats weights, const std::string& cri
     }
     result = prune::prune_nm(span_of(weights), shape, spec, inputs);
   }
-  return to_numpy(std::move(result.mask), shape);
-}
-
-std::pair<nb::ndarray<nb::numpy, float>, nb::ndarray<nb::numpy, std::uint8_t>> sparsegpt(
-    Floats weights, Matrix calib, const std::string& pattern, std::size_t block_size, double damping) {
-  prune::SparseGPTOptions options;
-  options.pattern = sparse::parse_pattern(pattern);
-  options.block_size = block_size;
-  options.damping = damping;
-  const std::vector<std::size_t> shape = shape_of(weights);
-  prune::SparseGPTResult r;
-  {
-    nb::gil_scoped_release release;
-    r = prune::sparsegpt_prune(span_of(weights), shape, activations(calib), options);
-  }
-  return {to_numpy(std::move(r.weights), shape), to_numpy(std::move(r.mask), shape)};
+  return {to_numpy(std::move(result.pruned), shape), to_numpy(std::move(result.mask), shape)};
 }
 
 nb::dict permutation(Floats weights, const std::string& pattern, double seconds, std::size_t escapes,
@@ -138,18 +124,25 @@ nb::dict check(Floats weights, const std::string& pattern, bool pad) {
 }  // namespace
 
 void bind_prune(nb::module_& m) {
-  // The same registry the `twofour` tool walks, with the same extended criteria.
-  prune::register_extended_criteria();
+  // The same registry the `twofour` tool walks (twofour/prune/criterion.hpp).
   m.def("criteria", [] {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (const prune::Criterion& c : prune::criteria()) out.emplace_back(c.name, c.summary);
+    nb::list out;
+    for (const prune::Criterion& c : prune::criteria()) {
+      nb::dict d;
+      d["name"] = c.name;
+      d["summary"] = c.summary;
+      d["needs_calibration"] = c.needs.calibration;
+      d["needs_gradients"] = c.needs.gradients;
+      d["uses_seed"] = c.needs.seed;
+      d["updates_weights"] = c.updates_weights;
+      out.append(d);
+    }
     return out;
-  }, "(name, summary) of every registered criterion.");
-  m.def("mask", &mask, nb::arg("weights"), nb::arg("criterion"), nb::arg("pattern"), nb::arg("transposable"),
+  }, "Every registered criterion, in listing order, with what it needs.");
+  m.def("run", &run_criterion, nb::arg("weights"), nb::arg("criterion"), nb::arg("pattern"), nb::arg("transposable"),
         nb::arg("method"), nb::arg("pad"), nb::arg("calib").none(), nb::arg("grad").none(), nb::arg("seed"),
-        "float32 weights -> uint8 0/1 mask (prune::prune_nm).");
-  m.def("sparsegpt", &sparsegpt, nb::arg("weights"), nb::arg("calib"), nb::arg("pattern"), nb::arg("block_size"),
-        nb::arg("damping"), "prune::sparsegpt_prune: (updated weights, mask).");
+        nb::arg("block_size"), nb::arg("damping"), nb::arg("seconds"),
+        "prune::prune_nm on float32 weights -> (pruned weights, uint8 0/1 mask).");
   m.def("permutation", &permutation, nb::arg("weights"), nb::arg("pattern"), nb::arg("seconds"), nb::arg("escapes"),
         nb::arg("stripes_per_group"), nb::arg("seed"), "prune::search_permutation as a dict.");
   m.def("check", &check, nb::arg("weights"), nb::arg("pattern"), nb::arg("pad"), "sparse::check_nm as a dict.");

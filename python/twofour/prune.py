@@ -14,8 +14,25 @@ from ._core import prune as _core
 
 
 def criteria():
-    """The registered criteria as ``{name: one-line summary}``."""
-    return dict(_core.criteria())
+    """The registered criteria, in listing order, as ``{name: info}``; info holds ``summary``,
+    ``needs_calibration`` (pass `calib`), ``needs_gradients`` (pass `grad`), ``uses_seed`` and
+    ``updates_weights`` (the kept weights change: use `prune`, not `mask`)."""
+    return {c["name"]: {k: v for k, v in c.items() if k != "name"} for c in _core.criteria()}
+
+
+def prune(w, pattern="2:4", criterion="magnitude", calib=None, grad=None, transposable=False, seed=0,
+          method="best", pad=False, block_size=128, damping=0.01, seconds=5.0):
+    """Prunes `w` with any registered criterion; returns ``(weights, mask)``: the pruned float32
+    weights (``w * mask``, or the updated kept weights for criteria that update them, such as
+    "sparsegpt") and the bool mask (True = kept). Arguments as for `mask`, plus the SparseGPT
+    column `block_size` and Hessian `damping` (share of mean(diag H)), and `seconds`, the time
+    bound of searching criteria (channel permutation)."""
+    weights = _arrays.float32_c(w, "w", ndim=(2, 3, 4))
+    x = None if calib is None else _arrays.float32_c(calib, "calib", ndim=2)
+    g = None if grad is None else _arrays.float32_c(grad, "grad")
+    pruned, m = _core.run(weights, criterion, pattern, bool(transposable), method, bool(pad), x, g, int(seed),
+                          int(block_size), float(damping), float(seconds))
+    return pruned, m.view(np.bool_)
 
 
 def mask(w, pattern="2:4", criterion="magnitude", calib=None, grad=None, transposable=False, seed=0,
@@ -27,38 +44,33 @@ def mask(w, pattern="2:4", criterion="magnitude", calib=None, grad=None, transpo
          tool does). Other memory orders are copied to C order.
       pattern: "N:M", N kept of every M (1 <= N < M <= 32).
       criterion: a name from ``criteria()``: "magnitude" (|w|), "random" (uses `seed`),
-         "wanda" (|w| * ||X_j||, needs `calib`), "taylor" (|w * g|, needs `grad`), ...
+         "wanda" (|w| * ||X_j||, needs `calib`), "taylor" (|w * g|, needs `grad`), "sparsegpt"
+         (needs `calib`; its updated weights come from `prune` or `sparsegpt`), ...
       calib: calibration activations, (samples, in), for data-aware criteria; all samples are used.
       grad: the accumulated gradient, `w`'s shape (taylor).
       transposable: 2:4 along rows and columns of every 4x4 block (pattern "2:4" only);
          `method` = "best" (exact), "best90" (Apex mn_2d_best) or "greedy" (Apex mn_2d_greedy).
       pad: zero-pad input channels that are not a multiple of M instead of raising.
 
-    Raises ValueError (unknown criterion, bad pattern, shapes that do not divide, NaN in calib...)
-    with the library's message.
+    Raises ValueError (unknown criterion, bad pattern, shapes that do not divide, NaN in calib, a
+    missing input...) with the library's message.
 
     >>> import numpy as np, twofour
     >>> twofour.prune.mask(np.array([[0.1, -3.0, 2.0, 0.5]], np.float32)).astype(int)
     array([[0, 1, 1, 0]])
     """
-    weights = _arrays.float32_c(w, "w", ndim=(2, 3, 4))
-    x = None if calib is None else _arrays.float32_c(calib, "calib", ndim=2)
-    g = None if grad is None else _arrays.float32_c(grad, "grad")
-    out = _core.mask(weights, criterion, pattern, bool(transposable), method, bool(pad), x, g, int(seed))
-    return out.view(np.bool_)
+    return prune(w, pattern, criterion, calib, grad, transposable, seed, method, pad)[1]
 
 
 def sparsegpt(w, calib, pattern="2:4", block_size=128, damping=0.01):
-    """SparseGPT (Frantar & Alistarh 2023) for a Linear weight (out, in): returns
-    ``(weights, mask)``, the updated float32 weights (exactly 0 where pruned) and the bool mask.
+    """SparseGPT (Frantar & Alistarh 2023) for a Linear weight (out, in), the registry's
+    "sparsegpt" criterion: returns ``(weights, mask)``, the updated float32 weights (exactly 0
+    where pruned) and the bool mask.
 
     calib: calibration activations (samples, in). block_size: columns per block (a multiple of M).
     damping: added to the Hessian's diagonal as a share of its mean.
     """
-    weights = _arrays.float32_c(w, "w", ndim=2)
-    x = _arrays.float32_c(calib, "calib", ndim=2)
-    updated, m = _core.sparsegpt(weights, x, pattern, int(block_size), float(damping))
-    return updated, m.view(np.bool_)
+    return prune(w, pattern, "sparsegpt", calib=calib, block_size=block_size, damping=damping)
 
 
 def permutation(w, pattern="2:4", seconds=10.0, escapes=100, stripes_per_group=2, seed=0):

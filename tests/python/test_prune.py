@@ -16,10 +16,28 @@ def tool_mask(tool, tmp_path, w, *args, pruned=False):
     return (m, np.load(tmp_path / "p.npy")) if pruned else m
 
 
-def test_registry_is_the_tools():
-    names = list(prune.criteria())
-    assert names[0] == "magnitude"
-    assert {"random", "wanda", "taylor"} <= set(names)
+def test_registry_is_the_tools(tool):
+    # the tool lists the registry in --help ("score: magnitude, random, ..."): the same names, same order
+    line = next(l for l in tool("prune", "--help").stdout.splitlines() if "--criterion" in l)
+    listed = [name.strip() for name in line.split("score:")[1].split(",")]
+    assert list(prune.criteria()) == listed
+    info = prune.criteria()
+    assert info["wanda"]["needs_calibration"] and info["taylor"]["needs_gradients"] and info["random"]["uses_seed"]
+    assert info["sparsegpt"]["updates_weights"] and not info["magnitude"]["updates_weights"]
+
+
+def test_every_registered_criterion_runs(rng):
+    # Whatever the registry holds runs from Python with the inputs its entry says it needs.
+    w = rng.standard_normal((16, 32)).astype(np.float32)
+    x = rng.standard_normal((64, 32)).astype(np.float32)
+    g = rng.standard_normal((16, 32)).astype(np.float32)
+    for name, info in prune.criteria().items():
+        kwargs = dict(calib=x if info["needs_calibration"] else None, grad=g if info["needs_gradients"] else None)
+        pruned, m = prune.prune(w, criterion=name, seconds=0.5, **kwargs)
+        # N of every M kept (in a permuted channel order for permutation criteria, so count them)
+        assert m.sum() == w.size // 2 and m.dtype == np.bool_, name
+        if not info["updates_weights"]:
+            assert np.array_equal(pruned, np.where(m, w, 0)), name
 
 
 @pytest.mark.parametrize("pattern", ["2:4", "1:4", "2:8", "4:8"])
