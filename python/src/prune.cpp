@@ -7,6 +7,7 @@
 #include "twofour/prune/permutation.hpp"
 #include "twofour/prune/wanda.hpp"
 #include "twofour/sparse/mask.hpp"
+#include "twofour/sparse/violations.hpp"
 
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
@@ -107,12 +108,24 @@ nb::dict permutation(Floats weights, const std::string& pattern, double seconds,
 nb::dict check(Floats weights, const std::string& pattern, bool pad) {
   const std::vector<std::size_t> shape = shape_of(weights);
   sparse::NMCheck c;
+  std::vector<std::int64_t> groups;  // (row, column, non-zeros) of every violating group
   {
     nb::gil_scoped_release release;
-    c = sparse::check_nm(span_of(weights), sparse::GroupedShape(shape), sparse::parse_pattern(pattern),
-                         pad ? sparse::Padding::zeros : sparse::Padding::none);
+    const sparse::GroupedShape grouped(shape);
+    const sparse::NMPattern p = sparse::parse_pattern(pattern);
+    const sparse::Padding padding = pad ? sparse::Padding::zeros : sparse::Padding::none;
+    c = sparse::check_nm(span_of(weights), grouped, p, padding);
+    if (padding == sparse::Padding::zeros || grouped.in() % static_cast<std::size_t>(p.m) == 0) {
+      for (const sparse::NMViolation& v : sparse::nm_violations(span_of(weights), grouped, p, padding)) {
+        groups.push_back(static_cast<std::int64_t>(v.row));
+        groups.push_back(static_cast<std::int64_t>(v.col));
+        groups.push_back(static_cast<std::int64_t>(v.nonzeros));
+      }
+    }
   }
+  const std::size_t n = groups.size() / 3;
   nb::dict d;
+  d["groups_violating"] = to_numpy(std::move(groups), {n, std::size_t{3}});
   d["ok"] = c.ok;
   d["groups"] = c.groups;
   d["bad_groups"] = c.bad_groups;

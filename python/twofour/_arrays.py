@@ -18,14 +18,15 @@ FORMAT_DTYPES = {
 
 def as_numpy(x, name):
     """A NumPy view of `x` (no copy when `x` already is one): NumPy arrays, objects with
-    ``__array__`` (e.g. a CPU ``torch.Tensor``), objects with ``__dlpack__``, scalars and lists."""
+    ``__array__`` (e.g. a CPU ``torch.Tensor``), objects with ``__dlpack__``, memoryviews, scalars
+    and lists."""
     if isinstance(x, np.ndarray):
         return x
     if hasattr(x, "__array__"):
         return np.asarray(x)
     if hasattr(x, "__dlpack__"):
         return np.from_dlpack(x)
-    if isinstance(x, (int, float, bool, list, tuple, np.generic)):
+    if isinstance(x, (int, float, bool, list, tuple, np.generic, memoryview, bytearray)):
         return np.asarray(x)
     raise TypeError(f"{name}: expected an array (NumPy, or an object with __array__ or __dlpack__), "
                     f"got {type(x).__name__}")

@@ -87,9 +87,19 @@ def permutation(w, pattern="2:4", seconds=10.0, escapes=100, stripes_per_group=2
 def check(w, pattern="2:4", pad=False):
     """Checks that every group of M input channels holds at most N non-zeros (w != 0).
 
-    Returns a dict: ``ok``, ``groups`` (examined), ``bad_groups`` (violating), ``message`` (names
-    the first violating group, as the tool does) and ``first`` = (row, column, non-zeros) of the
-    first violating group in the grouped (rows, input channels) view, when not ok.
+    Returns a dict: ``ok``; ``violations``, an int64 array with one row (row, first input
+    channel, non-zeros) per violating group of the grouped (rows, input channels) view, in scan
+    order; ``groups`` (examined); ``bad_groups`` (violating); ``message`` (names the first
+    violating group, as the tool does) and ``first`` (its row of ``violations``), when not ok.
+    Convolutions (K, C, R, S) are viewed as ASP does: row = kernel position * K + output channel.
+
+    >>> import numpy as np, twofour
+    >>> w = np.ones((2, 8), np.float32); w[0, 4] = 0
+    >>> r = twofour.prune.check(w)
+    >>> r["ok"], r["violations"].tolist()
+    (False, [[0, 0, 4], [0, 4, 3], [1, 0, 4], [1, 4, 4]])
     """
     weights = _arrays.float32_c(w, "w", ndim=(2, 3, 4))
-    return _core.check(weights, pattern, bool(pad))
+    r = _core.check(weights, pattern, bool(pad))
+    r["violations"] = r.pop("groups_violating")
+    return r

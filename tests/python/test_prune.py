@@ -97,7 +97,11 @@ def test_check_reports_violations():
     w = np.ones((8, 8), np.float32)
     r = prune.check(w)
     assert not r["ok"] and r["groups"] == 16 and r["bad_groups"] == 16
-    assert r["first"] == (0, 0, 4)
+    assert r["first"] == (0, 0, 4) and r["violations"].shape == (16, 3)
+    assert r["violations"][:, 2].tolist() == [4] * 16
+    conv = np.zeros((2, 8, 3), np.float32)
+    conv[1, 4:7, 2] = 1  # output channel 1, input channels 4..6, kernel position 2: ASP row 2 * 2 + 1
+    assert prune.check(conv)["violations"].tolist() == [[5, 4, 3]]
     assert r["message"] == "not 2:4: group at row 0, columns 0..3 has 4 non-zeros (at most 2 allowed)"
     assert prune.check(w * prune.mask(w))["ok"]
 

@@ -91,6 +91,27 @@ def test_not_24_error_is_the_tools_message(tool, tmp_path):
     assert "row 0, columns 0..3 has 4 non-zeros" in str(e.value)
 
 
+class DLPackOnly:
+    """An array-like that offers only the DLPack protocol (as GPU-less frameworks may)."""
+
+    def __init__(self, a):
+        self._a = a
+
+    def __dlpack__(self, **kwargs):
+        return self._a.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._a.__dlpack_device__()
+
+
+def test_dlpack_and_array_protocol_inputs(rng):
+    w = dense_24(rng, 32, 64, np.float16)
+    expected = [a.tobytes() for a in sparse.compress(w)]
+    assert [a.tobytes() for a in sparse.compress(DLPackOnly(w))] == expected
+    assert [a.tobytes() for a in sparse.compress(memoryview(w))] == expected
+    assert np.array_equal(prune.mask(DLPackOnly(w.astype(np.float32))), prune.mask(w))
+
+
 def test_memory_order_is_converted(rng):
     w = dense_24(rng, 32, 64, np.float16)
     f = np.asfortranarray(w)
