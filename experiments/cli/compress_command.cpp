@@ -2,6 +2,7 @@
 // in the plain row-major layout or the CUTLASS/PyTorch reordered one (twofour/sparse/compress.hpp).
 #include "cli/command.hpp"
 #include "twofour/io/npy.hpp"
+#include "twofour/io/output_set.hpp"
 #include "twofour/sparse/bitmask_layout.hpp"
 #include "twofour/sparse/compress.hpp"
 #include "twofour/sparse/pattern.hpp"
@@ -29,6 +30,7 @@ int run(const Options& o) {
   const auto layout = parse_layout(o.layout);
   const bool bitmask = o.layout == kBitmask;
   if (!o.dtype.empty() && o.dtype != "bf16" && o.dtype != "tf32") throw UsageError("--dtype accepts bf16 or tf32, not '" + o.dtype + "'");
+  io::OutputSet outputs({o.input}, {o.values, o.meta});
   io::Array in;
   try {
     in = io::read_npy(o.input);
@@ -62,8 +64,9 @@ int run(const Options& o) {
     } catch (const std::invalid_argument& e) {
       throw CommandFailed(o.input + ": " + e.what());
     }
-    io::write_npy(o.values, io::make_array(in.dtype, {b.rows, b.cols / 2}, b.values));
-    io::write_npy(o.meta, io::make_array(io::DType::u8, {b.rows, sparse::bitmask_cols(b.cols)}, b.bitmask));
+    outputs.write(o.values, io::serialize_npy(io::make_array(in.dtype, {b.rows, b.cols / 2}, b.values)));
+    outputs.write(o.meta, io::serialize_npy(io::make_array(io::DType::u8, {b.rows, sparse::bitmask_cols(b.cols)}, b.bitmask)));
+    outputs.commit();
     return 0;
   }
   sparse::Compressed c;
@@ -80,8 +83,9 @@ int run(const Options& o) {
   meta.dtype = sparse::meta_element_bytes(type, layout) == 4 ? io::DType::i32 : io::DType::i16;
   meta.shape = {c.rows, sparse::meta_cols(type, layout, c.cols)};
   meta.data = std::move(c.metadata);
-  io::write_npy(o.values, values);
-  io::write_npy(o.meta, meta);
+  outputs.write(o.values, io::serialize_npy(values));
+  outputs.write(o.meta, io::serialize_npy(meta));
+  outputs.commit();
   return 0;
 }
 

@@ -4,8 +4,8 @@ as in PTX and NVIDIA Apex ASP; SparseGPT's code counts the zeroed ones instead).
 Weights are (out, in) for a Linear, (K, C, R) or (K, C, R, S) for a convolution; groups run along
 the input channels (dimension 1), as in Apex ASP. Criteria come from the C++ library's registry
 (``criteria()``), the same one the ``twofour prune`` tool uses, so a criterion registered in C++
-is available here by name. Masks keep the highest scores; ties keep the earlier element; NaN
-scores count as +inf (a NaN weight is always kept).
+is available here by name. Masks keep the highest scores; ties keep the earlier element.
+NaN and infinite weights are rejected (ValueError naming the first one), the library's policy.
 """
 import numpy as np
 

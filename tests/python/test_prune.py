@@ -122,6 +122,13 @@ def test_errors_are_the_tools_messages(tool, tmp_path, rng):
     with pytest.raises(ValueError) as e:
         prune.mask(w)
     assert tool_error(r) == f"{tmp_path / 'w.npy'}: {e.value}"
+    bad = rng.standard_normal((4, 8)).astype(np.float32)
+    bad[1, 5] = np.nan
+    np.save(tmp_path / "nan.npy", bad)
+    r = tool("prune", tmp_path / "nan.npy", tmp_path / "m.npy", expect=1)
+    with pytest.raises(ValueError, match=r"weight \(1, 5\) is NaN") as e:
+        prune.mask(bad)
+    assert tool_error(r) == f"{tmp_path / 'nan.npy'}: {e.value}"
     with pytest.raises(ValueError, match="unknown criterion 'l3'"):
         prune.mask(w, criterion="l3")
     with pytest.raises(ValueError, match="pattern"):
