@@ -3,10 +3,13 @@
 //   twofour_python_overhead_bench W.npy W24.npy REPETITIONS
 // W: float32 weights for prune::prune_nm (magnitude, 2:4), as twofour.prune.mask calls it;
 // W24: a float16 2:4 matrix for sparse::compress (cutlass layout), as twofour.sparse.compress.
-// Prints one line per call: its name, then the seconds of every repetition.
+// Prints two lines per call: "<name> wall <seconds of each repetition>" and "<name> cpu <...>",
+// the wall-clock time and the process's CPU time (less sensitive to other processes' load).
 #include "twofour/io/npy.hpp"
 #include "twofour/prune/criterion.hpp"
 #include "twofour/sparse/compress.hpp"
+
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,20 +17,31 @@
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
 
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 void time_call(const char* name, int repetitions, const std::function<void()>& call) {
-  std::vector<double> seconds;
+  std::vector<double> wall, cpu;
   for (int i = 0; i < repetitions; ++i) {
     const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = cpu_seconds();
     call();
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    cpu.push_back(cpu_seconds() - cpu_start);
+    wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  std::printf("%s", name);
-  for (double s : seconds) std::printf(" %.6f", s);
-  std::printf("\n");
+  for (const auto& [kind, seconds] : {std::pair{"wall", &wall}, std::pair{"cpu", &cpu}}) {
+    std::printf("%s %s", name, kind);
+    for (double s : *seconds) std::printf(" %.6f", s);
+    std::printf("\n");
+  }
 }
 
 }  // namespace
