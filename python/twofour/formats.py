@@ -5,7 +5,12 @@ Formats: fp32, fp16, bf16, tf32, e4m3, e5m2 (OCP FP8), s8, u8, s4, u4, s32. Roun
 as PTX ``cvt``; ``satfinite`` clamps overflow to the largest finite value (NaN stays NaN).
 Every conversion goes through the simulator's one rounding function (sim/spec/rounding.hpp).
 """
+from __future__ import annotations
+
+from typing import Optional
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _arrays
 from ._core import formats as _core
@@ -13,22 +18,22 @@ from ._core import formats as _core
 _CONTAINER_DTYPES = {32: np.uint32, 16: np.uint16, 8: np.uint8, 4: np.uint8}
 
 
-def names():
+def names() -> list[str]:
     """The format names, e.g. ``['fp32', 'fp16', 'bf16', ...]``."""
     return _core.names()
 
 
-def rounding_modes():
+def rounding_modes() -> list[str]:
     """The rounding modes: ``['rn', 'rz', 'rm', 'rp', 'rna']``."""
     return _core.rounding_modes()
 
 
-def describe(fmt):
+def describe(fmt: str) -> dict:
     """The parameters of format `fmt` as a dict (bits, exponent and mantissa bits, bias...)."""
     return _core.describe(fmt)
 
 
-def to_bits(x, fmt, rounding="rn", satfinite=False):
+def to_bits(x: ArrayLike, fmt: str, rounding: str = "rn", satfinite: bool = False) -> np.ndarray:
     """Converts values to bit patterns of `fmt`, as ``cvt.<rounding>[.satfinite].<fmt>``.
 
     `x`: a number or an array of any real dtype (float64, float32, float16, ml_dtypes bfloat16 and
@@ -49,7 +54,7 @@ def to_bits(x, fmt, rounding="rn", satfinite=False):
     return out[()] if out.ndim == 0 else out
 
 
-def from_bits(bits, fmt):
+def from_bits(bits: ArrayLike, fmt: str) -> np.ndarray:
     """Decodes bit patterns of `fmt` to their exact values (float64; every format fits).
 
     `bits`: a non-negative integer or an integer array (uint8/uint16/uint32, or signed holding

@@ -3,13 +3,19 @@
 Products and sums are float32 fused multiply-adds; for N > 16 every output keeps the reference
 order (bit-equal to a plain K-order loop), for N <= 16 rows are summed in SIMD lanes.
 """
+from __future__ import annotations
+
+from typing import Optional
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _arrays
 from ._core import gemm as _core
 
 
-def spmm(values, meta, b, threads=0, format=None, isa="auto"):
+def spmm(values: ArrayLike, meta: ArrayLike, b: ArrayLike, threads: int = 0, format: Optional[str] = None,
+         isa: str = "auto") -> np.ndarray:
     """C (M x N, float32) = A B with A given as ``(values, meta)`` from
     ``twofour.sparse.compress(w, layout="rowmajor")`` and B dense (K x N).
 

@@ -7,21 +7,28 @@ the input channels (dimension 1), as in Apex ASP. Criteria come from the C++ lib
 is available here by name. Masks keep the highest scores; ties keep the earlier element.
 NaN and infinite weights are rejected (ValueError naming the first one), the library's policy.
 """
+from __future__ import annotations
+
+from typing import Optional
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _arrays
 from ._core import prune as _core
 
 
-def criteria():
+def criteria() -> dict[str, dict]:
     """The registered criteria, in listing order, as ``{name: info}``; info holds ``summary``,
     ``needs_calibration`` (pass `calib`), ``needs_gradients`` (pass `grad`), ``uses_seed`` and
     ``updates_weights`` (the kept weights change: use `prune`, not `mask`)."""
     return {c["name"]: {k: v for k, v in c.items() if k != "name"} for c in _core.criteria()}
 
 
-def prune(w, pattern="2:4", criterion="magnitude", calib=None, grad=None, transposable=False, seed=0,
-          method="best", pad=False, block_size=128, damping=0.01, seconds=5.0):
+def prune(w: ArrayLike, pattern: str = "2:4", criterion: str = "magnitude", calib: Optional[ArrayLike] = None,
+          grad: Optional[ArrayLike] = None, transposable: bool = False, seed: int = 0, method: str = "best",
+          pad: bool = False, block_size: int = 128, damping: float = 0.01,
+          seconds: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
     """Prunes `w` with any registered criterion; returns ``(weights, mask)``: the pruned float32
     weights (``w * mask``, or the updated kept weights for criteria that update them, such as
     "sparsegpt") and the bool mask (True = kept). Arguments as for `mask`, plus the SparseGPT
@@ -35,8 +42,9 @@ def prune(w, pattern="2:4", criterion="magnitude", calib=None, grad=None, transp
     return pruned, m.view(np.bool_)
 
 
-def mask(w, pattern="2:4", criterion="magnitude", calib=None, grad=None, transposable=False, seed=0,
-         method="best", pad=False):
+def mask(w: ArrayLike, pattern: str = "2:4", criterion: str = "magnitude", calib: Optional[ArrayLike] = None,
+         grad: Optional[ArrayLike] = None, transposable: bool = False, seed: int = 0, method: str = "best",
+         pad: bool = False) -> np.ndarray:
     """The N:M mask of `w` under `criterion`, as a bool array of `w`'s shape (True = kept).
 
     Parameters:
@@ -62,7 +70,8 @@ def mask(w, pattern="2:4", criterion="magnitude", calib=None, grad=None, transpo
     return prune(w, pattern, criterion, calib, grad, transposable, seed, method, pad)[1]
 
 
-def sparsegpt(w, calib, pattern="2:4", block_size=128, damping=0.01):
+def sparsegpt(w: ArrayLike, calib: ArrayLike, pattern: str = "2:4", block_size: int = 128,
+              damping: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
     """SparseGPT (Frantar & Alistarh 2023) for a Linear weight (out, in), the registry's
     "sparsegpt" criterion: returns ``(weights, mask)``, the updated float32 weights (exactly 0
     where pruned) and the bool mask.
@@ -73,7 +82,8 @@ def sparsegpt(w, calib, pattern="2:4", block_size=128, damping=0.01):
     return prune(w, pattern, "sparsegpt", calib=calib, block_size=block_size, damping=damping)
 
 
-def permutation(w, pattern="2:4", seconds=10.0, escapes=100, stripes_per_group=2, seed=0):
+def permutation(w: ArrayLike, pattern: str = "2:4", seconds: float = 10.0, escapes: int = 100,
+                stripes_per_group: int = 2, seed: int = 0) -> dict:
     """Searches an input-channel permutation that raises the N:M-kept magnitude (Pool & Yu 2021).
 
     Returns a dict: ``permutation`` (int64; ``w[:, perm]`` is the permuted weight), ``efficacy``
@@ -84,7 +94,7 @@ def permutation(w, pattern="2:4", seconds=10.0, escapes=100, stripes_per_group=2
     return _core.permutation(weights, pattern, float(seconds), int(escapes), int(stripes_per_group), int(seed))
 
 
-def check(w, pattern="2:4", pad=False):
+def check(w: ArrayLike, pattern: str = "2:4", pad: bool = False) -> dict:
     """Checks that every group of M input channels holds at most N non-zeros (w != 0).
 
     Returns a dict: ``ok``; ``violations``, an int64 array with one row (row, first input

@@ -12,12 +12,17 @@ types for e4m3/e5m2, int8/uint8/int32 for s8/u8/s32) is taken bit for bit; other
 rounded to the format (round to nearest even); unsigned integer arrays for float formats are raw
 bit patterns. D comes back as float32 (fp32), float16 (fp16) or int32 (s32).
 """
+from __future__ import annotations
+
+from typing import Optional
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _arrays, formats
 from ._core import sim as _core
 
-def instructions():
+def instructions() -> list[dict]:
     """Every instruction row as a dict: name, ptx, m, n, k, operand formats a/b/c/d, sparse,
     sparsity, ordered_metadata, satfinite, min_arch, stored_k, chunks_per_row, selectors and the
     registers per lane of each operand."""
@@ -31,7 +36,7 @@ def _row(instr):
     raise ValueError(f"unknown instruction '{instr}' (see twofour.sim.instructions())")
 
 
-def layout(instr, selector=0):
+def layout(instr: str, selector: int = 0) -> dict:
     """Which lane and register holds each element: a dict with, for "a", "b" and "c" (= D), int32
     arrays of the operand's tile shape: ``lane``, ``register`` and ``element`` (index inside the
     32-bit register); for sparse rows "e": ``lane`` and ``nibble`` of the metadata register
@@ -39,7 +44,7 @@ def layout(instr, selector=0):
     return _core.layout(instr, int(selector))
 
 
-def operand_bits(x, fmt, name):
+def operand_bits(x: ArrayLike, fmt: str, name: str) -> np.ndarray:
     """An operand as uint32 bit patterns of `fmt` (see the module help for the rules)."""
     a = _arrays.as_numpy(x, name)
     info = formats.describe(fmt)
@@ -93,7 +98,8 @@ def _matrix(x, fmt, name):
     return _arrays.check_rank(operand_bits(x, fmt, name), name, 2)
 
 
-def mma(instr, a, b, c=None, e=None, arch="sm80", selector=0, grouping="stored", return_notes=False):
+def mma(instr: str, a: ArrayLike, b: ArrayLike, c: Optional[ArrayLike] = None, e: Optional[ArrayLike] = None,
+        arch: str = "sm80", selector: int = 0, grouping: str = "stored", return_notes: bool = False):
     """Runs one instruction at tile level and returns D (M x N), bit-exact.
 
     `e`: the metadata nibbles (sparse rows only, M x chunks). `selector`: the sparsity selector
@@ -111,7 +117,8 @@ def mma(instr, a, b, c=None, e=None, arch="sm80", selector=0, grouping="stored",
     return (d, r["notes"]) if return_notes else d
 
 
-def run_warp(instr, a, b, c=None, e=None, arch="sm80", selector=0, grouping="stored"):
+def run_warp(instr: str, a: ArrayLike, b: ArrayLike, c: Optional[ArrayLike] = None, e: Optional[ArrayLike] = None,
+             arch: str = "sm80", selector: int = 0, grouping: str = "stored") -> np.ndarray:
     """Runs one instruction at register level: `a`, `b`, `c` are (32, registers) uint32 arrays
     (lane-major, as ``twofour mma`` reads them from text), `e` 32 uint32 metadata words (one per
     lane). Returns D as a (32, registers) uint32 array."""
@@ -132,7 +139,7 @@ def run_warp(instr, a, b, c=None, e=None, arch="sm80", selector=0, grouping="sto
     return r["d"]
 
 
-def compress(instr, dense):
+def compress(instr: str, dense: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """A dense M x K matrix (2:4 along K; values in any dtype `mma` accepts for the row's A format)
     -> ``(a, e)``, the compressed A (M x K/2, storage order, the lower column first, in the A
     format's own dtype: float16, ml_dtypes.bfloat16, int8, float8...) and the M x K/4
@@ -144,7 +151,8 @@ def compress(instr, dense):
     return _from_bits(row["a"], bits), e
 
 
-def gemm(instr, a, b, c=None, e=None, arch="sm80", threads=0, path="auto", grouping="stored"):
+def gemm(instr: str, a: ArrayLike, b: ArrayLike, c: Optional[ArrayLike] = None, e: Optional[ArrayLike] = None,
+         arch: str = "sm80", threads: int = 0, path: str = "auto", grouping: str = "stored") -> np.ndarray:
     """An M x N x K GEMM as a chain of `instr` tiles (k-steps in ascending order, D of one step
     the C of the next), as a kernel built on that instruction computes it. `a` is compressed
     (M x K/2) for sparse rows with `e` the M x K/4 metadata nibbles. `threads`: OpenMP threads

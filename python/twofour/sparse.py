@@ -17,7 +17,12 @@ with ``format="bf16"`` or ``"fp16"``, and float32 read as tf32 with ``format="tf
 back in the input's dtype; metadata as int16 (int32 for int8 in the cutlass layout; the uint8
 bitmask for sparse-24-bitmask), as the ``twofour compress`` tool writes it.
 """
+from __future__ import annotations
+
+from typing import Optional
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _arrays
 from ._core import sparse as _core
@@ -51,7 +56,8 @@ def _meta_dtype(element_type, layout):
     return np.int32 if _core.meta_element_bytes(element_type, layout) == 4 else np.int16
 
 
-def compress(w, layout="cutlass", format=None, prune=False):
+def compress(w: ArrayLike, layout: str = "cutlass", format: Optional[str] = None,
+             prune: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Compresses a dense 2:4 matrix into ``(values, meta)``.
 
     `w`: M x K array (see the module help for dtypes; other memory orders are copied to C order).
@@ -76,7 +82,7 @@ def compress(w, layout="cutlass", format=None, prune=False):
             meta.view(meta_dtype).reshape(rows, _core.meta_cols(element_type, layout, cols)))
 
 
-def decompress(values, meta, layout="cutlass", format=None):
+def decompress(values: ArrayLike, meta: ArrayLike, layout: str = "cutlass", format: Optional[str] = None) -> np.ndarray:
     """The dense M x K matrix back from ``(values, meta)`` as `compress` returns them.
 
     Raises ValueError for sizes that do not match or metadata that is not a valid encoding.
@@ -100,6 +106,6 @@ def decompress(values, meta, layout="cutlass", format=None):
     return dense.view(v.dtype).reshape(rows, cols)
 
 
-def layouts():
+def layouts() -> list[str]:
     """The layout names: ``['rowmajor', 'cutlass', 'sparse-24-bitmask']``."""
     return _core.layouts() + [BITMASK]
