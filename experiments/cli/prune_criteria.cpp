@@ -38,7 +38,11 @@ void add_criteria_options(CLI::App& sub, CriteriaOptions& o) {
   sub.add_option("--seed", o.seed, "seed of the random criterion and of the permutation search");
   sub.add_option("--block-size", o.block_size, "sparsegpt column block (default 128, a multiple of M)");
   sub.add_option("--damping", o.damping, "sparsegpt Hessian damping, share of mean(diag H) (default 0.01)");
-  sub.add_option("--holdout", o.holdout, "share of --calib samples held out for --report's error (default 0.25)");
+  // Calibration uses every --calib sample unless a held-out error is asked for.
+  sub.add_option("--holdout", o.holdout,
+                 "with --report: share of --calib samples held out of calibration to measure the error on "
+                 "(default 0: all samples calibrate, the error is in-sample)")
+      ->needs(sub.get_option("--report"));
   sub.add_flag("--permute", o.permute, "first permute input channels to raise the kept magnitude (Pool & Yu 2021)");
   sub.add_option("--permutation", o.permutation_out, "where --permute writes the int64 permutation (default OUTPUT.perm.npy)");
   sub.add_option("--permute-seconds", o.permute_seconds, "time bound of the permutation search (default 10)");
@@ -100,7 +104,7 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
       run.weights_changed = true;
     }
 
-    // Calibration / held-out split: the last `holdout` share of the samples is never calibrated on.
+    // Calibration / held-out split: with --holdout the last share of the samples is never calibrated on.
     prune::Activations all{x, x.empty() ? 0 : xshape[0], x.empty() ? 0 : xshape[1]};
     prune::Activations calib = all, held = all;
     if (!x.empty()) {
@@ -108,9 +112,11 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
       if (n_held > 0 && n_held < all.samples) {
         calib = prune::sample_range(all, 0, all.samples - n_held);
         held = prune::sample_range(all, all.samples - n_held, n_held);
+        run.heldout_samples = n_held;
       } else {
         run.in_sample = true;
       }
+      run.calibration_samples = calib.samples;
     }
 
     prune::CriterionInputs in;
@@ -137,6 +143,9 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
 
 std::string criteria_report(const CriteriaRun& run) {
   std::string s;
+  if (run.calibration_samples > 0)
+    s += "calibration: " + std::to_string(run.calibration_samples) + " samples used by the criterion, " +
+         std::to_string(run.heldout_samples) + " held out for the error\n";
   if (run.reconstruction_error >= 0)
     s += "reconstruction error ||WX - W'X|| / ||WX||" + std::string(run.in_sample ? " (in-sample)" : " (held-out)") +
          ": " + fixed(run.reconstruction_error, 6) + "\n";
