@@ -52,3 +52,21 @@ inline int count_lines(const std::string& text) {
 }
 
 }  // namespace twofour::testing
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+namespace twofour::testing {
+
+// A character device a test may give the tool as an output. As root, a buggy tool could replace
+// the real /dev/null (root may rename over it), so root tests get their own null device node in
+// `folder`; "" when it cannot be made (then skip the device case). Others get /dev/null, which
+// they cannot replace.
+inline std::string null_device_for_tests(const std::string& folder) {
+  if (::geteuid() != 0) return "/dev/null";
+  const std::string path = folder + "/null-device";
+  if (::mknod(path.c_str(), S_IFCHR | 0666, ::makedev(1, 3)) != 0) return "";
+  return path;
+}
+
+}  // namespace twofour::testing
