@@ -4,6 +4,7 @@
 #include "bindings.hpp"
 
 #include "twofour/sim/compress.hpp"
+#include "twofour/sim/find_instruction.hpp"
 #include "twofour/sim/gemm.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
 #include "twofour/sim/spec/layout.hpp"
@@ -31,11 +32,7 @@ using Nibbles = nb::ndarray<const std::uint8_t, nb::ndim<2>, nb::c_contig, nb::d
 using Lanes = nb::ndarray<const std::uint32_t, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
 using OutWords = nb::ndarray<nb::numpy, std::uint32_t>;
 
-const spec::Instruction& instruction_named(const std::string& name) {
-  const spec::Instruction* in = spec::find_instruction(name);
-  if (in == nullptr) throw std::invalid_argument("unknown instruction '" + name + "' (see twofour.sim.instructions())");
-  return *in;
-}
+const spec::Instruction& instruction_named(const std::string& name) { return sim::find_instruction_or_throw(name); }
 
 std::string sparsity_name(spec::Sparsity s) {
   switch (s) {
@@ -78,9 +75,7 @@ OutWords tile_out(sim::Tile&& t) {
   return to_numpy(std::move(t.bits), {rows, cols});
 }
 
-nb::list instructions() {
-  nb::list rows;
-  for (const spec::Instruction& in : spec::instruction_table) {
+nb::dict row_dict(const spec::Instruction& in) {
     nb::dict d;
     d["name"] = std::string(in.name);
     d["ptx"] = std::string(in.ptx);
@@ -102,8 +97,12 @@ nb::list instructions() {
     d["a_registers"] = in.a_registers();
     d["b_registers"] = in.b_registers();
     d["c_registers"] = in.c_registers();
-    rows.append(d);
-  }
+    return d;
+}
+
+nb::list instructions() {
+  nb::list rows;
+  for (const spec::Instruction& in : spec::instruction_table) rows.append(row_dict(in));
   return rows;
 }
 
@@ -277,6 +276,8 @@ nb::tuple compress(const std::string& name, Words dense) {
 
 void bind_sim(nb::module_& m) {
   m.def("instructions", &instructions, "Every row of the instruction table as a dict.");
+  m.def("instruction", [](const std::string& name) { return row_dict(instruction_named(name)); }, nb::arg("instr"),
+        "One row, by atom name or PTX mnemonic.");
   m.def("layout", &layout, nb::arg("instr"), nb::arg("selector"), "Lane / register / element of every operand element.");
   m.def("tile", &tile, nb::arg("instr"), nb::arg("arch"), nb::arg("a"), nb::arg("b"), nb::arg("c").none(),
         nb::arg("e").none(), nb::arg("selector"), nb::arg("grouping"), "sim::run_tile on uint32 bit-pattern tiles.");

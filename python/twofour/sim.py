@@ -30,10 +30,7 @@ def instructions() -> list[dict]:
 
 
 def _row(instr):
-    for row in _core.instructions():
-        if instr in (row["name"], row["ptx"]):
-            return row
-    raise ValueError(f"unknown instruction '{instr}' (see twofour.sim.instructions())")
+    return _core.instruction(instr)
 
 
 def layout(instr: str, selector: int = 0) -> dict:

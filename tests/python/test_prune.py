@@ -56,7 +56,7 @@ def test_every_score_criterion_equals_tool(tool, tmp_path, rng):
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "g.npy", g)
     cases = {"random": (dict(seed=7), ["--seed", "7"]),
-             "wanda": (dict(calib=x), ["--calib", tmp_path / "x.npy", "--holdout", "0"]),
+             "wanda": (dict(calib=x), ["--calib", tmp_path / "x.npy"]),
              "taylor": (dict(grad=g), ["--grad", tmp_path / "g.npy"]),
              "magnitude": ({}, [])}
     for name, (kwargs, args) in cases.items():
@@ -86,7 +86,7 @@ def test_sparsegpt_equals_tool(tool, tmp_path, rng):
     x = rng.standard_normal((128, 64)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     updated, m = prune.sparsegpt(w, x)
-    tm, tp = tool_mask(tool, tmp_path, w, "--criterion", "sparsegpt", "--calib", tmp_path / "x.npy", "--holdout", "0",
+    tm, tp = tool_mask(tool, tmp_path, w, "--criterion", "sparsegpt", "--calib", tmp_path / "x.npy",
                        pruned=True)
     assert np.array_equal(m, tm.astype(bool))
     assert updated.dtype == np.float32 and updated.tobytes() == tp.tobytes()
