@@ -3,6 +3,7 @@
 #include "cli/command.hpp"
 #include "twofour/io/npy.hpp"
 #include "twofour/io/output_set.hpp"
+#include "twofour/sparse/bitmask_layout.hpp"
 #include "twofour/sparse/compress.hpp"
 #include "twofour/sparse/pattern.hpp"
 
@@ -17,14 +18,17 @@ struct Options {
   bool prune = false;
 };
 
+constexpr const char* kBitmask = "sparse-24-bitmask";
+
 sparse::MetaLayout parse_layout(const std::string& s) {
-  if (s == "rowmajor") return sparse::MetaLayout::rowmajor;
+  if (s == "rowmajor" || s == kBitmask) return sparse::MetaLayout::rowmajor;
   if (s == "cutlass") return sparse::MetaLayout::cutlass;
-  throw UsageError("--layout must be rowmajor or cutlass, not '" + s + "'");
+  throw UsageError("--layout must be rowmajor, cutlass or sparse-24-bitmask, not '" + s + "'");
 }
 
 int run(const Options& o) {
   const auto layout = parse_layout(o.layout);
+  const bool bitmask = o.layout == kBitmask;
   if (!o.dtype.empty() && o.dtype != "bf16" && o.dtype != "tf32") throw UsageError("--dtype accepts bf16 or tf32, not '" + o.dtype + "'");
   io::OutputSet outputs({o.input}, {o.values, o.meta});
   io::Array in;
@@ -53,6 +57,18 @@ int run(const Options& o) {
   } else {
     throw CommandFailed(o.input + " holds " + dt + "; compress takes float32, float16, bfloat16 (uint16 + --dtype bf16) or int8");
   }
+  if (bitmask) {  // values + uint8 bitmask (compressed-tensors), see bitmask_layout.hpp
+    sparse::BitmaskCompressed b;
+    try {
+      b = sparse::compress_bitmask(in.data, type, in.shape[0], in.shape[1], o.prune);
+    } catch (const std::invalid_argument& e) {
+      throw CommandFailed(o.input + ": " + e.what());
+    }
+    outputs.write(o.values, io::serialize_npy(io::make_array(in.dtype, {b.rows, b.cols / 2}, b.values)));
+    outputs.write(o.meta, io::serialize_npy(io::make_array(io::DType::u8, {b.rows, sparse::bitmask_cols(b.cols)}, b.bitmask)));
+    outputs.commit();
+    return 0;
+  }
   sparse::Compressed c;
   try {
     c = sparse::compress(in.data, type, in.shape[0], in.shape[1], layout, o.prune);
@@ -78,8 +94,8 @@ RegisterCommand reg{{"compress", "Compress a dense 2:4 matrix (.npy) into values
     auto o = std::make_shared<Options>();
     sub.add_option("input", o->input, "dense M x K .npy: float32 (1:2 in cutlass), float16, uint16 with --dtype bf16, int8")->required();
     sub.add_option("values", o->values, "output values .npy, M x K/2, input dtype")->required();
-    sub.add_option("meta", o->meta, "output metadata .npy: int16 (int32 for int8 in cutlass)")->required();
-    sub.add_option("--layout", o->layout, "rowmajor (plain nibbles in K order) or cutlass (CUTLASS/PyTorch reordered)")->required();
+    sub.add_option("meta", o->meta, "output metadata .npy: int16 (int32 for int8 in cutlass; uint8 bitmask for sparse-24-bitmask)")->required();
+    sub.add_option("--layout", o->layout, "rowmajor (plain nibbles in K order), cutlass (CUTLASS/PyTorch reordered) or sparse-24-bitmask (compressed-tensors)")->required();
     sub.add_option("--dtype", o->dtype, "bf16 (uint16 input) or tf32 (float32 input)");
     sub.add_flag("--prune", o->prune, "magnitude-prune to 2:4 (1:2) first instead of failing on a dense group");
     return [o]() { return run(*o); };

@@ -101,7 +101,7 @@ PruneResult prune_nm(std::span<const float> weights, std::span<const std::size_t
   if (weights.size() != grouped.numel())
     throw std::invalid_argument("weights have " + std::to_string(weights.size()) + " elements, shape " +
                                 sparse::shape_string(shape) + " needs " + std::to_string(grouped.numel()));
-  require_finite_weights(weights, shape);  // the NaN/Inf policy: finite.hpp
+  require_finite_weights(weights, shape);  // the NaN/Inf policy (finite.hpp), for every criterion
   if (criterion->prune) return criterion->prune(weights, shape, spec, inputs);
   const std::vector<float> scores = criterion->score(weights, grouped, inputs);
   return select_by_scores(weights, scores, grouped, spec);

@@ -1,0 +1,293 @@
+// twofour._core.sim: the instruction table, register layouts and the simulator at tile, warp and
+// GEMM level. Operands are bit patterns (uint32 words, each holding one element in the low bits of
+// its format's container), exactly as sim::Tile holds them.
+#include "bindings.hpp"
+
+#include "twofour/sim/compress.hpp"
+#include "twofour/sim/find_instruction.hpp"
+#include "twofour/sim/gemm.hpp"
+#include "twofour/sim/instruction_datapath.hpp"
+#include "twofour/sim/spec/layout.hpp"
+#include "twofour/sim/spec/registry.hpp"
+#include "twofour/sim/tile.hpp"
+#include "twofour/sim/warp.hpp"
+
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace twofour::python {
+namespace {
+
+namespace spec = sim::spec;
+
+using Words = nb::ndarray<const std::uint32_t, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+using Nibbles = nb::ndarray<const std::uint8_t, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+using Lanes = nb::ndarray<const std::uint32_t, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+using OutWords = nb::ndarray<nb::numpy, std::uint32_t>;
+
+const spec::Instruction& instruction_named(const std::string& name) { return sim::find_instruction_or_throw(name); }
+
+std::string sparsity_name(spec::Sparsity s) {
+  switch (s) {
+    case spec::Sparsity::dense: return "dense";
+    case spec::Sparsity::two_of_four: return "2:4";
+    case spec::Sparsity::one_of_two: return "1:2";
+    case spec::Sparsity::pairs_4of8: return "4:8 pairs";
+  }
+  return "?";
+}
+
+sim::SparseGrouping grouping_named(const std::string& name) {
+  if (name == "stored") return sim::SparseGrouping::stored_products;
+  if (name == "logical") return sim::SparseGrouping::logical_k;
+  throw std::invalid_argument("grouping must be stored or logical, not '" + name + "'");
+}
+
+// A Tile from a (rows x cols) array of words; the shape must be exactly the expected one.
+sim::Tile tile_of(const Words& w, int rows, int cols, const char* what) {
+  if (w.shape(0) != static_cast<std::size_t>(rows) || w.shape(1) != static_cast<std::size_t>(cols))
+    throw std::invalid_argument(std::string(what) + " must be " + std::to_string(rows) + "x" + std::to_string(cols) +
+                                ", got " + std::to_string(w.shape(0)) + "x" + std::to_string(w.shape(1)));
+  sim::Tile t(rows, cols);
+  std::copy(w.data(), w.data() + w.size(), t.bits.begin());
+  return t;
+}
+
+std::vector<std::uint8_t> nibbles_of(const Nibbles& e, int rows, int cols) {
+  if (e.shape(0) != static_cast<std::size_t>(rows) || e.shape(1) != static_cast<std::size_t>(cols))
+    throw std::invalid_argument("e (metadata nibbles) must be " + std::to_string(rows) + "x" + std::to_string(cols) +
+                                ", got " + std::to_string(e.shape(0)) + "x" + std::to_string(e.shape(1)));
+  std::vector<std::uint8_t> out(e.data(), e.data() + e.size());
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (out[i] > 0xfu) throw std::invalid_argument("e: metadata values are nibbles (0..15), element " + std::to_string(i) + " is " + std::to_string(out[i]));
+  return out;
+}
+
+OutWords tile_out(sim::Tile&& t) {
+  const auto rows = static_cast<std::size_t>(t.rows), cols = static_cast<std::size_t>(t.cols);
+  return to_numpy(std::move(t.bits), {rows, cols});
+}
+
+nb::dict row_dict(const spec::Instruction& in) {
+    nb::dict d;
+    d["name"] = std::string(in.name);
+    d["ptx"] = std::string(in.ptx);
+    d["m"] = in.m;
+    d["n"] = in.n;
+    d["k"] = in.k;
+    d["a"] = std::string(in.a->name);
+    d["b"] = std::string(in.b->name);
+    d["c"] = std::string(in.c->name);
+    d["d"] = std::string(in.d->name);
+    d["sparse"] = in.is_sparse();
+    d["sparsity"] = sparsity_name(in.sparsity);
+    d["ordered_metadata"] = in.order == spec::MetadataOrder::ordered;
+    d["satfinite"] = in.satfinite;
+    d["min_arch"] = std::string(spec::arch_name(in.min_arch));
+    d["stored_k"] = in.is_sparse() ? in.stored_k() : in.k;
+    d["chunks_per_row"] = in.is_sparse() ? in.chunks_per_row() : 0;
+    d["selectors"] = in.selector_count();
+    d["a_registers"] = in.a_registers();
+    d["b_registers"] = in.b_registers();
+    d["c_registers"] = in.c_registers();
+    return d;
+}
+
+nb::list instructions() {
+  nb::list rows;
+  for (const spec::Instruction& in : spec::instruction_table) rows.append(row_dict(in));
+  return rows;
+}
+
+// For one operand: lane, register and element-in-register of every tile element.
+template <typename CoordFn>
+nb::dict operand_layout(const spec::Instruction& in, int rows, int cols, int registers, int per_register, CoordFn coord) {
+  const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+  std::vector<std::int32_t> lane(n, -1), reg(n, -1), elem(n, -1);
+  for (int l = 0; l < 32; ++l)
+    for (int r = 0; r < registers; ++r)
+      for (int e = 0; e < per_register; ++e) {
+        const spec::Coord c = coord(in, l, r, e);
+        const std::size_t at = static_cast<std::size_t>(c.row) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c.col);
+        lane[at] = l;
+        reg[at] = r;
+        elem[at] = e;
+      }
+  const auto ur = static_cast<std::size_t>(rows), uc = static_cast<std::size_t>(cols);
+  nb::dict d;
+  d["lane"] = to_numpy(std::move(lane), {ur, uc});
+  d["register"] = to_numpy(std::move(reg), {ur, uc});
+  d["element"] = to_numpy(std::move(elem), {ur, uc});
+  return d;
+}
+
+nb::dict layout(const std::string& name, int selector) {
+  const spec::Instruction& in = instruction_named(name);
+  sim::check_selector(in, selector);
+  nb::dict d;
+  d["a"] = operand_layout(in, in.m, in.is_sparse() ? in.stored_k() : in.k, in.a_registers(), in.a_elements_per_register(),
+                          spec::a_coord);
+  d["b"] = operand_layout(in, in.k, in.n, in.b_registers(), in.b_elements_per_register(), spec::b_coord);
+  d["c"] = operand_layout(in, in.m, in.n, in.c_registers(), in.c_elements_per_register(), spec::c_coord);
+  if (in.is_sparse()) {
+    // Metadata: the lane and nibble of E that carry each (row, chunk).
+    const int chunks = in.chunks_per_row();
+    const std::size_t n = static_cast<std::size_t>(in.m) * static_cast<std::size_t>(chunks);
+    std::vector<std::int32_t> lane(n, -1), nibble(n, -1);
+    for (int g = 0; g < 8; ++g)
+      for (int u = 0; u < in.metadata.lanes_per_quad; ++u)
+        for (int j = 0; j < spec::metadata_nibbles_used(in); ++j) {
+          const spec::MetaCoord c = spec::metadata_coord(in, g, u, j);
+          const std::size_t at = static_cast<std::size_t>(c.row) * static_cast<std::size_t>(chunks) + static_cast<std::size_t>(c.chunk);
+          lane[at] = 4 * g + spec::metadata_lane_in_quad(in, selector, u);
+          nibble[at] = j;
+        }
+    nb::dict e;
+    const auto ur = static_cast<std::size_t>(in.m), uc = static_cast<std::size_t>(chunks);
+    e["lane"] = to_numpy(std::move(lane), {ur, uc});
+    e["nibble"] = to_numpy(std::move(nibble), {ur, uc});
+    d["e"] = e;
+  }
+  return d;
+}
+
+nb::dict notes_dict(OutWords d, bool unconfirmed, const std::vector<std::string>& notes) {
+  nb::dict out;
+  out["d"] = d;
+  out["unconfirmed"] = unconfirmed;
+  out["notes"] = notes;
+  return out;
+}
+
+nb::dict tile(const std::string& name, const std::string& arch_name, Words a, Words b, std::optional<Words> c,
+              std::optional<Nibbles> e, int selector, const std::string& grouping) {
+  const spec::Instruction& in = instruction_named(name);
+  const spec::Arch arch = sim::parse_arch(arch_name);
+  sim::check_selector(in, selector);  // at tile level the selector only names lanes: checked, no effect
+  sim::ExecutionOptions exec;
+  exec.grouping = grouping_named(grouping);
+  if (in.is_sparse() && !e) throw std::invalid_argument(std::string(in.name) + " is sparse: give the metadata e");
+  if (!in.is_sparse() && e) throw std::invalid_argument(std::string(in.name) + " is dense: it takes no e");
+  sim::TileOperands ops;
+  ops.a = tile_of(a, in.m, in.is_sparse() ? in.stored_k() : in.k, "a");
+  ops.b = tile_of(b, in.k, in.n, "b");
+  ops.c = c ? tile_of(*c, in.m, in.n, "c") : sim::Tile(in.m, in.n);
+  if (e) ops.metadata = nibbles_of(*e, in.m, in.chunks_per_row());
+  sim::TileResult r;
+  {
+    nb::gil_scoped_release release;
+    r = sim::run_tile(in, arch, ops, exec);
+  }
+  return notes_dict(tile_out(std::move(r.d)), r.unconfirmed, r.notes);
+}
+
+// Registers: (32, count) words per operand, lane-major, as the `twofour mma` text files.
+void fill_registers(sim::WarpRegisters& regs, const Words& w, int count, std::array<std::uint32_t, 4> sim::LaneRegisters::*field,
+                    const char* what) {
+  if (w.shape(0) != 32 || w.shape(1) != static_cast<std::size_t>(count))
+    throw std::invalid_argument(std::string(what) + " registers must be 32x" + std::to_string(count) + " (lanes x registers), got " +
+                                std::to_string(w.shape(0)) + "x" + std::to_string(w.shape(1)));
+  for (std::size_t lane = 0; lane < 32; ++lane)
+    for (std::size_t r = 0; r < static_cast<std::size_t>(count); ++r) (regs[lane].*field)[r] = w(lane, r);
+}
+
+nb::dict run_warp(const std::string& name, const std::string& arch_name, Words a, Words b, std::optional<Words> c,
+                  std::optional<Lanes> e, int selector, const std::string& grouping) {
+  const spec::Instruction& in = instruction_named(name);
+  const spec::Arch arch = sim::parse_arch(arch_name);
+  sim::ExecutionOptions exec;
+  exec.grouping = grouping_named(grouping);
+  if (in.is_sparse() && !e) throw std::invalid_argument(std::string(in.name) + " is sparse: give the metadata registers e");
+  if (!in.is_sparse() && e) throw std::invalid_argument(std::string(in.name) + " is dense: it takes no e");
+  sim::WarpRegisters regs{};
+  fill_registers(regs, a, in.a_registers(), &sim::LaneRegisters::a, "a");
+  fill_registers(regs, b, in.b_registers(), &sim::LaneRegisters::b, "b");
+  if (c) fill_registers(regs, *c, in.c_registers(), &sim::LaneRegisters::c, "c");
+  if (e) {
+    if (e->shape(0) != 32) throw std::invalid_argument("e registers must be 32 words (one per lane), got " + std::to_string(e->shape(0)));
+    for (std::size_t lane = 0; lane < 32; ++lane) regs[lane].e = (*e)(lane);
+  }
+  sim::WarpResult r;
+  {
+    nb::gil_scoped_release release;
+    r = sim::run_warp(in, arch, regs, selector, exec);
+  }
+  const auto dr = static_cast<std::size_t>(in.d_registers());
+  std::vector<std::uint32_t> d(32 * dr);
+  for (std::size_t lane = 0; lane < 32; ++lane)
+    for (std::size_t i = 0; i < dr; ++i) d[lane * dr + i] = r.d[lane][i];
+  return notes_dict(to_numpy(std::move(d), {32, dr}), r.unconfirmed, r.notes);
+}
+
+nb::dict gemm(const std::string& name, const std::string& arch_name, Words a, Words b, std::optional<Words> c,
+              std::optional<Nibbles> e, const std::string& grouping, const std::string& path, int threads) {
+  const spec::Instruction& in = instruction_named(name);
+  const spec::Arch arch = sim::parse_arch(arch_name);
+  if (in.is_sparse() && !e) throw std::invalid_argument(std::string(in.name) + " is sparse: give the metadata e");
+  if (!in.is_sparse() && e) throw std::invalid_argument(std::string(in.name) + " is dense: it takes no e");
+  if (threads < 0) throw std::invalid_argument("threads must be >= 0 (0: OpenMP's default)");
+  sim::GemmOptions options;
+  options.execution.grouping = grouping_named(grouping);
+  options.threads = threads;
+  if (path == "auto") options.path = sim::GemmPath::automatic;
+  else if (path == "generic") options.path = sim::GemmPath::generic;
+  else if (path == "fast") options.path = sim::GemmPath::fast;
+  else throw std::invalid_argument("path must be auto, generic or fast, not '" + path + "'");
+  const auto m = static_cast<int>(a.shape(0)), k = static_cast<int>(b.shape(0)), n = static_cast<int>(b.shape(1));
+  const int a_cols = in.is_sparse() ? k / in.chunk_width() * in.stored_per_chunk() : k;
+  sim::GemmOperands ops;
+  ops.a = tile_of(a, m, a_cols, "a");
+  ops.b = tile_of(b, k, n, "b");
+  ops.c = c ? tile_of(*c, m, n, "c") : sim::Tile(m, n);
+  if (e) ops.metadata = nibbles_of(*e, m, k / in.chunk_width());
+  sim::GemmResult r;
+  {
+    nb::gil_scoped_release release;
+    r = sim::run_gemm(in, arch, ops, options);
+  }
+  std::vector<std::string> notes;
+  if (r.unconfirmed) notes.push_back(std::to_string(r.unconfirmed_chunks) + " metadata chunks use descending pairs under plain mma.sp");
+  nb::dict out = notes_dict(tile_out(std::move(r.d)), r.unconfirmed, notes);
+  out["path"] = sim::gemm_path_name(r.path_used);
+  return out;
+}
+
+nb::tuple compress(const std::string& name, Words dense) {
+  const spec::Instruction& in = instruction_named(name);
+  const auto rows = static_cast<int>(dense.shape(0)), cols = static_cast<int>(dense.shape(1));
+  sim::Tile t = tile_of(dense, rows, cols, "dense");
+  sim::CompressedA c;
+  {
+    nb::gil_scoped_release release;
+    c = sim::compress_a(in, t);
+  }
+  const auto r = static_cast<std::size_t>(rows), chunks = static_cast<std::size_t>(cols / 4);
+  return nb::make_tuple(tile_out(std::move(c.values)), to_numpy(std::move(c.metadata), {r, chunks}));
+}
+
+}  // namespace
+
+void bind_sim(nb::module_& m) {
+  m.def("instructions", &instructions, "Every row of the instruction table as a dict.");
+  m.def("instruction", [](const std::string& name) { return row_dict(instruction_named(name)); }, nb::arg("instr"),
+        "One row, by atom name or PTX mnemonic.");
+  m.def("layout", &layout, nb::arg("instr"), nb::arg("selector"), "Lane / register / element of every operand element.");
+  m.def("tile", &tile, nb::arg("instr"), nb::arg("arch"), nb::arg("a"), nb::arg("b"), nb::arg("c").none(),
+        nb::arg("e").none(), nb::arg("selector"), nb::arg("grouping"), "sim::run_tile on uint32 bit-pattern tiles.");
+  m.def("run_warp", &run_warp, nb::arg("instr"), nb::arg("arch"), nb::arg("a"), nb::arg("b"), nb::arg("c").none(),
+        nb::arg("e").none(), nb::arg("selector"), nb::arg("grouping"), "sim::run_warp on per-lane registers.");
+  m.def("compress", &compress, nb::arg("instr"), nb::arg("dense"),
+        "sim::compress_a: dense bit patterns -> (compressed A, metadata nibbles).");
+  m.def("gemm", &gemm, nb::arg("instr"), nb::arg("arch"), nb::arg("a"), nb::arg("b"), nb::arg("c").none(),
+        nb::arg("e").none(), nb::arg("grouping"), nb::arg("path"), nb::arg("threads"),
+        "sim::run_gemm on uint32 bit-pattern matrices.");
+}
+
+}  // namespace twofour::python

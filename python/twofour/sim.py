@@ -1,0 +1,161 @@
+"""The bit-accurate simulator of warp-level ``mma`` and ``mma.sp`` (sparse A) instructions.
+
+Instructions are named by their table row (``instructions()``), e.g.
+``"SM80_SP_16x8x32_F32F16F16F32_TN"`` = ``mma.sp.sync.aligned.m16n8k32.row.col.f32.f16.f16.f32``,
+or by the PTX mnemonic. Architectures: "sm80", "sm89", "sm90".
+
+Operands (tile and GEMM level): A (compressed, M x K/2, for sparse rows; M x K for dense rows),
+B (K x N), C (M x N, the D format; zeros when omitted) and E, the metadata as one nibble per
+chunk of 4 (tf32: 2; 4-bit: 8) along K, M x chunks, uint8. An operand given in its format's own
+dtype (float16 for fp16, ml_dtypes.bfloat16 for bf16, float32 for fp32/tf32, ml_dtypes float8
+types for e4m3/e5m2, int8/uint8/int32 for s8/u8/s32) is taken bit for bit; other float dtypes are
+rounded to the format (round to nearest even); unsigned integer arrays for float formats are raw
+bit patterns. D comes back as float32 (fp32), float16 (fp16) or int32 (s32).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _arrays, formats
+from ._core import sim as _core
+
+def instructions() -> list[dict]:
+    """Every instruction row as a dict: name, ptx, m, n, k, operand formats a/b/c/d, sparse,
+    sparsity, ordered_metadata, satfinite, min_arch, stored_k, chunks_per_row, selectors and the
+    registers per lane of each operand."""
+    return _core.instructions()
+
+
+def _row(instr):
+    return _core.instruction(instr)
+
+
+def layout(instr: str, selector: int = 0) -> dict:
+    """Which lane and register holds each element: a dict with, for "a", "b" and "c" (= D), int32
+    arrays of the operand's tile shape: ``lane``, ``register`` and ``element`` (index inside the
+    32-bit register); for sparse rows "e": ``lane`` and ``nibble`` of the metadata register
+    carrying each (row, chunk) under `selector`."""
+    return _core.layout(instr, int(selector))
+
+
+def operand_bits(x: ArrayLike, fmt: str, name: str) -> np.ndarray:
+    """An operand as uint32 bit patterns of `fmt` (see the module help for the rules)."""
+    a = _arrays.as_numpy(x, name)
+    info = formats.describe(fmt)
+    mask = 0xFFFFFFFF if info["container_bits"] == 32 else (1 << info["container_bits"]) - 1
+    native = _arrays.FORMAT_DTYPES.get(fmt)
+    if native is not None and a.dtype == native:
+        raw = a.view(np.dtype(f"u{a.dtype.itemsize}"))
+        return np.ascontiguousarray(raw, dtype=np.uint32) & np.uint32(mask)
+    if _arrays.is_float(a.dtype):
+        if info["is_integer"]:
+            raise TypeError(f"{name}: {fmt} operands take integers, got dtype {a.dtype}")
+        return np.ascontiguousarray(formats.to_bits(a, fmt), dtype=np.uint32)
+    if a.dtype.kind in "iu":
+        if info["is_integer"]:
+            lo, hi = (-(1 << (info["bits"] - 1)), (1 << (info["bits"] - 1)) - 1) if info["is_signed"] else (0, mask)
+            if a.size and (a.min() < lo or a.max() > hi):
+                raise ValueError(f"{name}: values outside the {fmt} range [{lo}, {hi}]")
+            return np.ascontiguousarray(a.astype(np.int64) & mask, dtype=np.uint32)
+        if a.dtype.kind == "i":
+            raise TypeError(f"{name}: give {fmt} values as floats or raw bit patterns as unsigned integers, "
+                            f"got dtype {a.dtype}")
+        if a.size and a.max() > mask:
+            raise ValueError(f"{name}: bit patterns wider than {fmt}'s {info['container_bits']} bits")
+        return np.ascontiguousarray(a, dtype=np.uint32)
+    raise TypeError(f"{name}: expected numbers, got dtype {a.dtype}")
+
+
+def _nibbles(e):
+    a = _arrays.as_numpy(e, "e")
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"e: metadata nibbles must be integers, got dtype {a.dtype}")
+    if a.size and (a.min() < 0 or a.max() > 15):
+        raise ValueError("e: metadata values are nibbles (0..15)")
+    return np.ascontiguousarray(a, dtype=np.uint8)
+
+
+def _to_d(row, d):
+    return _from_bits(row["d"], d)
+
+
+def _from_bits(fmt, bits):
+    """uint32 bit patterns -> the format's own dtype (the inverse of operand_bits)."""
+    dtype = np.dtype(_arrays.FORMAT_DTYPES.get(fmt, np.int8))
+    if fmt in ("s4", "u4"):  # 4-bit values, sign-extended for s4
+        v = bits.astype(np.int8)
+        return np.where(v > 7, v - 16, v).astype(np.int8) if fmt == "s4" else v
+    return bits.astype(np.dtype(f"u{dtype.itemsize}")).view(dtype)
+
+
+def _matrix(x, fmt, name):
+    return _arrays.check_rank(operand_bits(x, fmt, name), name, 2)
+
+
+def mma(instr: str, a: ArrayLike, b: ArrayLike, c: Optional[ArrayLike] = None, e: Optional[ArrayLike] = None,
+        arch: str = "sm80", selector: int = 0, grouping: str = "stored", return_notes: bool = False):
+    """Runs one instruction at tile level and returns D (M x N), bit-exact.
+
+    `e`: the metadata nibbles (sparse rows only, M x chunks). `selector`: the sparsity selector
+    (checked against the row's range; at tile level it only names which lanes would hold E).
+    `grouping`: how sparse products form datapath blocks, "stored" (default) or "logical".
+    With ``return_notes=True`` returns ``(d, notes)``, the notes naming metadata whose behaviour
+    is unconfirmed on hardware. Raises ValueError for undefined metadata (naming row and chunk),
+    wrong shapes, or an instruction the architecture does not run.
+    """
+    row = _row(instr)
+    r = _core.tile(row["name"], arch, _matrix(a, row["a"], "a"), _matrix(b, row["b"], "b"),
+                   None if c is None else _matrix(c, row["c"], "c"),
+                   None if e is None else _arrays.check_rank(_nibbles(e), "e", 2), int(selector), grouping)
+    d = _to_d(row, r["d"])
+    return (d, r["notes"]) if return_notes else d
+
+
+def run_warp(instr: str, a: ArrayLike, b: ArrayLike, c: Optional[ArrayLike] = None, e: Optional[ArrayLike] = None,
+             arch: str = "sm80", selector: int = 0, grouping: str = "stored") -> np.ndarray:
+    """Runs one instruction at register level: `a`, `b`, `c` are (32, registers) uint32 arrays
+    (lane-major, as ``twofour mma`` reads them from text), `e` 32 uint32 metadata words (one per
+    lane). Returns D as a (32, registers) uint32 array."""
+    row = _row(instr)
+
+    def regs(x, name):
+        arr = _arrays.check_rank(_arrays.as_numpy(x, name), name, 2)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"{name}: registers are 32-bit words, got dtype {arr.dtype}")
+        return np.ascontiguousarray(arr, dtype=np.uint32)
+
+    ev = None
+    if e is not None:
+        ev = _arrays.check_rank(_arrays.as_numpy(e, "e"), "e", 1)
+        ev = np.ascontiguousarray(ev, dtype=np.uint32)
+    r = _core.run_warp(row["name"], arch, regs(a, "a"), regs(b, "b"), None if c is None else regs(c, "c"), ev,
+                       int(selector), grouping)
+    return r["d"]
+
+
+def compress(instr: str, dense: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """A dense M x K matrix (2:4 along K; values in any dtype `mma` accepts for the row's A format)
+    -> ``(a, e)``, the compressed A (M x K/2, storage order, the lower column first, in the A
+    format's own dtype: float16, ml_dtypes.bfloat16, int8, float8...) and the M x K/4
+    metadata nibbles (uint8), as a kernel's host code prepares them for 2:4 rows (fp16, bf16,
+    8-bit, fp8). Raises ValueError naming the row and chunk of a group with more than 2 non-zeros.
+    """
+    row = _row(instr)
+    bits, e = _core.compress(row["name"], _matrix(dense, row["a"], "dense"))
+    return _from_bits(row["a"], bits), e
+
+
+def gemm(instr: str, a: ArrayLike, b: ArrayLike, c: Optional[ArrayLike] = None, e: Optional[ArrayLike] = None,
+         arch: str = "sm80", threads: int = 0, path: str = "auto", grouping: str = "stored") -> np.ndarray:
+    """An M x N x K GEMM as a chain of `instr` tiles (k-steps in ascending order, D of one step
+    the C of the next), as a kernel built on that instruction computes it. `a` is compressed
+    (M x K/2) for sparse rows with `e` the M x K/4 metadata nibbles. `threads`: OpenMP threads
+    (0 = default); `path`: "auto", "generic" or "fast" (bit-identical). Returns D (M x N)."""
+    row = _row(instr)
+    r = _core.gemm(row["name"], arch, _matrix(a, row["a"], "a"), _matrix(b, row["b"], "b"),
+                   None if c is None else _matrix(c, row["c"], "c"),
+                   None if e is None else _arrays.check_rank(_nibbles(e), "e", 2), grouping, path, int(threads))
+    return _to_d(row, r["d"])
