@@ -8,6 +8,7 @@
 #include "twofour/io/output_set.hpp"
 #include "twofour/sim/describe.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
+#include "twofour/sim/find_instruction.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 #include "twofour/sim/warp.hpp"
@@ -110,9 +111,7 @@ struct Options {
 };
 
 int run_mma(const Options& o) {
-  const spec::Instruction* found = spec::find_instruction(o.instr);
-  if (found == nullptr) throw UsageError("unknown instruction '" + o.instr + "' (see `twofour explain --list`)");
-  const spec::Instruction& in = *found;
+  const spec::Instruction& in = sim::find_instruction_or_throw<UsageError>(o.instr);
   spec::Arch arch{};
   try {
     arch = sim::parse_arch(o.arch);
@@ -233,7 +232,7 @@ RegisterCommand reg{{"mma", "Simulate one warp-level mma / mma.sp instruction bi
   [](CLI::App& sub) -> std::function<int()> {
     auto o = std::make_shared<Options>();
     sub.add_option("--instr", o->instr, "instruction row name or PTX mnemonic (see `twofour explain --list`)")->required();
-    sub.add_option("--arch", o->arch, "sm80, sm89 or sm90 (default sm80)");
+    sub.add_option("--arch", o->arch, "sm80, sm86, sm89, sm90 or sm100 (default sm80)");
     sub.add_option("--selector", o->selector, "sparsity selector f (default 0)");
     sub.add_option("--a", o->a, "A: .npy tile (compressed M x K/2 for sparse rows) or per-lane hex text");
     sub.add_option("--b", o->b, "B: .npy K x N tile or per-lane hex text");

@@ -6,9 +6,9 @@
 //                        consecutive elements of a row, at most 2 non-zeros, values M x K/2,
 //                        uint16 metadata words (4 nibbles each) in K order; K % 4 == 0.
 //                        f32/tf32 use the same 2:4 grouping here (a 1:2 tensor is also 2:4).
-//  MetaLayout::cutlass   CUTLASS SM80 `reorder_meta` + ColumnMajorInterleaved<2> (isa.md §2.1),
-//                        byte-identical to PyTorch `sparse_semi_structured_from_dense_cutlass`
-//                        (isa.md §2.2): 2:4 for f16/bf16/s8, 1:2 for f32/tf32 (one value per pair,
+//  MetaLayout::cutlass   CUTLASS SM80 `reorder_meta` + ColumnMajorInterleaved<2>, byte-identical to
+//                        PyTorch `sparse_semi_structured_from_dense_cutlass` (docs/ptx-facts.md §CUTLASS
+//                        layout, §PyTorch layout): 2:4 for f16/bf16/s8, 1:2 for f32/tf32 (one value per pair,
 //                        nibble 0100 = element 0, 1110 = element 1, "as if 4 halves"). Metadata
 //                        elements are int16 for 16/32-bit types and int32 for s8; shape
 //                        M x (K / (elements per metadata element)). Needs M % 32 == 0 (M % 16 for
@@ -17,8 +17,8 @@
 //
 // Nibbles follow mma.sp (PTX ISA "sparse matrix storage"): (idx1 << 2) | idx0, idx0 < idx1, values
 // in idx0, idx1 order. A group with fewer than 2 non-zeros uses PyTorch's fixed encodings (both
-// layouts): e.g. all-zero -> 0b1110, only element 0 -> 0b1000, only element 1 -> 0b1001; the
-// stored values are the dense elements at idx0 and idx1 (so zeros). "Non-zero" means != 0, so
+// layouts, sim::spec::select_two_of_four): e.g. all-zero -> 0b1110, only element 0 -> 0b1000,
+// only element 1 -> 0b1001; the stored values are the dense elements at idx0 and idx1. "Non-zero" means != 0, so
 // -0.0 counts as zero and NaN as non-zero, as in PyTorch (`dense != 0`).
 #include <cstddef>
 #include <cstdint>
@@ -70,9 +70,6 @@ Compressed compress_f32(std::span<const float> dense, std::size_t rows, std::siz
                         bool prune_first = false);
 std::vector<float> decompress_f32(const Compressed& c);
 
-// PyTorch's nibble for a group's non-zero flags (bit i of `nonzero4` = element i is non-zero),
-// including the encodings of groups with 0, 1, 3 or 4 non-zeros.
-unsigned semi_structured_nibble(unsigned nonzero4);
 // CUTLASS reorder_meta: storage index (in metadata elements) of logical metadata element
 // (row, col) of an M-row matrix; meta_bytes = 2 (G, I = 32, 4) or 4 (G, I = 16, 2).
 std::size_t cutlass_meta_index(std::size_t row, std::size_t col, std::size_t rows, std::size_t meta_bytes);
