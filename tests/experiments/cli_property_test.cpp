@@ -145,6 +145,14 @@ void make_inputs(const fs::path& in) {
   for (int i = 0; i < 4 && std::getline(vectors, line); ++i) text += line + "\n";
   put(in / "vectors.txt", text);
   fs::create_directory(in / "empty-folder");
+  // Fashion-MNIST's file names holding the IDX fuzz seed (a 2 x 3 u8 matrix: not images), a
+  // truncated header and a directory.
+  fs::create_directory(in / "bad-idx");
+  const unsigned char idx[] = {0, 0, 0x08, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6};
+  put(in / "bad-idx" / "train-images-idx3-ubyte", std::string(reinterpret_cast<const char*>(idx), sizeof idx));
+  put(in / "bad-idx" / "train-labels-idx1-ubyte", std::string(reinterpret_cast<const char*>(idx), 7));
+  fs::create_directory(in / "bad-idx" / "t10k-images-idx3-ubyte");
+  put(in / "bad-idx" / "t10k-labels-idx1-ubyte.gz", std::string("\x1f\x8b\x08\x00garbage", 11));
 }
 
 struct Corpus {
@@ -154,7 +162,8 @@ struct Corpus {
 
 // Hostile variants of one kind of input, created in `in`; `ext` names them.
 std::vector<std::string> hostile_files(const fs::path& in, const std::string& ext, const std::string& ordinary) {
-  put(in / ("garbage." + ext), std::string("\x93NUMPY\x01\x00\xff\xff{'descr': '<f4', 'shape': (", 40));
+  static const char kGarbage[] = "\x93NUMPY\x01\x00\xff\xff{'descr': '<f4', 'shape': (";
+  put(in / ("garbage." + ext), std::string(kGarbage, sizeof kGarbage - 1));  // embedded NUL: no strlen
   put(in / ("empty." + ext), std::string());
   put(in / ("truncated." + ext), half(ordinary));
   fs::create_directory(in / ("folder." + ext));
@@ -221,7 +230,7 @@ std::map<std::string, Corpus> make_corpus(const fs::path& in) {
   for (auto& h : hostile_files(in, "vec", vec.ordinary)) vec.variants.push_back(h);
 
   // Folders: the real data when this machine has it, else only the hostile ones.
-  const std::vector<std::string> bad_folders = {(in / "empty-folder").string(), (in / "w.npy").string(),
+  const std::vector<std::string> bad_folders = {(in / "empty-folder").string(), (in / "bad-idx").string(), (in / "w.npy").string(),
                                                 (in / "missing-folder").string(), (in / "fifo.npy").string()};
   auto& data = c["data"];
   data.ordinary = fs::exists(fs::path(nn::kFashionMnistDir) / "train-images-idx3-ubyte.gz") ? nn::kFashionMnistDir

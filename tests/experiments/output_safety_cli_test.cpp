@@ -120,6 +120,12 @@ TEST_F(OutputSafety, Case4AFailedOutputLeavesNoOtherBehind) {
   fs::create_directory(file("e-folder.npy"));
   expect_refused("compress --layout rowmajor --prune " + p("w.npy") + " " + p("old-v.npy") + " " + p("e-folder.npy"), "is a folder");
   EXPECT_EQ(slurp(file("old-v.npy").string()), "previous values");
+  // A write failing at the very end (a /dev/full device: "No space left on device") leaves the other
+  // output as it was, and no temporary.
+  if (const std::string full = twofour::testing::full_device_for_tests(dir_.string()); !full.empty() && fs::exists(full)) {
+    expect_refused("compress --layout rowmajor --prune " + p("w.npy") + " " + p("old-v.npy") + " '" + full + "'", "No space left");
+    EXPECT_EQ(slurp(file("old-v.npy").string()), "previous values");
+  }
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
   for (const auto& n : names) EXPECT_EQ(n.find("tmp"), std::string::npos) << "temporary left: " << n;
