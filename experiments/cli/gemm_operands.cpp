@@ -70,8 +70,8 @@ sim::Tile read_matrix(const std::string& path, const spec::FormatSpec& f, int ro
   const int r = static_cast<int>(major == Major::row ? a.shape[0] : a.shape[1]);
   const int c = static_cast<int>(major == Major::row ? a.shape[1] : a.shape[0]);
   if ((rows >= 0 && r != rows) || (cols >= 0 && c != cols)) {
-    const std::string want = major == Major::row ? std::to_string(rows) + "x" + (cols < 0 ? "?" : std::to_string(cols))
-                                                 : (cols < 0 ? "?" : std::to_string(cols)) + "x" + std::to_string(rows);
+    const auto dim = [](int v) { return v < 0 ? std::string("?") : std::to_string(v); };
+    const std::string want = major == Major::row ? dim(rows) + "x" + dim(cols) : dim(cols) + "x" + dim(rows);
     throw CommandFailed(path + ": " + what + " must be " + want + (major == Major::col ? " (column-major: stored transposed)" : "") +
                         ", not " + shape_text(a));
   }
