@@ -236,7 +236,7 @@ std::vector<std::string> explain_gemm_element(const spec::Instruction& instr, sp
                static_cast<long double>(spec::decode_to_double(*instr.b, t.b[i]));
     }
   }
-  lines.push_back("D[" + std::to_string(row) + "][" + std::to_string(col) + "] under " + describe_order(o) + " = " +
+  lines.push_back("D[" + std::to_string(row) + "][" + std::to_string(col) + "] under " + describe_order(order_in) + " = " +
                   describe_bits(out_f, whole.d.at(row, col)));
   lines.push_back(finite ? "  exact A*B + C (products summed in long double): " + num(static_cast<double>(exact))
                          : "  Inf or NaN among this element's operands: each instruction applies the special-value rule");
@@ -299,8 +299,12 @@ std::vector<std::string> explain_gemm_element(const spec::Instruction& instr, sp
       c = d;
     }
     partials.push_back(c);
-    lines.push_back(head + ", " + std::to_string(steps) + " k-steps of K " + std::to_string(instr.k) + ", " +
-                    std::to_string(inexact_steps) + " of them inexact; partial " + describe_bits(acc_f, c));
+    const std::string analysed = acc_f.is_integer ? "exact integer sums"
+                                 : dp.lowering() != Lowering::native
+                                     ? "not analysed"
+                                     : std::to_string(inexact_steps) + " of them inexact";
+    lines.push_back(head + ", " + std::to_string(steps) + " k-steps of K " + std::to_string(instr.k) + ", " + analysed +
+                    "; partial " + describe_bits(acc_f, c));
     lines.insert(lines.end(), shown.begin(), shown.end());
     const int not_shown = inexact_steps - shown_steps;
     if (not_shown > 0) lines.push_back("    ... " + std::to_string(not_shown) + " more inexact k-steps");
