@@ -151,6 +151,41 @@ TEST(GemmCli, BadInputGetsOneLocatedError) {
   EXPECT_EQ(slurp(dir.file("B.npy")), before);
 }
 
+// int8 in, int32 out: split-K and C in the epilogue still give the exact integer product (the oracle,
+// computed here in 64-bit integers), from the dense A and from its cutlass layout.
+TEST(GemmCli, Int8GemmEqualsTheExactIntegerProduct) {
+  TempDir dir;
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> v(-128, 127), pick(0, 2);
+  std::vector<std::int8_t> a(kM * kK, 0), b(kK * kN);
+  std::vector<std::int32_t> c(kM * kN), exact(kM * kN);
+  for (int i = 0; i < kM; ++i)
+    for (int g = 0; g < kK / 4; ++g) {
+      const int first = pick(rng);
+      a[static_cast<std::size_t>(i * kK + 4 * g + first)] = static_cast<std::int8_t>(v(rng));
+      a[static_cast<std::size_t>(i * kK + 4 * g + 3)] = static_cast<std::int8_t>(v(rng));
+    }
+  for (auto& x : b) x = static_cast<std::int8_t>(v(rng));
+  for (auto& x : c) x = v(rng) * 1000;
+  for (int i = 0; i < kM; ++i)
+    for (int j = 0; j < kN; ++j) {
+      std::int64_t s = c[static_cast<std::size_t>(i * kN + j)];
+      for (int k = 0; k < kK; ++k) s += std::int64_t{a[static_cast<std::size_t>(i * kK + k)]} * b[static_cast<std::size_t>(k * kN + j)];
+      exact[static_cast<std::size_t>(i * kN + j)] = static_cast<std::int32_t>(s);
+    }
+  io::write_npy(dir.file("A.npy"), io::make_array(io::DType::i8, {kM, kK}, std::as_bytes(std::span(a))));
+  io::write_npy(dir.file("B.npy"), io::make_array(io::DType::i8, {kK, kN}, std::as_bytes(std::span(b))));
+  io::write_npy(dir.file("C.npy"), io::make_array(io::DType::i32, {kM, kN}, std::as_bytes(std::span(c))));
+  io::write_npy(dir.file("D.npy"), io::make_array(io::DType::i32, {kM, kN}, std::as_bytes(std::span(exact))));
+  const std::string row = "gemm --instr SM80_SP_16x8x32_S32S8S8S32_TN --b '" + dir.file("B.npy") + "' --c '" + dir.file("C.npy") +
+                          "' --check '" + dir.file("D.npy") + "' ";
+  auto r = run_tool(row + "--a '" + dir.file("A.npy") + "' --order cutlass,tile_k=32,split_k=3");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(run_tool("compress --layout cutlass '" + dir.file("A.npy") + "' '" + dir.file("V.npy") + "' '" + dir.file("M.npy") + "'").exit_code, 0);
+  r = run_tool(row + "--layout cutlass --a '" + dir.file("V.npy") + "' --meta '" + dir.file("M.npy") + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 TEST(GemmCli, NanAndInfOperandsAreSimulated) {
   TempDir dir;
   write_operands(dir, 4);
