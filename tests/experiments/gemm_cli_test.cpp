@@ -106,6 +106,26 @@ TEST(GemmCli, CheckPassesOnItsOwnDAndExplainsAnotherOrdersD) {
       << r.out;
 }
 
+// A D computed under the other reading of the sparse datapath's blocks: the search says which.
+TEST(GemmCli, ExplainOrderAlsoTriesTheOtherGrouping) {
+  TempDir dir;
+  write_operands(dir, 5);
+  const std::string kernel_d = dir.file("kernel_D.npy");
+  ASSERT_EQ(run_tool(operands(dir) + "--grouping logical --order cutlass --out '" + kernel_d + "'").exit_code, 0);
+  const auto r = run_tool(operands(dir) + "--check '" + kernel_d + "' --show 0 --explain-order");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("with --grouping logical the kernel's D is reproduced exactly by\n  --order 'cutlass: tile_k=64,split_k=1,"),
+            std::string::npos)
+      << r.out;
+  // Bits no order produces: the search says so.
+  io::Array d = io::read_npy(kernel_d);
+  d.data[0] ^= std::byte{1};
+  io::write_npy(kernel_d, d);
+  const auto none = run_tool(operands(dir) + "--grouping logical --order cutlass --check '" + kernel_d + "' --show 0 --explain-order");
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.out.find("none reproduces the kernel's D"), std::string::npos) << none.out;
+}
+
 TEST(GemmCli, BadInputGetsOneLocatedError) {
   TempDir dir;
   write_operands(dir, 3);
