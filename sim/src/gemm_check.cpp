@@ -369,11 +369,53 @@ std::vector<GemmOrder> candidate_orders(const spec::Instruction& instr, int k, c
 OrderSearch find_matching_orders(const spec::Instruction& instr, spec::Arch arch, const GemmOperands& ops,
                                  const Tile& actual, const GemmOrder& stated, const GemmOptions& options) {
   OrderSearch search;
-  for (const GemmOrder& o : candidate_orders(instr, ops.b.rows, stated)) {
-    ++search.tried;
-    const OrderedGemmResult r = run_ordered_gemm(instr, arch, ops, o, options);
-    if (compare_gemm_outputs(*r.output, r.d, actual, 0).all_equal()) search.matching.push_back(o);
+  const std::vector<GemmOrder> candidates = candidate_orders(instr, ops.b.rows, stated);
+  if (candidates.empty()) return search;
+  // Validates the operands once, with the GEMM's own messages, and fixes the output format.
+  const OrderedGemmResult first = run_ordered_gemm(instr, arch, ops, candidates[0], options);
+  if (actual.rows != first.d.rows || actual.cols != first.d.cols) (void)compare_gemm_outputs(*first.output, first.d, actual, 0);
+  const std::uint32_t mask = first.output->container_mask();
+  // Candidates that slice K alike share their slices' partial sums: each slice is run once from
+  // +0, and slice 0 once more from C, for all the reductions and C entries of that slicing.
+  std::vector<bool> done(candidates.size(), false);
+  const Tile zero(ops.c.rows, ops.c.cols);
+  for (std::size_t g = 0; g < candidates.size(); ++g) {
+    if (done[g]) continue;
+    const std::vector<KRange> ranges = split_k_ranges(instr, candidates[g], ops.b.rows);
+    std::vector<Tile> from_zero;
+    Tile slice0_from_c;
+    bool have_from_c = false;
+    for (const KRange& r : ranges)
+      from_zero.push_back(r.begin == r.end ? zero : run_gemm(instr, arch, slice_operands(instr, ops, r, zero), options).d);
+    for (std::size_t i = g; i < candidates.size(); ++i) {
+      const GemmOrder& o = candidates[i];
+      const std::vector<KRange> own = split_k_ranges(instr, o, ops.b.rows);
+      if (done[i] || own.size() != ranges.size() ||
+          !std::equal(own.begin(), own.end(), ranges.begin(), [](const KRange& x, const KRange& y) {
+            return x.begin == y.begin && x.end == y.end;
+          }))
+        continue;
+      done[i] = true;
+      ++search.tried;
+      if (o.c_entry == CEntry::first && !have_from_c) {
+        slice0_from_c = ranges[0].begin == ranges[0].end ? ops.c : run_gemm(instr, arch, slice_operands(instr, ops, ranges[0], ops.c), options).d;
+        have_from_c = true;
+      }
+      std::vector<std::uint32_t> column(ranges.size());
+      bool equal = true;
+      for (std::size_t e = 0; e < actual.bits.size() && equal; ++e) {
+        for (std::size_t s = 0; s < ranges.size(); ++s) column[s] = from_zero[s].bits[e];
+        if (o.c_entry == CEntry::first) column[0] = slice0_from_c.bits[e];
+        equal = (reduce_and_finish(instr, o, column, ops.c.bits[e]) & mask) == (actual.bits[e] & mask);
+      }
+      if (equal) search.matching.push_back(o);
+    }
   }
+  // Report matches in candidate order (the grouping above may visit them out of order).
+  std::vector<GemmOrder> ordered;
+  for (const GemmOrder& c : candidates)
+    if (std::find(search.matching.begin(), search.matching.end(), c) != search.matching.end()) ordered.push_back(c);
+  search.matching = std::move(ordered);
   return search;
 }
 
