@@ -178,6 +178,9 @@ RegisterCommand reg{{"prune", "N:M masks (N kept of every M input channels) for 
     sub.add_option("--tensor", o->tensors, "safetensors tensor name or glob (repeatable)");
     sub.add_option("--dtype", o->dtype, "bf16: read uint16 .npy input as bfloat16 bit patterns");
     add_criteria_options(sub, o->data);
+    sub.footer("NaN and infinite weights are rejected by every criterion, with the index of the first one and the "
+               "counts (no rule ranks a NaN honestly). Outputs never overwrite an input or each other and appear all "
+               "together or not at all.");
     return [o]() { return run(*o); };
   }}};
 
