@@ -70,8 +70,8 @@ sim::Tile read_matrix(const std::string& path, const spec::FormatSpec& f, int ro
   const int r = static_cast<int>(major == Major::row ? a.shape[0] : a.shape[1]);
   const int c = static_cast<int>(major == Major::row ? a.shape[1] : a.shape[0]);
   if ((rows >= 0 && r != rows) || (cols >= 0 && c != cols)) {
-    const auto dim = [](int v) { return v < 0 ? std::string("?") : std::to_string(v); };
-    const std::string want = major == Major::row ? dim(rows) + "x" + dim(cols) : dim(cols) + "x" + dim(rows);
+    const auto dim = [](int v) { return v < 0 ? std::string("any") : std::to_string(v); };
+    const std::string want = major == Major::row ? dim(rows) + " x " + dim(cols) : dim(cols) + " x " + dim(rows);
     throw CommandFailed(path + ": " + what + " must be " + want + (major == Major::col ? " (column-major: stored transposed)" : "") +
                         ", not " + shape_text(a));
   }
@@ -118,12 +118,12 @@ sparse::ElementType layout_type(const spec::Instruction& instr) {
 void read_a(const spec::Instruction& instr, const AInput& in, int k, sim::GemmOperands& ops) {
   if (!instr.is_sparse()) {
     if (in.layout != "dense") throw UsageError(std::string(instr.name) + " is dense: A takes --layout dense");
-    ops.a = read_matrix(in.values, *instr.a, -1, k, Major::row, "A (M x K)");
+    ops.a = read_matrix(in.values, *instr.a, -1, k, Major::row, "A (M x K, K = the rows of B)");
     return;
   }
   if (in.layout == "dense") {
     if (!in.metadata.empty()) throw UsageError("--meta is for compressed layouts; --layout dense takes A as M x K");
-    const sim::Tile dense = read_matrix(in.values, *instr.a, -1, k, Major::row, "A (dense M x K, 2:4)");
+    const sim::Tile dense = read_matrix(in.values, *instr.a, -1, k, Major::row, "A (dense M x K, K = the rows of B)");
     if (instr.sparsity == spec::Sparsity::one_of_two) {
       compress_one_of_two(dense, ops, in.values);
       return;
@@ -141,7 +141,7 @@ void read_a(const spec::Instruction& instr, const AInput& in, int k, sim::GemmOp
   }
   if (in.metadata.empty()) throw UsageError("--layout " + in.layout + " needs the metadata file (--meta)");
   const int stored = k / instr.chunk_width() * instr.stored_per_chunk(), chunks = k / instr.chunk_width();
-  ops.a = read_matrix(in.values, *instr.a, -1, stored, Major::row, "A values (M x stored K)");
+  ops.a = read_matrix(in.values, *instr.a, -1, stored, Major::row, "A values (M x stored K, K = the rows of B)");
   const int m = ops.a.rows;
   if (in.layout == "nibbles") {
     const sim::Tile e = read_matrix(in.metadata, spec::u8, m, chunks, Major::row, "metadata (M x K/chunk nibbles, uint8)");
