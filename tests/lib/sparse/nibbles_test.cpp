@@ -52,7 +52,7 @@ void expect_pattern_nibbles(ElementType t, MetaLayout l, std::size_t rows, std::
     }
 }
 
-TEST(MetadataNibbles, EveryLayoutGivesThePatternsNibbles) {
+TEST(CompressedMetadataNibbles, EveryLayoutGivesThePatternsNibbles) {
   expect_pattern_nibbles(ElementType::f16, MetaLayout::rowmajor, 8, 36, 1);  // a partial last word
   expect_pattern_nibbles(ElementType::f16, MetaLayout::cutlass, 64, 64, 2);
   expect_pattern_nibbles(ElementType::bf16, MetaLayout::cutlass, 32, 96, 3);
@@ -60,7 +60,7 @@ TEST(MetadataNibbles, EveryLayoutGivesThePatternsNibbles) {
   expect_pattern_nibbles(ElementType::tf32, MetaLayout::cutlass, 32, 32, 5);
 }
 
-TEST(MetadataNibbles, WrongSizesAreRejected) {
+TEST(CompressedMetadataNibbles, WrongSizesAreRejected) {
   Compressed c = compress(random_dense(ElementType::f16, 32, 32, 4, 6), ElementType::f16, 32, 32, MetaLayout::cutlass);
   c.metadata.pop_back();
   EXPECT_THROW(metadata_nibbles(c), std::invalid_argument);
