@@ -5,6 +5,7 @@
 
 #include "twofour/sim/blockfma.hpp"
 #include "twofour/sim/describe.hpp"
+#include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 
 #include <algorithm>
@@ -206,9 +207,10 @@ GemmCheckReport compare_gemm_outputs(const spec::FormatSpec& f, const Tile& simu
   return r;
 }
 
-std::vector<std::string> explain_gemm_element(const spec::Instruction& instr, spec::Arch arch, const GemmOperands& ops,
+std::vector<std::string> explain_gemm_element(const spec::Instruction& stated_row, spec::Arch arch, const GemmOperands& ops,
                                               const GemmOrder& order_in, int row, int col, const GemmOptions& options,
                                               int max_steps) {
+  const spec::Instruction& instr = ordered_instruction(stated_row, order_in);
   GemmOrder o = order_in;
   if (o.tile_k == 0) o.tile_k = instr.k;
   // Validates everything (shapes, metadata, order) the way the GEMM does.
@@ -329,21 +331,34 @@ std::vector<std::string> explain_gemm_element(const spec::Instruction& instr, sp
 std::vector<GemmOrder> candidate_orders(const spec::Instruction& instr, int k, const GemmOrder& stated) {
   std::vector<GemmOrder> all;
   for (const std::string& name : gemm_order_preset_names()) all.push_back(gemm_order_preset(name));
-  for (CEntry c : {CEntry::epilogue, CEntry::first})
-    for (int split : {1, 2, 3, 4, 8, 16})
-      for (SplitReduction red : {SplitReduction::serial, SplitReduction::fp32})
-        for (int tile : {32, 64, 128, 256}) {
-          if (tile % instr.k != 0) continue;
-          GemmOrder o;
-          o.preset = "cutlass";
-          o.c_entry = c;
-          o.split_k = split;
-          o.reduction = red;
-          o.tile_k = tile;
-          all.push_back(o);
-        }
+  // The row's own K first, then its siblings' (the same instruction with another K).
+  std::vector<int> instr_ks = {0};
+  for (const spec::Instruction& r : spec::instruction_table) {
+    GemmOrder probe;
+    probe.instr_k = r.k;
+    if (r.k == instr.k || r.name == instr.name) continue;
+    try {
+      if (&ordered_instruction(instr, probe) == &r && k % r.k == 0) instr_ks.push_back(r.k);
+    } catch (const std::invalid_argument&) {
+    }
+  }
+  for (int ik : instr_ks)
+    for (CEntry c : {CEntry::epilogue, CEntry::first})
+      for (int split : {1, 2, 3, 4, 8, 16})
+        for (SplitReduction red : {SplitReduction::serial, SplitReduction::fp32})
+          for (int tile : {32, 64, 128, 256}) {
+            if (tile % (ik == 0 ? instr.k : ik) != 0) continue;
+            GemmOrder o;
+            o.preset = "cutlass";
+            o.instr_k = ik;
+            o.c_entry = c;
+            o.split_k = split;
+            o.reduction = red;
+            o.tile_k = tile;
+            all.push_back(o);
+          }
   std::vector<GemmOrder> out;
-  std::vector<std::tuple<std::vector<std::pair<int, int>>, SplitReduction, CEntry>> seen;
+  std::vector<std::tuple<int, std::vector<std::pair<int, int>>, SplitReduction, CEntry>> seen;
   for (GemmOrder o : all) {
     o.alpha = stated.alpha;
     o.beta = o.c_entry == CEntry::first ? 1.0f : stated.beta;
@@ -358,7 +373,7 @@ std::vector<GemmOrder> candidate_orders(const spec::Instruction& instr, int k, c
     std::vector<std::pair<int, int>> ranges;
     for (const KRange& r : split_k_ranges(instr, o, k))
       if (r.begin != r.end) ranges.emplace_back(r.begin, r.end);
-    auto key = std::make_tuple(ranges, o.reduction, o.c_entry);
+    auto key = std::make_tuple(ordered_instruction(instr, o).k, ranges, o.reduction, o.c_entry);
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
     seen.push_back(key);
     out.push_back(o);
@@ -381,16 +396,17 @@ OrderSearch find_matching_orders(const spec::Instruction& instr, spec::Arch arch
   const Tile zero(ops.c.rows, ops.c.cols);
   for (std::size_t g = 0; g < candidates.size(); ++g) {
     if (done[g]) continue;
+    const spec::Instruction& runs = ordered_instruction(instr, candidates[g]);
     const std::vector<KRange> ranges = split_k_ranges(instr, candidates[g], ops.b.rows);
     std::vector<Tile> from_zero;
     Tile slice0_from_c;
     bool have_from_c = false;
     for (const KRange& r : ranges)
-      from_zero.push_back(r.begin == r.end ? zero : run_gemm(instr, arch, slice_operands(instr, ops, r, zero), options).d);
+      from_zero.push_back(r.begin == r.end ? zero : run_gemm(runs, arch, slice_operands(runs, ops, r, zero), options).d);
     for (std::size_t i = g; i < candidates.size(); ++i) {
       const GemmOrder& o = candidates[i];
       const std::vector<KRange> own = split_k_ranges(instr, o, ops.b.rows);
-      if (done[i] || own.size() != ranges.size() ||
+      if (done[i] || &ordered_instruction(instr, o) != &runs || own.size() != ranges.size() ||
           !std::equal(own.begin(), own.end(), ranges.begin(), [](const KRange& x, const KRange& y) {
             return x.begin == y.begin && x.end == y.end;
           }))
@@ -398,7 +414,7 @@ OrderSearch find_matching_orders(const spec::Instruction& instr, spec::Arch arch
       done[i] = true;
       ++search.tried;
       if (o.c_entry == CEntry::first && !have_from_c) {
-        slice0_from_c = ranges[0].begin == ranges[0].end ? ops.c : run_gemm(instr, arch, slice_operands(instr, ops, ranges[0], ops.c), options).d;
+        slice0_from_c = ranges[0].begin == ranges[0].end ? ops.c : run_gemm(runs, arch, slice_operands(runs, ops, ranges[0], ops.c), options).d;
         have_from_c = true;
       }
       std::vector<std::uint32_t> column(ranges.size());

@@ -5,6 +5,7 @@
 #include "twofour/sim/gemm_order.hpp"
 
 #include "twofour/sim/spec/metadata.hpp"
+#include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 
 #include <bit>
@@ -132,7 +133,8 @@ GemmOrder parse_gemm_order(std::string_view text) {
     }
     first = false;
     const std::string key = trim(token.substr(0, eq)), value = trim(token.substr(eq + 1));
-    if (key == "tile_k") o.tile_k = parse_int(key, value);
+    if (key == "instr_k") o.instr_k = parse_int(key, value);
+    else if (key == "tile_k") o.tile_k = parse_int(key, value);
     else if (key == "split_k") o.split_k = parse_int(key, value);
     else if (key == "reduction") {
       if (value == "serial") o.reduction = SplitReduction::serial;
@@ -144,20 +146,33 @@ GemmOrder parse_gemm_order(std::string_view text) {
       else bad("c=" + value + ": first or epilogue");
     } else if (key == "alpha") o.alpha = parse_float(key, value);
     else if (key == "beta") o.beta = parse_float(key, value);
-    else bad("unknown key '" + key + "' (tile_k, split_k, reduction, c, alpha, beta)");
+    else bad("unknown key '" + key + "' (instr_k, tile_k, split_k, reduction, c, alpha, beta)");
   }
   return o;
 }
 
 std::string describe_order(const GemmOrder& o) {
-  return o.preset + ": tile_k=" + (o.tile_k == 0 ? std::string("instr") : std::to_string(o.tile_k)) +
+  return o.preset + ": " + (o.instr_k != 0 ? "instr_k=" + std::to_string(o.instr_k) + "," : std::string()) + "tile_k=" + (o.tile_k == 0 ? std::string("instr") : std::to_string(o.tile_k)) +
          ",split_k=" + std::to_string(o.split_k) +
          ",reduction=" + (o.reduction == SplitReduction::serial ? "serial" : "fp32") +
          ",c=" + (o.c_entry == CEntry::first ? "first" : "epilogue") + ",alpha=" + number(o.alpha) +
          ",beta=" + number(o.beta);
 }
 
-void check_gemm_order(const spec::Instruction& instr, const GemmOrder& o) {
+const spec::Instruction& ordered_instruction(const spec::Instruction& instr, const GemmOrder& o) {
+  if (o.instr_k == 0 || o.instr_k == instr.k) return instr;
+  for (const spec::Instruction& row : spec::instruction_table) {
+    if (row.k == o.instr_k && row.m == instr.m && row.n == instr.n && *row.a == *instr.a && *row.b == *instr.b &&
+        *row.c == *instr.c && *row.d == *instr.d && row.sparsity == instr.sparsity && row.order == instr.order &&
+        row.satfinite == instr.satfinite)
+      return row;
+  }
+  bad("instr_k=" + std::to_string(o.instr_k) + ": no instruction like " + std::string(instr.name) + " with K = " +
+      std::to_string(o.instr_k));
+}
+
+void check_gemm_order(const spec::Instruction& row, const GemmOrder& o) {
+  const spec::Instruction& instr = ordered_instruction(row, o);
   if (o.tile_k != 0 && (o.tile_k < 0 || o.tile_k % instr.k != 0))
     bad("tile_k=" + std::to_string(o.tile_k) + " must be a positive multiple of the instruction's K (" +
         std::to_string(instr.k) + ")");
@@ -175,7 +190,7 @@ void check_gemm_order(const spec::Instruction& instr, const GemmOrder& o) {
 }
 
 std::vector<KRange> split_k_ranges(const spec::Instruction& instr, const GemmOrder& o, int k) {
-  const int tile = o.tile_k > 0 ? o.tile_k : instr.k;
+  const int tile = o.tile_k > 0 ? o.tile_k : ordered_instruction(instr, o).k;
   const int tiles = (k + tile - 1) / tile;
   const int per_slice = (tiles + o.split_k - 1) / o.split_k * tile;  // whole K tiles per slice
   std::vector<KRange> ranges;
@@ -234,8 +249,9 @@ std::uint32_t reduce_and_finish(const spec::Instruction& instr, const GemmOrder&
   return epilogue(sum, beta_c, beta_c ? o.beta * c : 0.0f);
 }
 
-OrderedGemmResult run_ordered_gemm(const spec::Instruction& instr, spec::Arch arch, const GemmOperands& ops,
+OrderedGemmResult run_ordered_gemm(const spec::Instruction& row, spec::Arch arch, const GemmOperands& ops,
                                    const GemmOrder& order_in, const GemmOptions& options) {
+  const spec::Instruction& instr = ordered_instruction(row, order_in);
   GemmOrder o = order_in;
   if (o.tile_k == 0) o.tile_k = instr.k;
   check_gemm_order(instr, o);

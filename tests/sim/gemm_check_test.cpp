@@ -109,6 +109,11 @@ TEST(GemmCheck, OrderSearchNamesTheOrderThatProducedD) {
     EXPECT_EQ(s.matching[0].c_entry, truth.c_entry) << text;
     EXPECT_EQ(sim::split_k_ranges(f16_row(), s.matching[0], 256).size() > 1, truth.split_k > 1) << text;
   }
+  // A kernel issuing the k16 instruction on sm_90 (where it rounds differently from k32).
+  const sim::Tile k16_d = sim::run_ordered_gemm(f16_row(), spec::Arch::sm90, ops, sim::parse_gemm_order("chained,instr_k=16")).d;
+  const sim::OrderSearch k16 = sim::find_matching_orders(f16_row(), spec::Arch::sm90, ops, k16_d, sim::gemm_order_preset("twofour"));
+  ASSERT_FALSE(k16.matching.empty());
+  EXPECT_EQ(k16.matching[0].instr_k, 16);
   // A D no order produces: one element off by one ulp.
   sim::Tile d = sim::run_ordered_gemm(f16_row(), spec::Arch::sm80, ops, sim::gemm_order_preset("twofour")).d;
   d.at(7, 7) += 1;

@@ -64,7 +64,8 @@ std::uint32_t to_bits(const spec::FormatSpec& f, float v) {
 }
 
 // The oracle: the stated order rebuilt from run_tile.
-sim::Tile composed(const spec::Instruction& in, const sim::GemmOperands& ops, const sim::GemmOrder& o) {
+sim::Tile composed(const spec::Instruction& in, const sim::GemmOperands& ops, const sim::GemmOrder& o,
+                   spec::Arch arch = spec::Arch::sm80) {
   const int m = ops.c.rows, n = ops.c.cols, k = ops.b.rows;
   const int tile = o.tile_k == 0 ? in.k : o.tile_k, tiles = (k + tile - 1) / tile;
   const int per = (tiles + o.split_k - 1) / o.split_k * tile;
@@ -92,7 +93,7 @@ sim::Tile composed(const spec::Instruction& in, const sim::GemmOperands& ops, co
           }
           for (int r = 0; r < in.k; ++r)
             for (int j = 0; j < in.n; ++j) t.b.at(r, j) = ops.b.at(k0 + r, tj * in.n + j);
-          c = sim::run_tile(in, spec::Arch::sm80, t).d;
+          c = sim::run_tile(in, arch, t).d;
         }
         partials.push_back(c);
       }
@@ -230,6 +231,21 @@ TEST(GemmOrder, SplitKSerialVersusFp32Reduction) {
   // fp32 output keeps both partials in either reduction.
   serial.output = fp32.output = &spec::fp32;
   EXPECT_EQ(sim::run_ordered_gemm(in, spec::Arch::sm80, ops, serial).d, sim::run_ordered_gemm(in, spec::Arch::sm80, ops, fp32).d);
+}
+
+// The instruction's K is part of the order: on sm_90 a k16 mma.sp (8 stored products, one block)
+// and a k32 one (16 stored products) align and round differently; instr_k=16 runs the k16 row.
+TEST(GemmOrder, InstructionKIsPartOfTheOrder) {
+  const spec::Instruction& k32 = row(kF16);
+  const spec::Instruction& k16 = row("SM80_SP_16x8x16_F32F16F16F32_TN");
+  const sim::GemmOperands ops = random_operands(k32, 32, 16, 128, 19, 8);
+  const sim::GemmOrder o = sim::parse_gemm_order("chained,instr_k=16");
+  EXPECT_EQ(&sim::ordered_instruction(k32, o), &k16);
+  const sim::Tile d16 = sim::run_ordered_gemm(k32, spec::Arch::sm90, ops, o).d;
+  EXPECT_EQ(differing(d16, composed(k16, ops, sim::gemm_order_preset("chained"), spec::Arch::sm90)), 0u);
+  EXPECT_GT(differing(d16, sim::run_ordered_gemm(k32, spec::Arch::sm90, ops, sim::gemm_order_preset("chained")).d), 0u);
+  EXPECT_THROW(sim::run_ordered_gemm(k32, spec::Arch::sm90, ops, sim::parse_gemm_order("instr_k=8")), std::invalid_argument);
+  EXPECT_THROW(sim::run_ordered_gemm(k32, spec::Arch::sm90, ops, sim::parse_gemm_order("instr_k=16,tile_k=24")), std::invalid_argument);
 }
 
 TEST(GemmOrder, SplitKRangesAreWholeKTiles) {

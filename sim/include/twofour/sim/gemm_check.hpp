@@ -44,10 +44,11 @@ std::vector<std::string> explain_gemm_element(const spec::Instruction& instr, sp
                                               const GemmOperands& operands, const GemmOrder& order, int row, int col,
                                               const GemmOptions& options = {}, int max_steps = 4);
 
-// The orders `explain-order` tries: the presets, then the CUTLASS-style family (C first or in the
-// epilogue; split-K 1, 2, 3, 4, 8, 16 with serial and fp32 reduction; K tiles 32..256 that are
-// multiples of instr.k), with the stated order's alpha, beta and output type; orders that would
-// compute the same thing for this K are listed once.
+// The orders `explain-order` tries: the presets, then the CUTLASS-style family for the row's K
+// and every sibling instruction K dividing `k` (C first or in the epilogue; split-K 1, 2, 3, 4, 8,
+// 16 with serial and fp32 reduction; K tiles 32..256 that are multiples of the instruction's K),
+// with the stated order's alpha, beta and output type; orders that would compute the same thing
+// for this K are listed once.
 std::vector<GemmOrder> candidate_orders(const spec::Instruction& instr, int k, const GemmOrder& stated);
 
 struct OrderSearch {

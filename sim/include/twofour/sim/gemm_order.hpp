@@ -6,8 +6,10 @@
 // blocks and how the partial sums are combined all change the result. A GemmOrder states each of
 // these choices (docs/kernel-check.md §Orders):
 //
-//   * k-steps: inside a slice, the instruction's K (instr.k) per step, ascending, D of a step the
-//     C of the next (gemm.hpp). `tile_k` is the kernel's K per main-loop iteration; it does not
+//   * k-steps: inside a slice, the instruction's K per step, ascending, D of a step the C of the
+//     next (gemm.hpp). `instr_k` names another K for the same instruction (the sibling row with the
+//     same types, sparsity and metadata rule, e.g. mma.sp m16n8k16 instead of m16n8k32): a kernel
+//     issuing the shorter instruction rounds twice as often. `tile_k` is the kernel's K per main-loop iteration; it does not
 //     change the chain by itself, but split-K slices are whole K tiles.
 //   * split-K: `split_k` slices of ceil(ceil(K / tile_k) / split_k) K tiles each (the last ones
 //     shorter or empty), every slice an independent chain starting from +0 (slice 0 from C when C
@@ -38,6 +40,7 @@ enum class SplitReduction { serial, fp32 };
 
 struct GemmOrder {
   std::string preset = "explicit";  // the preset it came from (for reports)
+  int instr_k = 0;                  // K per instruction: 0 = the row's own, else a sibling row's
   int tile_k = 64;                  // the kernel's K per main-loop iteration; a multiple of instr.k
   int split_k = 1;                  // slices along K (>= 1)
   SplitReduction reduction = SplitReduction::serial;
@@ -59,12 +62,17 @@ GemmOrder gemm_order_preset(std::string_view name);
 std::vector<std::string> gemm_order_preset_names();
 
 // "PRESET[,key=value...]" or "key=value,..." (the fully explicit form, starting from the
-// defaults above). Keys: tile_k, split_k, reduction (serial|fp32), c (first|epilogue), alpha,
+// defaults above). Keys: instr_k, tile_k, split_k, reduction (serial|fp32), c (first|epilogue), alpha,
 // beta. Throws std::invalid_argument naming the token at fault.
 GemmOrder parse_gemm_order(std::string_view text);
 // The explicit form (parse_gemm_order reads it back), preceded by the preset name, e.g.
 // "cutlass: tile_k=64,split_k=2,reduction=serial,c=epilogue,alpha=1,beta=1".
 std::string describe_order(const GemmOrder& order);
+
+// The row that runs the k-steps: `instr` itself when order.instr_k is 0 or instr.k, else the row
+// with K = instr_k and everything else (shape M x N, types, sparsity, metadata rule, .satfinite)
+// equal. Throws std::invalid_argument when there is none.
+const spec::Instruction& ordered_instruction(const spec::Instruction& instr, const GemmOrder& order);
 
 // Throws std::invalid_argument naming the field when `order` cannot run `instr` (tile_k not a
 // positive multiple of instr.k, split_k < 1, beta != 1 with C first, an output type that is not
