@@ -5,8 +5,9 @@
 // 0% point is the dense model trained for the same total epochs.
 #include "common/results.hpp"
 #include "study/context.hpp"
-#include "study/layer_data.hpp"
+#include "twofour/nn/layer_data.hpp"
 #include "study/masks.hpp"
+#include "twofour/prune/model_prune.hpp"
 #include "study/studies.hpp"
 
 #include <algorithm>
@@ -88,14 +89,14 @@ json run_one(StudyContext& ctx, const std::string& model, std::uint64_t seed, co
   progress.start(label);
   auto& dense = ctx.dense(model, seed, progress);
   // Mask statistics on a copy (retraining may resume from a checkpoint without re-running the provider).
-  auto pruned = clone_model(*dense.model);
+  auto pruned = nn::clone_model(*dense.model);
   double kept = 0, total = 0;
   for (auto* p : pruned->pruned_parameters())
     for (float w : p->value.data) total += std::fabs(static_cast<double>(w));
   apply_pattern(*pruned, spec);
   for (auto* p : pruned->pruned_parameters())
     for (float w : p->value.data) kept += std::fabs(static_cast<double>(w));
-  const double actual = target_sparsity(*pruned);
+  const double actual = prune::target_sparsity(*pruned);
 
   const PatternSpec captured = spec;
   const auto r = ctx.retrain(model, seed, key, mask_name,
