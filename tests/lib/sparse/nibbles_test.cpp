@@ -1,5 +1,6 @@
-// sparse::metadata_nibbles: both layouts give back, per group, the nibble of the dense matrix's
-// non-zero pattern (oracle: semi_structured_nibble on the dense flags, PyTorch's encoding), for
+// sparse::metadata_nibbles: both layouts give back, per group, the mma.sp nibble of the dense
+// matrix's non-zero pattern (oracle: the non-zero positions of the dense input: a full group's
+// nibble is exactly (idx1 << 2) | idx0, an under-full group's kept pair covers its non-zeros), for
 // 2:4 types, 8-bit types (int32 metadata) and 1:2 tf32 in the cutlass layout.
 #include "twofour/sparse/nibbles.hpp"
 
@@ -39,15 +40,27 @@ void expect_pattern_nibbles(ElementType t, MetaLayout l, std::size_t rows, std::
   ASSERT_EQ(nib.size(), rows * groups);
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t g = 0; g < groups; ++g) {
-      unsigned flags = 0;
+      std::vector<int> nonzero;
       for (int e = 0; e < group; ++e) {
-        bool nonzero = false;
+        bool any = false;
         for (std::size_t b = 0; b < eb; ++b)
-          nonzero = nonzero || dense[(r * cols + g * static_cast<std::size_t>(group) + static_cast<std::size_t>(e)) * eb + b] != std::byte{0};
-        // 1:2 groups are encoded "as if 4 halves": element e covers halves 2e, 2e+1.
-        if (nonzero) flags |= group == 2 ? (3u << (2 * e)) : (1u << e);
+          any = any || dense[(r * cols + g * static_cast<std::size_t>(group) + static_cast<std::size_t>(e)) * eb + b] != std::byte{0};
+        if (any) nonzero.push_back(e);
       }
-      const unsigned want = group == 2 ? (flags & 0xcu ? 0xeu : 0x4u) : semi_structured_nibble(flags);
+      const unsigned got = nib[r * groups + g], idx0 = got & 3u, idx1 = got >> 2;
+      if (group == 2) {  // 1:2 "as if 4 halves": 0100 keeps element 0, 1110 element 1
+        ASSERT_TRUE(got == 0x4u || got == 0xeu) << got;
+        if (!nonzero.empty()) {
+          ASSERT_EQ(got, nonzero[0] == 0 ? 0x4u : 0xeu) << "row " << r << " group " << g;
+        }
+        continue;
+      }
+      // 2:4: the two kept positions, ascending, cover every non-zero (exactly them when there are two).
+      ASSERT_LT(idx0, idx1) << "row " << r << " group " << g;
+      for (int e : nonzero) {
+        ASSERT_TRUE(static_cast<unsigned>(e) == idx0 || static_cast<unsigned>(e) == idx1) << "row " << r << " group " << g;
+      }
+      const unsigned want = nonzero.size() == 2 ? (static_cast<unsigned>(nonzero[1]) << 2) | static_cast<unsigned>(nonzero[0]) : got;
       ASSERT_EQ(nib[r * groups + g], want) << to_string(t) << " " << to_string(l) << " row " << r << " group " << g;
     }
 }
