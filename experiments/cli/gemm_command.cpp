@@ -176,7 +176,7 @@ RegisterCommand reg{{"gemm", "Simulate a whole GEMM under a stated accumulation 
   [](CLI::App& sub) -> std::function<int()> {
     auto o = std::make_shared<Options>();
     sub.add_option("--instr", o->instr, "instruction row the kernel issues (see `twofour explain --list`)")->required();
-    sub.add_option("--arch", o->arch, "sm80, sm89 or sm90 (default sm80)");
+    sub.add_option("--arch", o->arch, "the GPU architecture, e.g. sm80 (default) or sm90");
     sub.add_option("--grouping", o->grouping, "how sparse products form datapath blocks: stored (default) or logical");
     sub.add_option("--a", o->a.values, "A: dense M x K with the 2:4 pattern (--layout dense), or the compressed values M x K/2");
     sub.add_option("--meta", o->a.metadata, "A's metadata for --layout nibbles (uint8 M x K/chunk), rowmajor or cutlass (int16/int32)");
