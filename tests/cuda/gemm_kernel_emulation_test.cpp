@@ -11,6 +11,7 @@
 #include "twofour/cuda/gemm.hpp"
 #include "twofour/cuda/gemm_geometry.hpp"
 #include "twofour/sim/gemm.hpp"
+#include "twofour/sim/gemm_order.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/warp.hpp"
 
@@ -184,6 +185,19 @@ TEST(GpuGemmKernelReplay, SparseMatchesSimGemmLevel) {
     expect_replay_matches(name, {144, 136, 160}, 2);  // 2 x 2 CTAs, partial second ones
     expect_replay_matches(name, {1168, 264, 64}, 7);  // 10 x 3 CTAs: a second, partial raster group
     expect_replay_matches(name, {16, 8, 32}, 3);
+  }
+}
+
+// The "twofour" order preset (sim/gemm_order.hpp) states this kernel's order: the replay is its
+// oracle, on the sparse and dense rows, with a C that is not zero.
+TEST(GpuGemmKernelReplay, TwofourOrderPresetEqualsTheReplay) {
+  const sim::GemmOrder preset = sim::gemm_order_preset("twofour");
+  for (const char* name : {"SM80_SP_16x8x32_F32F16F16F32_TN", "SM80_16x8x16_F32BF16BF16F32_TN"}) {
+    const spec::Instruction& instr = *spec::find_instruction(name);
+    std::mt19937 rng(21);
+    const sim::GemmOperands ops = cuda_test::random_operands(instr, {144, 136, 192}, rng);
+    const sim::Tile replay = replay_kernel(instr, spec::Arch::sm80, ops);
+    EXPECT_EQ(sim::run_ordered_gemm(instr, spec::Arch::sm80, ops, preset).d, replay) << name;
   }
 }
 
