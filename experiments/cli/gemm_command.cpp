@@ -1,6 +1,7 @@
 // `twofour gemm`: simulate a whole sparse (or dense) GEMM under a stated accumulation order, write
 // D, or check a kernel's D bit for bit and explain the differences (docs/kernel-check.md).
 #include "cli/command.hpp"
+#include "twofour/sim/find_instruction.hpp"
 #include "cli/gemm_operands.hpp"
 #include "twofour/io/npy.hpp"
 #include "twofour/io/output_set.hpp"
@@ -52,9 +53,7 @@ io::Array to_array(const spec::FormatSpec& f, const sim::Tile& d, Major major) {
 std::string element_text(const spec::FormatSpec& f, std::uint32_t bits) { return sim::describe_bits(f, bits); }
 
 int run_gemm_command(const Options& o) {
-  const spec::Instruction* found = spec::find_instruction(o.instr);
-  if (found == nullptr) throw UsageError("unknown instruction '" + o.instr + "' (see `twofour explain --list`)");
-  const spec::Instruction& in = *found;
+  const spec::Instruction& in = sim::find_instruction_or_throw<UsageError>(o.instr);
   spec::Arch arch{};
   try {
     arch = sim::parse_arch(o.arch);
