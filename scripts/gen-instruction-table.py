@@ -36,10 +36,15 @@ DENSE += [((a, b), 32, "f16", "f16", 89) for a, b in itertools.product(("e4m3", 
 
 rows = []
 
-def emit(name, ptx, k, a, b, c, d, sparsity, order, sat, arch, lanes, two_rows):
-    rows.append(f'    {{"{name}", "{ptx}", 16, 8, {k}, &{CXX[a]}, &{CXX[b]}, &{CXX[c]}, &{CXX[d]}, '
+# Execution geometry of a row: threads per instruction and where A and B come from. Every mma /
+# mma.sp row is one warp with all operands in registers.
+WARP = dict(threads=32, a_source="registers", b_source="registers")
+
+def emit(name, ptx, k, a, b, c, d, sparsity, order, sat, arch, lanes, two_rows, m=16, n=8, geometry=WARP):
+    rows.append(f'    {{"{name}", "{ptx}", {m}, {n}, {k}, &{CXX[a]}, &{CXX[b]}, &{CXX[c]}, &{CXX[d]}, '
                 f'Sparsity::{sparsity}, MetadataOrder::{order}, {str(sat).lower()}, Arch::sm{arch}, '
-                f'{{{lanes}, {str(two_rows).lower()}}}}},')
+                f'{{{lanes}, {str(two_rows).lower()}}}, {geometry["threads"]}, '
+                f'OperandSource::{geometry["a_source"]}, OperandSource::{geometry["b_source"]}}},')
 
 for (a, b), k, d, c, sparsity, lanes, two_rows, arch in SPARSE:
     for order in ("any", "ordered"):
@@ -70,6 +75,22 @@ namespace twofour::sim::spec {{
 inline constexpr std::array<Instruction, {len(rows)}> instruction_table{{{{
 {chr(10).join(rows)}
 }}}};
+
+// The largest per-thread register count of any row, per operand, and the most threads of any row:
+// the sizes of fixed buffers (the CUDA runner's per-thread arrays).
+struct RegisterLimits {{
+  int threads, a, b, c;
+}};
+constexpr RegisterLimits register_limits() {{
+  RegisterLimits l{{0, 0, 0, 0}};
+  for (const Instruction& row : instruction_table) {{
+    l.threads = l.threads > row.threads ? l.threads : row.threads;
+    l.a = l.a > row.a_registers() ? l.a : row.a_registers();
+    l.b = l.b > row.b_registers() ? l.b : row.b_registers();
+    l.c = l.c > row.c_registers() ? l.c : row.c_registers();
+  }}
+  return l;
+}}
 
 // Looks a row up by its atom name or its PTX mnemonic; nullptr when unknown.
 constexpr const Instruction* find_instruction(std::string_view name) {{
@@ -132,10 +153,11 @@ for (a, b, k, d, c, sparse, selectors, arch, stored_k), text in zip(cuda_rows(),
             body.append(f"  for (int i = 0; i < {nc}; ++i) d[i] = __float_as_uint(df[i]);")
         guard = arch
         if s == 0:  # one compile-time check per row
-            wrappers.append(f"static_assert(sim::spec::instruction_table[{row_index}].a_registers() == {na} && "
+            wrappers.append(f"static_assert(sim::spec::instruction_table[{row_index}].threads == 32 && "
+                            f"sim::spec::instruction_table[{row_index}].a_registers() == {na} && "
                             f"sim::spec::instruction_table[{row_index}].b_registers() == {nb} && "
                             f"sim::spec::instruction_table[{row_index}].c_registers() == {nc}, "
-                            f"\"row {row_index}: register counts differ from sim/spec\");")
+                            f"\"row {row_index}: thread and register counts differ from sim/spec\");")
         code = chr(10).join(body)
         if guard > 80:  # newer than every baseline target: trap where the instruction does not exist
             code = (f"#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= {guard}0\n{code}\n#else\n"

@@ -1,4 +1,4 @@
-// `twofour explain NAME`: where every element of A, B, C/D and the metadata lives in the warp's
+// `twofour explain NAME`: where every element of A, B, C/D and the metadata lives in the threads'
 // registers, from the row's layouts (sim/spec/layout.hpp, PTX ISA "Matrix fragments for mma").
 #include "cli/command.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
@@ -18,9 +18,9 @@ namespace spec = sim::spec;
 using Grid = std::vector<std::vector<std::string>>;
 
 template <typename CoordFn>
-Grid grid(int rows, int cols, int regs, int per, const char* reg, CoordFn coord) {
+Grid grid(int rows, int cols, int threads, int regs, int per, const char* reg, CoordFn coord) {
   Grid g(static_cast<std::size_t>(rows), std::vector<std::string>(static_cast<std::size_t>(cols), "?"));
-  for (int lane = 0; lane < 32; ++lane)
+  for (int lane = 0; lane < threads; ++lane)
     for (int r = 0; r < regs; ++r)
       for (int e = 0; e < per; ++e) {
         const spec::Coord c = coord(lane, r, e);
@@ -66,6 +66,7 @@ int run_explain(const Options& o) {
               std::string(spec::arch_name(in.min_arch)).c_str(), in.satfinite ? "  .satfinite" : "");
   std::printf("  registers per lane: A %d, B %d, C/D %d%s\n", in.a_registers(), in.b_registers(), in.c_registers(),
               in.is_sparse() ? ", E 1" : "");
+  if (in.threads != 32) std::printf("  threads: %d (%d warps)\n", in.threads, in.warps());
   if (in.is_sparse()) {
     std::printf("  sparse: %d of every %d A values stored (A is %dx%d compressed), metadata %s, selector 0..%d\n",
                 in.stored_per_chunk(), in.chunk_width(), in.m, in.stored_k(),
@@ -76,31 +77,31 @@ int run_explain(const Options& o) {
   const int a_cols = in.is_sparse() ? in.stored_k() : in.k;
   print_grid(std::string("A") + (in.is_sparse() ? " (compressed, stored values in storage order)" : "") + ": " +
                  std::to_string(in.m) + "x" + std::to_string(a_cols),
-             grid(in.m, a_cols, in.a_registers(), in.a_elements_per_register(), "a",
+             grid(in.m, a_cols, in.threads, in.a_registers(), in.a_elements_per_register(), "a",
                   [&](int l, int r, int e) { return spec::a_coord(in, l, r, e); }));
   print_grid("B: " + std::to_string(in.k) + "x" + std::to_string(in.n),
-             grid(in.k, in.n, in.b_registers(), in.b_elements_per_register(), "b",
+             grid(in.k, in.n, in.threads, in.b_registers(), in.b_elements_per_register(), "b",
                   [&](int l, int r, int e) { return spec::b_coord(in, l, r, e); }));
   print_grid("C and D: " + std::to_string(in.m) + "x" + std::to_string(in.n),
-             grid(in.m, in.n, in.c_registers(), in.c_elements_per_register(), "c",
+             grid(in.m, in.n, in.threads, in.c_registers(), in.c_elements_per_register(), "c",
                   [&](int l, int r, int e) { return spec::c_coord(in, l, r, e); }));
   if (!in.is_sparse()) return 0;
   std::printf("\nE (metadata): nibble j = bits 4j+3..4j of the e register; each covers one chunk of %d dense "
               "columns of one A row\n", in.chunk_width());
   for (int sel = 0; sel < in.selector_count(); ++sel) {
     std::printf("  selector %d: lanes", sel);
-    for (int g = 0; g < 8; ++g)
-      for (int u = 0; u < in.metadata.lanes_per_quad; ++u) std::printf(" %d", 4 * g + spec::metadata_lane_in_quad(in, sel, u));
+    for (int q = 0; q < in.quads(); ++q)
+      for (int u = 0; u < in.metadata.lanes_per_quad; ++u) std::printf(" %d", spec::metadata_thread(in, q, sel, u));
     std::printf("\n");
   }
   for (int sel = 0; sel < in.selector_count(); ++sel) {
     std::printf("\n  selector %d:\n", sel);
-    for (int g = 0; g < 8; ++g) {
+    for (int q = 0; q < in.quads(); ++q) {
       for (int u = 0; u < in.metadata.lanes_per_quad; ++u) {
-        const int lane = 4 * g + spec::metadata_lane_in_quad(in, sel, u);
+        const int lane = spec::metadata_thread(in, q, sel, u);
         std::printf("    T%-2d e:", lane);
         for (int j = 0; j < spec::metadata_nibbles_used(in); ++j) {
-          const spec::MetaCoord mc = spec::metadata_coord(in, g, u, j);
+          const spec::MetaCoord mc = spec::metadata_coord(in, q, u, j);
           std::printf("  n%d=row %d cols %d-%d", j, mc.row, mc.chunk * in.chunk_width(), mc.chunk * in.chunk_width() + in.chunk_width() - 1);
         }
         std::printf("\n");

@@ -29,7 +29,7 @@ std::vector<ElementMismatch> compare_outputs(const spec::Instruction& instr, con
   std::vector<ElementMismatch> out;
   const spec::FormatSpec& f = *instr.d;
   const int per = 32 / f.container_bits;
-  for (int lane = 0; lane < 32; ++lane) {
+  for (int lane = 0; lane < instr.threads; ++lane) {
     for (int r = 0; r < instr.d_registers(); ++r) {
       for (int e = 0; e < per; ++e) {
         const int shift = e * f.container_bits;

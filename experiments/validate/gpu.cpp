@@ -5,6 +5,7 @@
 #ifdef TWOFOUR_HAVE_CUDA
 #include "twofour/cuda/device.hpp"
 #include "twofour/cuda/instruction_runner.hpp"
+#include "twofour/cuda/runner_buffers.hpp"
 #if __has_include("twofour/cuda/gemm.hpp")
 #include "twofour/cuda/gemm.hpp"
 #define TWOFOUR_VALIDATE_HAVE_GPU_GEMM 1
@@ -39,18 +40,12 @@ class CudaGpu final : public Gpu {
   sim::spec::Arch arch() const override { return arch_; }
 
   void run(const sim::spec::Instruction& instr, int selector, std::span<const sim::LaneRegisters> lanes,
-           std::span<std::array<std::uint32_t, 4>> d) override {
-    // sim::LaneRegisters and cuda::GpuLaneRegisters hold the same words in the same order.
-    std::vector<cuda::GpuLaneRegisters> gpu(lanes.size());
-    for (std::size_t i = 0; i < lanes.size(); ++i) {
-      for (int r = 0; r < 4; ++r) {
-        gpu[i].a[r] = lanes[i].a[static_cast<std::size_t>(r)];
-        gpu[i].b[r] = lanes[i].b[static_cast<std::size_t>(r)];
-        gpu[i].c[r] = lanes[i].c[static_cast<std::size_t>(r)];
-      }
-      gpu[i].e = lanes[i].e;
-    }
-    cuda::run_instruction_on_gpu(row_index(instr), selector, gpu, d);
+           std::span<std::vector<std::uint32_t>> d) override {
+    const int row = row_index(instr);
+    const std::vector<std::uint32_t> words = cuda::flatten_inputs(instr, lanes);
+    std::vector<std::uint32_t> out(lanes.size() * static_cast<std::size_t>(cuda::d_words_per_thread(row)));
+    cuda::run_instruction_on_gpu(row, selector, words, out);
+    cuda::unflatten_d(instr, out, d);
   }
 
   std::optional<sim::Tile> run_gemm(const sim::spec::Instruction& instr, const sim::GemmOperands& operands) override {

@@ -147,13 +147,15 @@ Tally validate_on_gpu(Gpu& gpu, const ValidateOptions& options, std::ostream& lo
         for (std::size_t i = 0; i < count; ++i)
           if (cases[i].selector == sel) members.push_back(i);
         if (members.empty()) continue;
+        const auto threads = static_cast<std::size_t>(instr->threads);
         std::vector<sim::LaneRegisters> lanes;
-        lanes.reserve(members.size() * 32);
+        lanes.reserve(members.size() * threads);
         for (std::size_t i : members) lanes.insert(lanes.end(), cases[i].regs.begin(), cases[i].regs.end());
-        std::vector<std::array<std::uint32_t, 4>> d(lanes.size());
+        std::vector<std::vector<std::uint32_t>> d(lanes.size());
         gpu.run(*instr, sel, lanes, d);
         for (std::size_t q = 0; q < members.size(); ++q)
-          for (std::size_t lane = 0; lane < 32; ++lane) gpu_d[members[q]][lane] = d[q * 32 + lane];
+          gpu_d[members[q]].assign(d.begin() + static_cast<std::ptrdiff_t>(q * threads),
+                                   d.begin() + static_cast<std::ptrdiff_t>((q + 1) * threads));
       }
 
       std::vector<CaseComparison> results(count);

@@ -177,7 +177,7 @@ TEST(MmaCli, BadInstructionIsOneUsageLine) {
 
 TEST(MmaCli, UndefinedMetadataFailsNamingTheLane) {
   const auto& in = row("SM80_SP_ORDERED_16x8x16_F32F16F16F32_TN");
-  sim::WarpRegisters regs{};
+  sim::WarpRegisters regs = sim::make_registers(in);
   for (auto& l : regs) l.e = 0x44444444u;
   regs[9].e = 0x44444441u;  // lane 9 = quad 2, selector 1: nibble 0 descending -> UB when ordered
   TempDir dir;

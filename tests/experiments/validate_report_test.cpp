@@ -44,7 +44,7 @@ sim::VectorFile committed(const char* name) {
 
 TEST(ValidateReport, CompareOutputsLocatesEveryFlippedElement) {
   const Instruction& f16out = row("SM80_SP_16x8x32_F16F16F16F16_TN");  // two D elements per register
-  sim::WarpOutput a{}, b{};
+  sim::WarpOutput a = sim::make_output(f16out), b = sim::make_output(f16out);
   b[9][1] ^= 0x00010000u;  // lane 9, register 1, element 1
   const auto m = compare_outputs(f16out, a, b);
   ASSERT_EQ(m.size(), 1u);
@@ -173,10 +173,8 @@ TEST(ValidateReport, ProbesReadTheirAnswers) {
       const Probe p = make_probe(name, arch);
       EXPECT_EQ(p.cases.empty(), name == "fp8" && arch != Arch::sm90) << name;
       for (const ProbeCase& c : p.cases) {
-        std::vector<std::array<std::uint32_t, 4>> d(32);
-        gpu.run(*c.instr, c.selector, c.regs, d);
-        sim::WarpOutput out{};
-        for (std::size_t lane = 0; lane < 32; ++lane) out[lane] = d[lane];
+        sim::WarpOutput out = sim::make_output(*c.instr);
+        gpu.run(*c.instr, c.selector, c.regs, out);
         const std::string answer = interpret(c, d_element(*c.instr, out, c.row, c.col));
         EXPECT_EQ(answer.rfind(c.hypotheses[0].first, 0), 0u) << name << " " << c.label << ": " << answer;
         EXPECT_NE(answer.find("(simulator)"), std::string::npos) << answer;
