@@ -129,6 +129,15 @@ int run_mma(const Options& o) {
     throw UsageError(e.what());
   }
 
+  // Operands a warpgroup row reads from shared memory are given as tiles.
+  const bool a_shared = in.a_source == spec::OperandSource::shared_descriptor;
+  const bool b_shared = in.b_source == spec::OperandSource::shared_descriptor;
+  if (a_shared && !is_npy(o.a))
+    throw UsageError(std::string(in.name) + " reads A from shared memory: give A as a .npy tile (M x " +
+                     std::to_string(in.is_sparse() ? in.stored_k() : in.k) + ")");
+  if (b_shared && !is_npy(o.b))
+    throw UsageError(std::string(in.name) + " reads B from shared memory: give B as a .npy tile (K x N)");
+
   // Everything text goes through registers (so UB reports name lanes); .npy goes into tiles.
   const bool all_text = !is_npy(o.a) && !is_npy(o.b) && (o.c.empty() || !is_npy(o.c)) && (o.e.empty() || !is_npy(o.e));
   const int threads = in.threads;
@@ -153,7 +162,12 @@ int run_mma(const Options& o) {
     // defined for every sparse kind) so that only the real metadata is checked.
     if (in.is_sparse() && is_npy(o.e))
       for (auto& lane : regs) lane.e = 0x44444444u;
-    tiles = sim::unpack_operands(in, regs, o.selector, &unconfirmed, &notes);
+    // Shared-memory operands come from the .npy tiles below; zeros stand in until then.
+    sim::TileOperands zeros;
+    zeros.a = sim::Tile(in.m, in.is_sparse() ? in.stored_k() : in.k);
+    zeros.b = sim::Tile(in.k, in.n);
+    const sim::SharedOperands placeholder = sim::pack_shared(in, zeros, spec::Swizzle::none);
+    tiles = sim::unpack_operands(in, regs, o.selector, &unconfirmed, &notes, &placeholder);
     const int a_cols = in.is_sparse() ? in.stored_k() : in.k;
     if (is_npy(o.a)) tiles.a = read_tile(o.a, *in.a, in.m, a_cols, "A");
     if (is_npy(o.b)) tiles.b = read_tile(o.b, *in.b, in.k, in.n, "B");
@@ -216,6 +230,8 @@ int run_mma(const Options& o) {
     }
     return 0;
   } catch (const sim::MetadataError& e) {
+    throw CommandFailed(e.what());
+  } catch (const sim::DescriptorError& e) {
     throw CommandFailed(e.what());
   } catch (const io::FormatError& e) {
     throw CommandFailed(e.what());

@@ -108,6 +108,10 @@ std::vector<const spec::Instruction*> select_rows(std::string_view selection, sp
       const bool hit = item == "all" || (pattern ? fnmatch(item.c_str(), name.c_str(), 0) == 0 : item == name);
       if (!hit) continue;
       matched = true;
+      if (in.threads != 32) {  // the GPU runner has no warpgroup (wgmma) wrappers yet
+        if (!pattern) throw std::invalid_argument(name + " is a warpgroup row; the GPU validator runs warp-level rows only");
+        continue;
+      }
       if (sim::instruction_supported(in, arch)) {
         add(&in);
       } else if (!pattern) {

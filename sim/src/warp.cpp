@@ -127,7 +127,7 @@ WarpRegisters pack_registers(const spec::Instruction& instr, const TileOperands&
 }
 
 TileOperands unpack_operands(const spec::Instruction& instr, const WarpRegisters& regs, int selector,
-                             bool* unconfirmed, std::vector<std::string>* notes) {
+                             bool* unconfirmed, std::vector<std::string>* notes, const SharedOperands* shared) {
   check_selector(instr, selector);
   expect_registers(instr, regs);
   TileOperands tiles;
@@ -140,6 +140,13 @@ TileOperands unpack_operands(const spec::Instruction& instr, const WarpRegisters
           [&](int l, int r, int e) { return spec::b_coord(instr, l, r, e); });
   scatter(instr.c_registers(), *instr.c, regs, &LaneRegisters::c, tiles.c,
           [&](int l, int r, int e) { return spec::c_coord(instr, l, r, e); });
+  const bool a_shared = instr.a_source == spec::OperandSource::shared_descriptor;
+  const bool b_shared = instr.b_source == spec::OperandSource::shared_descriptor;
+  if ((a_shared || b_shared) && shared == nullptr)
+    throw DescriptorError(std::string(instr.name) + ": " + (a_shared ? "A and B come" : "B comes") +
+                          " from shared memory through descriptors; none given");
+  if (a_shared) tiles.a = load_shared_operand(instr, Operand::a, *shared);
+  if (b_shared) tiles.b = load_shared_operand(instr, Operand::b, *shared);
   if (!instr.is_sparse()) return tiles;
   // Metadata from the lanes the selector names; UB is reported with lane, register and nibble.
   const int chunks = instr.chunks_per_row();
@@ -201,9 +208,9 @@ WarpOutput pack_d(const spec::Instruction& instr, const Tile& d) {
 }
 
 WarpResult run_warp(const spec::Instruction& instr, spec::Arch arch, const WarpRegisters& regs, int selector,
-                    const ExecutionOptions& options) {
+                    const ExecutionOptions& options, const SharedOperands* shared) {
   WarpResult result;
-  const TileOperands tiles = unpack_operands(instr, regs, selector, &result.unconfirmed, &result.notes);
+  const TileOperands tiles = unpack_operands(instr, regs, selector, &result.unconfirmed, &result.notes, shared);
   const TileResult tile = run_tile(instr, arch, tiles, options);
   result.d = pack_d(instr, tile.d);
   return result;

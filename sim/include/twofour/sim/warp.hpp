@@ -5,6 +5,7 @@
 // row's layouts (spec/layout.hpp) into tiles, decode the metadata from the threads the selector
 // names, run the tile (tile.hpp), gather D back. "Lane" below means a thread of the instruction
 // (0 .. instr.threads-1).
+#include "twofour/sim/shared_operands.hpp"
 #include "twofour/sim/spec/instruction.hpp"
 #include "twofour/sim/tile.hpp"
 
@@ -43,17 +44,21 @@ struct WarpResult {
 // Undefined behaviour in the metadata throws MetadataError naming the lane, the register (e), the
 // nibble and the A row/chunk it covers; a selector outside the row's range (or non-zero for a
 // dense row) throws MetadataError too. UnsupportedInstruction when the row does not run on arch.
+// Rows reading A or B from shared memory take them from `shared` (nullptr for such a row throws
+// DescriptorError).
 WarpResult run_warp(const spec::Instruction& instr, spec::Arch arch, const WarpRegisters& regs, int selector = 0,
-                    const ExecutionOptions& options = {});
+                    const ExecutionOptions& options = {}, const SharedOperands* shared = nullptr);
 
 // Registers -> tiles (A, B, C and, for sparse rows, the metadata read from the selector's lanes),
 // with the same UB checks and notes as run_warp. Lanes that do not supply metadata are ignored.
 // Registers not sized for the row (make_registers) throw std::invalid_argument naming the thread.
 TileOperands unpack_operands(const spec::Instruction& instr, const WarpRegisters& regs, int selector = 0,
-                             bool* unconfirmed = nullptr, std::vector<std::string>* notes = nullptr);
+                             bool* unconfirmed = nullptr, std::vector<std::string>* notes = nullptr,
+                             const SharedOperands* shared = nullptr);
 
 // Tiles -> registers, through the row's layouts; metadata goes to the selector's lanes, the other
-// lanes' e stay 0. Throws std::invalid_argument on wrong tile shapes.
+// lanes' e stay 0. Operands read from shared memory are not in registers (pack_shared stores
+// them). Throws std::invalid_argument on wrong tile shapes.
 WarpRegisters pack_registers(const spec::Instruction& instr, const TileOperands& tiles, int selector = 0);
 
 // D registers <-> the M x N D tile.
