@@ -69,4 +69,50 @@ void emulate_instruction_runner(int row, int selector, sim::spec::Arch arch, std
   }
 }
 
+std::vector<std::uint32_t> flatten_warpgroup_inputs(const sim::spec::Instruction& instr,
+                                                    std::span<const sim::LaneRegisters> lanes) {
+  if (instr.threads != 128 || lanes.size() % 128 != 0)
+    throw std::invalid_argument(std::string(instr.name) + ": warpgroup buffers take whole 128-thread cases");
+  std::vector<std::uint32_t> words;
+  for (std::size_t t = 0; t < lanes.size(); ++t) {
+    const sim::LaneRegisters& l = lanes[t];
+    if (l.a.size() < at(instr.a_registers()) || l.c.size() < at(instr.c_registers()))
+      throw std::invalid_argument(std::string(instr.name) + ": thread " + std::to_string(t) + " holds too few registers");
+    words.insert(words.end(), l.a.begin(), l.a.begin() + instr.a_registers());
+    words.insert(words.end(), l.c.begin(), l.c.begin() + instr.c_registers());
+    words.push_back(l.e);
+  }
+  return words;
+}
+
+void emulate_warpgroup_runner(int row, int selector, std::span<const std::uint32_t> inputs,
+                              std::span<const std::uint8_t> shared, std::size_t shared_bytes,
+                              std::span<const std::uint64_t> descriptors, std::span<std::uint32_t> d) {
+  if (row < 0 || at(row) >= sim::spec::instruction_table.size() || sim::spec::instruction_table[at(row)].threads != 128)
+    throw std::invalid_argument("instruction row " + std::to_string(row) + " is not a warpgroup row");
+  const sim::spec::Instruction& instr = sim::spec::instruction_table[at(row)];
+  const int na = instr.a_registers(), nc = instr.c_registers();
+  const std::size_t per_thread = at(na + nc + 1), cases = inputs.size() / (128 * per_thread);
+  if (inputs.size() != cases * 128 * per_thread || shared.size() != cases * shared_bytes ||
+      descriptors.size() != 2 * cases || d.size() != cases * 128 * at(nc))
+    throw std::invalid_argument("warpgroup buffers do not match the row's layout");
+  for (std::size_t c = 0; c < cases; ++c) {
+    sim::WarpRegisters regs = sim::make_registers(instr);
+    for (std::size_t t = 0; t < 128; ++t) {
+      const std::uint32_t* w = inputs.data() + (c * 128 + t) * per_thread;
+      for (int i = 0; i < na; ++i) regs[t].a[at(i)] = w[i];
+      for (int i = 0; i < nc; ++i) regs[t].c[at(i)] = w[na + i];
+      regs[t].e = w[na + nc];
+    }
+    sim::SharedOperands image;
+    image.bytes.assign(shared.begin() + static_cast<std::ptrdiff_t>(c * shared_bytes),
+                       shared.begin() + static_cast<std::ptrdiff_t>((c + 1) * shared_bytes));
+    image.a_descriptor = descriptors[2 * c];
+    image.b_descriptor = descriptors[2 * c + 1];
+    const sim::WarpResult r = sim::run_warp(instr, sim::spec::Arch::sm90, regs, selector, {}, &image);
+    for (std::size_t t = 0; t < 128; ++t)
+      for (int i = 0; i < nc; ++i) d[(c * 128 + t) * at(nc) + at(i)] = r.d[t][at(i)];
+  }
+}
+
 }  // namespace twofour::cuda

@@ -22,6 +22,11 @@ class Gpu {
   // does); d one entry per thread, each receiving the row's D registers.
   virtual void run(const sim::spec::Instruction& instr, int selector, std::span<const sim::LaneRegisters> lanes,
                    std::span<std::vector<std::uint32_t>> d) = 0;
+  // Warpgroup rows: like run, plus each case's shared-memory operands (shared[i] for case i).
+  // has_warpgroup_row says whether the backend can run the row at all.
+  virtual bool has_warpgroup_row(const sim::spec::Instruction& instr) const = 0;
+  virtual void run_warpgroup(const sim::spec::Instruction& instr, int selector, std::span<const sim::LaneRegisters> lanes,
+                             std::span<const sim::SharedOperands> shared, std::span<std::vector<std::uint32_t>> d) = 0;
   // D of a GEMM built on `instr`; nullopt when the backend has no GEMM kernel for that row.
   virtual std::optional<sim::Tile> run_gemm(const sim::spec::Instruction& instr, const sim::GemmOperands& operands) = 0;
 };

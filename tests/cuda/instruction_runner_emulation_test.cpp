@@ -5,6 +5,8 @@
 // word order and the per-row thread and register counts without a GPU. (What it cannot check: the
 // PTX wrappers themselves and the GPU's arithmetic; the GPU tests and the validator do.)
 #include "twofour/cuda/runner_buffers.hpp"
+#include "twofour/cuda/wgmma_runner.hpp"
+#include "twofour/sim/shared_operands.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/vectors.hpp"
 #include "twofour/sim/warp.hpp"
@@ -12,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -65,6 +68,53 @@ TEST(InstructionRunnerEmulation, WrongBufferSizesAreRejected) {
                std::invalid_argument);
   std::vector<std::vector<std::uint32_t>> out(31);
   EXPECT_THROW(cuda::unflatten_d(in, d, out), std::invalid_argument);
+}
+
+}  // namespace
+
+namespace {
+
+// The warpgroup runner's buffers (cuda/wgmma_runner.hpp) replayed on the CPU for every warpgroup
+// row the runner has a kernel for: per-thread words, shared-memory images and descriptors
+// relative to each image, two cases per launch; D must equal the tile-level result.
+TEST(WarpgroupRunnerEmulation, RowsWithKernelsReplayToTheTileResult) {
+  std::mt19937_64 rng(twofour::testing::test_seed("WarpgroupRunnerEmulation", 26));
+  int rows = 0;
+  for (std::size_t row = 0; row < spec::instruction_table.size(); ++row) {
+    const spec::Instruction& in = spec::instruction_table[row];
+    if (in.threads != 128 || !cuda::warpgroup_row_on_gpu(static_cast<int>(row))) continue;
+    const int selector = in.is_sparse() ? static_cast<int>(rng() % static_cast<unsigned>(in.selector_count())) : 0;
+    std::vector<sim::LaneRegisters> lanes;
+    std::vector<std::uint8_t> shared;
+    std::vector<std::uint64_t> descriptors;
+    std::vector<sim::Tile> expected;
+    std::size_t image_bytes = 0;
+    for (int c = 0; c < 2; ++c) {
+      const sim::TileOperands t = sim::random_tile_operands(in, rng);
+      const sim::WarpRegisters regs = sim::pack_registers(in, t, selector);
+      sim::SharedOperands image = sim::pack_shared(in, t, c == 0 ? spec::Swizzle::b128 : spec::Swizzle::none);
+      image_bytes = std::max(image_bytes, image.bytes.size());
+      image.bytes.resize(40 * 1024, 0);  // one image size for every case of the launch
+      lanes.insert(lanes.end(), regs.begin(), regs.end());
+      shared.insert(shared.end(), image.bytes.begin(), image.bytes.end());
+      descriptors.push_back(image.a_descriptor);
+      descriptors.push_back(image.b_descriptor);
+      expected.push_back(sim::run_tile(in, spec::Arch::sm90, t).d);
+    }
+    ASSERT_LE(image_bytes, 40u * 1024u) << in.name;
+    const std::vector<std::uint32_t> words = cuda::flatten_warpgroup_inputs(in, lanes);
+    ASSERT_EQ(words.size(), lanes.size() * static_cast<std::size_t>(cuda::warpgroup_input_words_per_thread(static_cast<int>(row))));
+    std::vector<std::uint32_t> flat_d(lanes.size() * static_cast<std::size_t>(in.d_registers()));
+    cuda::emulate_warpgroup_runner(static_cast<int>(row), selector, words, shared, 40 * 1024, descriptors, flat_d);
+    std::vector<std::vector<std::uint32_t>> d(lanes.size());
+    cuda::unflatten_d(in, flat_d, d);
+    for (std::size_t c = 0; c < 2; ++c) {
+      const sim::WarpOutput out(d.begin() + static_cast<std::ptrdiff_t>(c * 128), d.begin() + static_cast<std::ptrdiff_t>((c + 1) * 128));
+      ASSERT_EQ(sim::unpack_d(in, out), expected[c]) << in.name << " case " << c;
+    }
+    ++rows;
+  }
+  EXPECT_EQ(rows, 2 * 2 * 20 + 2 * 2);  // sparse/dense x SS/RS x 20 type rows at N = 8, and f16 -> f32 at N = 256
 }
 
 }  // namespace

@@ -202,3 +202,29 @@ TEST(ValidateReport, ProbesReadTheirAnswers) {
 
 }  // namespace
 }  // namespace twofour::validate
+
+namespace {
+
+// Warpgroup rows go through the validator too: selected by pattern (names or PTX mnemonics, never
+// by "all"), run with their shared-memory operands, and a flipped D bit is found and located.
+TEST(ValidateWarpgroup, PatternSelectsAndTheStandInAgrees) {
+  using twofour::validate::select_rows;
+  const auto rows = select_rows("wgmma.mma_async.sp.sync.aligned.m64n8k*", twofour::sim::spec::Arch::sm90);
+  EXPECT_EQ(rows.size(), 2u * 20u);  // SS and RS of the 20 sparse type rows at N = 8
+  EXPECT_THROW((void)select_rows("wgmma*", twofour::sim::spec::Arch::sm80), std::invalid_argument);
+  twofour::validate::ValidateOptions o;
+  o.rows = {rows.front(), rows.back()};
+  o.cases_per_row = 12;
+  std::ostringstream log;
+  twofour::testing::SimulatorGpu gpu(twofour::sim::spec::Arch::sm90);
+  const auto clean = twofour::validate::validate_on_gpu(gpu, o, log);
+  EXPECT_EQ(clean.failed, 0u) << log.str();
+  EXPECT_EQ(clean.passed, 24u) << log.str();
+  std::ostringstream bad_log;
+  twofour::testing::SimulatorGpu bad(twofour::sim::spec::Arch::sm90, twofour::testing::Corruption{0, 128 + 5, 1, 0x4u});
+  const auto flipped = twofour::validate::validate_on_gpu(bad, o, bad_log);
+  EXPECT_EQ(flipped.failed, 1u) << bad_log.str();
+  EXPECT_NE(bad_log.str().find("lane 5 register 1"), std::string::npos) << bad_log.str();
+}
+
+}  // namespace

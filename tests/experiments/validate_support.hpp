@@ -24,6 +24,9 @@ class SimulatorGpu final : public validate::Gpu {
   sim::spec::Arch arch() const override { return arch_; }
   void run(const sim::spec::Instruction& instr, int selector, std::span<const sim::LaneRegisters> lanes,
            std::span<std::vector<std::uint32_t>> d) override;
+  bool has_warpgroup_row(const sim::spec::Instruction&) const override { return true; }
+  void run_warpgroup(const sim::spec::Instruction& instr, int selector, std::span<const sim::LaneRegisters> lanes,
+                     std::span<const sim::SharedOperands> shared, std::span<std::vector<std::uint32_t>> d) override;
   std::optional<sim::Tile> run_gemm(const sim::spec::Instruction& instr, const sim::GemmOperands& operands) override;
   std::size_t calls() const { return calls_; }
 

@@ -25,4 +25,14 @@ void unflatten_d(const sim::spec::Instruction& instr, std::span<const std::uint3
 void emulate_instruction_runner(int row, int selector, sim::spec::Arch arch, std::span<const std::uint32_t> inputs,
                                 std::span<std::uint32_t> d);
 
+// The warpgroup runner (wgmma_runner.hpp): per thread A (RS rows), C, then e.
+std::vector<std::uint32_t> flatten_warpgroup_inputs(const sim::spec::Instruction& instr,
+                                                    std::span<const sim::LaneRegisters> lanes);
+
+// What run_warpgroup_on_gpu computes, on the CPU: the same buffers read as the kernel reads them
+// (descriptors relative to each case's image), D from sim's thread-level execution.
+void emulate_warpgroup_runner(int row, int selector, std::span<const std::uint32_t> inputs,
+                              std::span<const std::uint8_t> shared, std::size_t shared_bytes,
+                              std::span<const std::uint64_t> descriptors, std::span<std::uint32_t> d);
+
 }  // namespace twofour::cuda
