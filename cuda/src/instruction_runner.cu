@@ -10,8 +10,23 @@ namespace twofour::cuda {
 namespace {
 
 constexpr int kThreadsPerBlock = 256;
-constexpr sim::spec::RegisterLimits kLimits = sim::spec::register_limits();
-static_assert(kThreadsPerBlock % kLimits.threads == 0, "a block must hold whole instructions");
+
+// Per-thread buffer sizes over the rows this runner has wrappers for (the warp-level rows; the
+// warpgroup rows run through wgmma_runner.cu), so that 128-register wgmma accumulators do not
+// size these kernels' local arrays.
+constexpr sim::spec::RegisterLimits warp_row_limits() {
+  sim::spec::RegisterLimits l{0, 0, 0, 0};
+  for (int row = 0; row < kInstructionRows; ++row) {
+    const sim::spec::Instruction& in = sim::spec::instruction_table[static_cast<std::size_t>(row)];
+    l.threads = l.threads > in.threads ? l.threads : in.threads;
+    l.a = l.a > in.a_registers() ? l.a : in.a_registers();
+    l.b = l.b > in.b_registers() ? l.b : in.b_registers();
+    l.c = l.c > in.c_registers() ? l.c : in.c_registers();
+  }
+  return l;
+}
+constexpr sim::spec::RegisterLimits kLimits = warp_row_limits();
+static_assert(kLimits.threads == 32 && kThreadsPerBlock % kLimits.threads == 0, "a block must hold whole instructions");
 
 // Operand geometry of one row, passed by value (the table itself lives on the host).
 struct RowShape {
@@ -48,7 +63,9 @@ void check(cudaError_t status, const char* what) {
 }
 
 void check_row(int row) {
-  if (row < 0 || row >= kInstructionRows) throw std::invalid_argument("instruction row " + std::to_string(row) + " out of range");
+  if (row < 0 || row >= kInstructionRows)
+    throw std::invalid_argument("instruction row " + std::to_string(row) +
+                                " has no warp-level wrapper (warpgroup rows run through run_warpgroup_on_gpu)");
 }
 
 }  // namespace
