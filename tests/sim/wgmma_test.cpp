@@ -1,6 +1,6 @@
 // The warpgroup rows (wgmma.mma_async and wgmma.mma_async.sp, sm_90a): the matrix descriptor and
 // the shared-memory layouts, the register and metadata fragments, and execution.
-// Oracles: descriptor fields and addresses computed by hand from the PTX ISA 9.1 §9.7.15.5.1
+// Oracles: descriptor fields and addresses computed by hand from the PTX ISA 9.1 §9.7.15 ("Matrix Descriptor Format")
 // definitions (written out below); exact integer products; the dense twin on the decompressed A;
 // the H100 fp8 -> fp32 dot products of tests/data/tensor-core-hw (measured with wgmma, C = 0).
 #include "sim/mma_support.hpp"

@@ -2,8 +2,8 @@
 // The 64-bit shared-memory matrix descriptor of wgmma and the shared-memory byte each element of
 // a descriptor operand occupies (K-major canonical layouts, the four swizzle modes).
 //
-// Source: PTX ISA 9.1 §9.7.15.5.1 ("Matrix Descriptor Format" and the canonical shared-memory
-// layouts of "Shared Memory Matrix Layout"); docs/wgmma.md restates them with hand-computed cases.
+// Source: PTX ISA 9.1 §9.7.15, subsections "Matrix Descriptor Format" and the canonical shared-memory
+// layouts of "Shared Memory Matrix Layout"; docs/wgmma.md restates them with hand-computed cases.
 //   bits  0-13  start address >> 4          bits 16-29  leading dimension byte offset (LBO) >> 4
 //   bits 32-45  stride dimension byte offset (SBO) >> 4
 //   bits 49-51  matrix base offset          bits 62-63  swizzle: 0 none, 1 128B, 2 64B, 3 32B
