@@ -1,7 +1,8 @@
-// `twofour mma`: simulate one warp-level mma / mma.sp instruction bit for bit. Operands come as
-// .npy tiles (A compressed M x K/2 for sparse rows, B K x N, C M x N, E = metadata nibbles
-// M x K/chunk, uint8) or as per-lane hex text (32 x registers words, lane-major, '#' comments);
-// D is printed (values, or per-lane words with --hex) or written (--out .npy tile or text words).
+// `twofour mma`: simulate one mma / mma.sp instruction bit for bit. Operands come as .npy tiles
+// (A compressed M x K/2 for sparse rows, B K x N, C M x N, E = metadata nibbles M x K/chunk,
+// uint8) or as per-thread hex text (threads x registers words, thread-major, '#' comments; the
+// row's thread count, 32 for a warp); D is printed (values, or per-thread words with --hex) or
+// written (--out .npy tile or text words).
 #include "cli/command.hpp"
 #include "twofour/io/input_file.hpp"
 #include "twofour/io/npy.hpp"
@@ -29,7 +30,7 @@ namespace spec = sim::spec;
 bool is_npy(const std::string& path) { return path.size() > 4 && path.compare(path.size() - 4, 4, ".npy") == 0; }
 
 // Per-lane hex words from a text file: exactly `count` words.
-std::vector<std::uint32_t> read_words(const std::string& path, std::size_t count, const std::string& what) {
+std::vector<std::uint32_t> read_words(const std::string& path, std::size_t count, int threads, const std::string& what) {
   std::istringstream in;
   try {
     in.str(io::read_text_file(path));
@@ -60,8 +61,9 @@ std::vector<std::uint32_t> read_words(const std::string& path, std::size_t count
     }
   }
   if (words.size() != count)
-    throw CommandFailed(path + ": " + what + " needs " + std::to_string(count) + " hex words (32 lanes x " +
-                        std::to_string(count / 32) + " registers, lane-major), got " + std::to_string(words.size()));
+    throw CommandFailed(path + ": " + what + " needs " + std::to_string(count) + " hex words (" + std::to_string(threads) +
+                        " threads x " + std::to_string(count / static_cast<std::size_t>(threads)) +
+                        " registers, thread-major), got " + std::to_string(words.size()));
   return words;
 }
 
@@ -135,12 +137,22 @@ int run_mma(const Options& o) {
   // Outputs checked before any work: --out never overwrites an operand.
   io::OutputSet outputs({o.a, o.b, o.c, o.e}, {o.out});
 
+  // Operands a warpgroup row reads from shared memory are given as tiles.
+  const bool a_shared = in.a_source == spec::OperandSource::shared_descriptor;
+  const bool b_shared = in.b_source == spec::OperandSource::shared_descriptor;
+  if (a_shared && !is_npy(o.a))
+    throw UsageError(std::string(in.name) + " reads A from shared memory: give A as a .npy tile (M x " +
+                     std::to_string(in.is_sparse() ? in.stored_k() : in.k) + ")");
+  if (b_shared && !is_npy(o.b))
+    throw UsageError(std::string(in.name) + " reads B from shared memory: give B as a .npy tile (K x N)");
+
   // Everything text goes through registers (so UB reports name lanes); .npy goes into tiles.
   const bool all_text = !is_npy(o.a) && !is_npy(o.b) && (o.c.empty() || !is_npy(o.c)) && (o.e.empty() || !is_npy(o.e));
-  sim::WarpRegisters regs{};
-  auto fill = [&](const std::string& path, int count, std::array<std::uint32_t, 4> sim::LaneRegisters::*field, const char* what) {
-    const auto w = read_words(path, static_cast<std::size_t>(32 * count), what);
-    for (int lane = 0; lane < 32; ++lane)
+  const int threads = in.threads;
+  sim::WarpRegisters regs = sim::make_registers(in);
+  auto fill = [&](const std::string& path, int count, std::vector<std::uint32_t> sim::LaneRegisters::*field, const char* what) {
+    const auto w = read_words(path, static_cast<std::size_t>(threads * count), threads, what);
+    for (int lane = 0; lane < threads; ++lane)
       for (int r = 0; r < count; ++r) (regs[static_cast<std::size_t>(lane)].*field)[static_cast<std::size_t>(r)] = w[static_cast<std::size_t>(lane * count + r)];
   };
   sim::TileOperands tiles;
@@ -151,14 +163,19 @@ int run_mma(const Options& o) {
     if (!is_npy(o.b)) fill(o.b, in.b_registers(), &sim::LaneRegisters::b, "B");
     if (!o.c.empty() && !is_npy(o.c)) fill(o.c, in.c_registers(), &sim::LaneRegisters::c, "C");
     if (!o.e.empty() && !is_npy(o.e)) {
-      const auto w = read_words(o.e, 32, "E");
-      for (int lane = 0; lane < 32; ++lane) regs[static_cast<std::size_t>(lane)].e = w[static_cast<std::size_t>(lane)];
+      const auto w = read_words(o.e, static_cast<std::size_t>(threads), threads, "E");
+      for (int lane = 0; lane < threads; ++lane) regs[static_cast<std::size_t>(lane)].e = w[static_cast<std::size_t>(lane)];
     }
     // Metadata from a .npy replaces the registers' below: give them a valid placeholder (0100 is
     // defined for every sparse kind) so that only the real metadata is checked.
     if (in.is_sparse() && is_npy(o.e))
       for (auto& lane : regs) lane.e = 0x44444444u;
-    tiles = sim::unpack_operands(in, regs, o.selector, &unconfirmed, &notes);
+    // Shared-memory operands come from the .npy tiles below; zeros stand in until then.
+    sim::TileOperands zeros;
+    zeros.a = sim::Tile(in.m, in.is_sparse() ? in.stored_k() : in.k);
+    zeros.b = sim::Tile(in.k, in.n);
+    const sim::SharedOperands placeholder = sim::pack_shared(in, zeros, spec::Swizzle::none);
+    tiles = sim::unpack_operands(in, regs, o.selector, &unconfirmed, &notes, &placeholder);
     const int a_cols = in.is_sparse() ? in.stored_k() : in.k;
     if (is_npy(o.a)) tiles.a = read_tile(o.a, *in.a, in.m, a_cols, "A");
     if (is_npy(o.b)) tiles.b = read_tile(o.b, *in.b, in.k, in.n, "B");
@@ -188,7 +205,7 @@ int run_mma(const Options& o) {
         outputs.write(o.out, io::serialize_npy(d_array(*in.d, d)));
       } else {
         std::ostringstream out;
-        for (int lane = 0; lane < 32; ++lane) {
+        for (int lane = 0; lane < threads; ++lane) {
           for (int r = 0; r < in.d_registers(); ++r) {
             char buf[16];
             std::snprintf(buf, sizeof buf, "%s%08x", r == 0 ? "" : " ", words[static_cast<std::size_t>(lane)][static_cast<std::size_t>(r)]);
@@ -202,7 +219,7 @@ int run_mma(const Options& o) {
       return 0;
     }
     if (o.hex) {
-      for (int lane = 0; lane < 32; ++lane) {
+      for (int lane = 0; lane < threads; ++lane) {
         std::printf("lane %2d:", lane);
         for (int r = 0; r < in.d_registers(); ++r) std::printf(" d%d=%08x", r, words[static_cast<std::size_t>(lane)][static_cast<std::size_t>(r)]);
         std::printf("\n");
@@ -223,12 +240,14 @@ int run_mma(const Options& o) {
     return 0;
   } catch (const sim::MetadataError& e) {
     throw CommandFailed(e.what());
+  } catch (const sim::DescriptorError& e) {
+    throw CommandFailed(e.what());
   } catch (const io::FormatError& e) {
     throw CommandFailed(e.what());
   }
 }
 
-RegisterCommand reg{{"mma", "Simulate one warp-level mma / mma.sp instruction bit for bit",
+RegisterCommand reg{{"mma", "Simulate one mma / mma.sp instruction bit for bit",
   [](CLI::App& sub) -> std::function<int()> {
     auto o = std::make_shared<Options>();
     sub.add_option("--instr", o->instr, "instruction row name or PTX mnemonic (see `twofour explain --list`)")->required();
@@ -237,7 +256,7 @@ RegisterCommand reg{{"mma", "Simulate one warp-level mma / mma.sp instruction bi
     sub.add_option("--a", o->a, "A: .npy tile (compressed M x K/2 for sparse rows) or per-lane hex text");
     sub.add_option("--b", o->b, "B: .npy K x N tile or per-lane hex text");
     sub.add_option("--c", o->c, "C: .npy M x N tile or per-lane hex text (default zeros)");
-    sub.add_option("--e", o->e, "metadata: .npy M x chunks uint8 nibbles, or 32 per-lane hex words");
+    sub.add_option("--e", o->e, "metadata: .npy M x chunks uint8 nibbles, or one hex word per thread");
     sub.add_option("--grouping", o->grouping, "how sparse products form datapath blocks: stored (default) or logical");
     sub.add_option("--out", o->out, "write D: .npy tile, or per-lane hex text");
     sub.add_flag("--hex", o->hex, "print D as per-lane register words");

@@ -29,7 +29,7 @@ std::vector<ElementMismatch> compare_outputs(const spec::Instruction& instr, con
   std::vector<ElementMismatch> out;
   const spec::FormatSpec& f = *instr.d;
   const int per = 32 / f.container_bits;
-  for (int lane = 0; lane < 32; ++lane) {
+  for (int lane = 0; lane < instr.threads; ++lane) {
     for (int r = 0; r < instr.d_registers(); ++r) {
       for (int e = 0; e < per; ++e) {
         const int shift = e * f.container_bits;
@@ -46,10 +46,10 @@ std::vector<ElementMismatch> compare_outputs(const spec::Instruction& instr, con
 
 CaseComparison compare_case(const spec::Instruction& instr, spec::Arch arch, int selector,
                             const sim::WarpRegisters& regs, const sim::WarpOutput& observed,
-                            const sim::ExecutionOptions& options) {
+                            const sim::ExecutionOptions& options, const sim::SharedOperands* shared) {
   CaseComparison c;
   try {
-    const sim::WarpResult r = sim::run_warp(instr, arch, regs, selector, options);
+    const sim::WarpResult r = sim::run_warp(instr, arch, regs, selector, options, shared);
     c.unconfirmed = r.unconfirmed;
     c.mismatches = compare_outputs(instr, observed, r.d);
   } catch (const std::exception& e) {
@@ -59,14 +59,15 @@ CaseComparison compare_case(const spec::Instruction& instr, spec::Arch arch, int
 }
 
 std::string describe_mismatch(const spec::Instruction& instr, int selector, const sim::WarpRegisters& regs,
-                              const ElementMismatch& m, const std::string& observed_name) {
+                              const ElementMismatch& m, const std::string& observed_name,
+                              const sim::SharedOperands* shared) {
   std::string s = "  D lane " + std::to_string(m.lane) + " register " + std::to_string(m.reg) + " element " +
                   std::to_string(m.element) + " (row " + std::to_string(m.row) + ", col " + std::to_string(m.col) + ")\n";
   // The inputs of this one dot product, from the same registers the instruction saw.
   sim::TileOperands t;
   std::vector<int> cols;
   try {
-    t = sim::unpack_operands(instr, regs, selector);
+    t = sim::unpack_operands(instr, regs, selector, nullptr, nullptr, shared);
     if (instr.is_sparse()) {
       bool unconfirmed = false;
       const auto chunks = static_cast<std::size_t>(instr.chunks_per_row());

@@ -31,9 +31,10 @@ struct CaseComparison {
 };
 
 // Simulates the case on `arch` and compares every D element with `observed`.
+// Warpgroup rows with shared-memory operands take them from `shared`.
 CaseComparison compare_case(const sim::spec::Instruction& instr, sim::spec::Arch arch, int selector,
                             const sim::WarpRegisters& regs, const sim::WarpOutput& observed,
-                            const sim::ExecutionOptions& options = {});
+                            const sim::ExecutionOptions& options = {}, const sim::SharedOperands* shared = nullptr);
 
 // Same, with the simulator's D already computed.
 std::vector<ElementMismatch> compare_outputs(const sim::spec::Instruction& instr, const sim::WarpOutput& observed,
@@ -42,6 +43,7 @@ std::vector<ElementMismatch> compare_outputs(const sim::spec::Instruction& instr
 // A multi-line description of one mismatch: where (lane/register/row/col), the inputs of the dot
 // product (decoded), and both outputs. `observed_name` names the other side ("GPU", a file...).
 std::string describe_mismatch(const sim::spec::Instruction& instr, int selector, const sim::WarpRegisters& regs,
-                              const ElementMismatch& m, const std::string& observed_name);
+                              const ElementMismatch& m, const std::string& observed_name,
+                              const sim::SharedOperands* shared = nullptr);
 
 }  // namespace twofour::validate

@@ -5,12 +5,15 @@
 #ifdef TWOFOUR_HAVE_CUDA
 #include "twofour/cuda/device.hpp"
 #include "twofour/cuda/instruction_runner.hpp"
+#include "twofour/cuda/runner_buffers.hpp"
+#include "twofour/cuda/wgmma_runner.hpp"
 #if __has_include("twofour/cuda/gemm.hpp")
 #include "twofour/cuda/gemm.hpp"
 #define TWOFOUR_VALIDATE_HAVE_GPU_GEMM 1
 #endif
 #endif
 
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -43,18 +46,35 @@ class CudaGpu final : public Gpu {
   sim::spec::Arch arch() const override { return arch_; }
 
   void run(const sim::spec::Instruction& instr, int selector, std::span<const sim::LaneRegisters> lanes,
-           std::span<std::array<std::uint32_t, 4>> d) override {
-    // sim::LaneRegisters and cuda::GpuLaneRegisters hold the same words in the same order.
-    std::vector<cuda::GpuLaneRegisters> gpu(lanes.size());
-    for (std::size_t i = 0; i < lanes.size(); ++i) {
-      for (int r = 0; r < 4; ++r) {
-        gpu[i].a[r] = lanes[i].a[static_cast<std::size_t>(r)];
-        gpu[i].b[r] = lanes[i].b[static_cast<std::size_t>(r)];
-        gpu[i].c[r] = lanes[i].c[static_cast<std::size_t>(r)];
-      }
-      gpu[i].e = lanes[i].e;
+           std::span<std::vector<std::uint32_t>> d) override {
+    const int row = row_index(instr);
+    const std::vector<std::uint32_t> words = cuda::flatten_inputs(instr, lanes);
+    std::vector<std::uint32_t> out(lanes.size() * static_cast<std::size_t>(cuda::d_words_per_thread(row)));
+    cuda::run_instruction_on_gpu(row, selector, words, out);
+    cuda::unflatten_d(instr, out, d);
+  }
+
+  bool has_warpgroup_row(const sim::spec::Instruction& instr) const override {
+    return arch_ == sim::spec::Arch::sm90 && cuda::warpgroup_row_on_gpu(row_index(instr));
+  }
+
+  void run_warpgroup(const sim::spec::Instruction& instr, int selector, std::span<const sim::LaneRegisters> lanes,
+                     std::span<const sim::SharedOperands> shared, std::span<std::vector<std::uint32_t>> d) override {
+    const int row = row_index(instr);
+    // One image size for the launch: the largest case's, zero-padded.
+    std::size_t bytes = 0;
+    for (const sim::SharedOperands& s : shared) bytes = std::max(bytes, s.bytes.size());
+    std::vector<std::uint8_t> images(shared.size() * bytes, 0);
+    std::vector<std::uint64_t> descriptors;
+    for (std::size_t c = 0; c < shared.size(); ++c) {
+      std::copy(shared[c].bytes.begin(), shared[c].bytes.end(), images.begin() + static_cast<std::ptrdiff_t>(c * bytes));
+      descriptors.push_back(shared[c].a_descriptor);
+      descriptors.push_back(shared[c].b_descriptor);
     }
-    cuda::run_instruction_on_gpu(row_index(instr), selector, gpu, d);
+    const std::vector<std::uint32_t> words = cuda::flatten_warpgroup_inputs(instr, lanes);
+    std::vector<std::uint32_t> out(lanes.size() * static_cast<std::size_t>(instr.d_registers()));
+    cuda::run_warpgroup_on_gpu(row, selector, words, images, bytes, descriptors, out);
+    cuda::unflatten_d(instr, out, d);
   }
 
   std::optional<sim::Tile> run_gemm(const sim::spec::Instruction& instr, const sim::GemmOperands& operands) override {

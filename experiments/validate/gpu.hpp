@@ -1,5 +1,5 @@
 #pragma once
-// The GPU as the validator sees it: run a batch of warp-level cases of one row and selector, and
+// The GPU as the validator sees it: run a batch of thread-level cases of one row and selector, and
 // (optionally) one GEMM. An interface, so that the host logic is tested without a GPU by a
 // stand-in (tests use the simulator itself, with deliberate corruption).
 #include "twofour/sim/gemm.hpp"
@@ -18,9 +18,15 @@ class Gpu {
   virtual ~Gpu() = default;
   virtual std::string name() const = 0;       // e.g. "NVIDIA H200"
   virtual sim::spec::Arch arch() const = 0;   // the simulator architecture to compare with
-  // D of every case: lanes holds 32 lanes per case; d the same count of D entries.
+  // D of every case: lanes holds instr.threads threads per case (sized as sim::make_registers
+  // does); d one entry per thread, each receiving the row's D registers.
   virtual void run(const sim::spec::Instruction& instr, int selector, std::span<const sim::LaneRegisters> lanes,
-                   std::span<std::array<std::uint32_t, 4>> d) = 0;
+                   std::span<std::vector<std::uint32_t>> d) = 0;
+  // Warpgroup rows: like run, plus each case's shared-memory operands (shared[i] for case i).
+  // has_warpgroup_row says whether the backend can run the row at all.
+  virtual bool has_warpgroup_row(const sim::spec::Instruction& instr) const = 0;
+  virtual void run_warpgroup(const sim::spec::Instruction& instr, int selector, std::span<const sim::LaneRegisters> lanes,
+                             std::span<const sim::SharedOperands> shared, std::span<std::vector<std::uint32_t>> d) = 0;
   // D of a GEMM built on `instr`; nullopt when the backend has no GEMM kernel for that row.
   virtual std::optional<sim::Tile> run_gemm(const sim::spec::Instruction& instr, const sim::GemmOperands& operands) = 0;
 };

@@ -242,10 +242,8 @@ void run_probes(Gpu& gpu, std::string_view which, std::ostream& log) {
     log << "probe " << p.name << ": " << p.question << "\n";
     if (p.cases.empty()) log << "  not applicable on " << spec::arch_name(gpu.arch()) << "\n";
     for (const ProbeCase& c : p.cases) {
-      std::vector<std::array<std::uint32_t, 4>> d(32);
-      gpu.run(*c.instr, c.selector, c.regs, d);
-      sim::WarpOutput out{};
-      for (std::size_t lane = 0; lane < 32; ++lane) out[lane] = d[lane];
+      sim::WarpOutput out = sim::make_output(*c.instr);
+      gpu.run(*c.instr, c.selector, c.regs, out);
       const std::uint32_t observed = d_element(*c.instr, out, c.row, c.col);
       log << "  " << c.instr->name << " " << c.label << ": GPU " << sim::describe_bits(*c.instr->d, observed) << " -> "
           << interpret(c, observed) << "\n";

@@ -31,7 +31,8 @@ class Reporter {
   Reporter(const ReportLimits& limits, std::ostream& log) : limits_(limits), log_(log) {}
 
   void record(const std::string& where, const std::string& cls, const spec::Instruction& instr, int selector,
-              const sim::WarpRegisters& regs, const CaseComparison& c, const std::string& observed_name, Tally& tally) {
+              const sim::WarpRegisters& regs, const CaseComparison& c, const std::string& observed_name, Tally& tally,
+              const sim::SharedOperands* shared = nullptr) {
     if (c.unconfirmed) ++tally.unconfirmed;
     if (c.passed()) {
       ++tally.passed;
@@ -48,7 +49,7 @@ class Reporter {
       log_ << where << ": " << c.mismatches.size() << " D element(s) differ\n";
       for (const ElementMismatch& m : c.mismatches) {
         if (full_ >= limits_.full) break;
-        log_ << describe_mismatch(instr, selector, regs, m, observed_name);
+        log_ << describe_mismatch(instr, selector, regs, m, observed_name, shared);
         ++full_;
       }
       return;
@@ -110,9 +111,13 @@ std::vector<const spec::Instruction*> select_rows(std::string_view selection, sp
     bool matched = false;
     for (const spec::Instruction& in : spec::instruction_table) {
       const std::string name(in.name);
-      const bool hit = item == "all" || (pattern ? fnmatch(item.c_str(), name.c_str(), 0) == 0 : item == name);
+      const std::string ptx(in.ptx);  // patterns match the PTX mnemonic too: wgmma*, mma.sp*
+      const bool hit = item == "all" || (pattern ? fnmatch(item.c_str(), name.c_str(), 0) == 0 ||
+                                                       fnmatch(item.c_str(), ptx.c_str(), 0) == 0
+                                                 : item == name);
       if (!hit) continue;
       matched = true;
+      if (item == "all" && in.threads != 32) continue;  // warpgroup rows by name or pattern (wgmma*) only
       if (sim::instruction_supported(in, arch)) {
         add(&in);
       } else if (!pattern) {
@@ -138,6 +143,11 @@ Tally validate_on_gpu(Gpu& gpu, const ValidateOptions& options, std::ostream& lo
   out.header.source = "GPU " + gpu.name();
   for (const spec::Instruction* instr : options.rows) {
     Tally row;
+    const bool warpgroup = instr->threads != 32;
+    if (warpgroup && !gpu.has_warpgroup_row(*instr)) {
+      log << instr->name << ": skipped (no warpgroup kernel for it in this build)\n";
+      continue;
+    }
     for (std::uint64_t first = 0; first < options.cases_per_row; first += options.batch) {
       const auto count = static_cast<std::size_t>(std::min<std::uint64_t>(options.batch, options.cases_per_row - first));
       std::vector<GeneratedCase> cases(count);
@@ -152,27 +162,38 @@ Tally validate_on_gpu(Gpu& gpu, const ValidateOptions& options, std::ostream& lo
         for (std::size_t i = 0; i < count; ++i)
           if (cases[i].selector == sel) members.push_back(i);
         if (members.empty()) continue;
+        const auto threads = static_cast<std::size_t>(instr->threads);
         std::vector<sim::LaneRegisters> lanes;
-        lanes.reserve(members.size() * 32);
+        lanes.reserve(members.size() * threads);
         for (std::size_t i : members) lanes.insert(lanes.end(), cases[i].regs.begin(), cases[i].regs.end());
-        std::vector<std::array<std::uint32_t, 4>> d(lanes.size());
-        gpu.run(*instr, sel, lanes, d);
+        std::vector<std::vector<std::uint32_t>> d(lanes.size());
+        if (warpgroup) {
+          std::vector<sim::SharedOperands> shared;
+          for (std::size_t i : members) shared.push_back(cases[i].shared);
+          gpu.run_warpgroup(*instr, sel, lanes, shared, d);
+        } else {
+          gpu.run(*instr, sel, lanes, d);
+        }
         for (std::size_t q = 0; q < members.size(); ++q)
-          for (std::size_t lane = 0; lane < 32; ++lane) gpu_d[members[q]][lane] = d[q * 32 + lane];
+          gpu_d[members[q]].assign(d.begin() + static_cast<std::ptrdiff_t>(q * threads),
+                                   d.begin() + static_cast<std::ptrdiff_t>((q + 1) * threads));
       }
 
       std::vector<CaseComparison> results(count);
 #pragma omp parallel for schedule(dynamic, 16)
       for (std::size_t i = 0; i < count; ++i)
-        results[i] = compare_case(*instr, arch, cases[i].selector, cases[i].regs, gpu_d[i], options.execution);
+        results[i] = compare_case(*instr, arch, cases[i].selector, cases[i].regs, gpu_d[i], options.execution,
+                                  warpgroup ? &cases[i].shared : nullptr);
 
       for (std::size_t i = 0; i < count; ++i) {
         const std::string cls(case_class_name(cases[i].cls));
         const std::string where = std::string(instr->name) + " case " + std::to_string(first + i) + " (" + cls +
                                   ", selector " + std::to_string(cases[i].selector) + ", seed " +
                                   std::to_string(options.seed) + ")";
-        reporter.record(where, cls, *instr, cases[i].selector, cases[i].regs, results[i], "GPU", row);
-        if (options.out) out.cases.push_back({instr, cases[i].selector, cases[i].regs, gpu_d[i], 0});
+        reporter.record(where, cls, *instr, cases[i].selector, cases[i].regs, results[i], "GPU", row,
+                        warpgroup ? &cases[i].shared : nullptr);
+        // Vector files hold registers only: warpgroup cases (shared memory) are not written.
+        if (options.out && !warpgroup) out.cases.push_back({instr, cases[i].selector, cases[i].regs, gpu_d[i], 0});
       }
     }
     log << row_summary(*instr, row) << "\n";

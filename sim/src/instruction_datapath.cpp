@@ -16,9 +16,10 @@ bool is_fp8(const spec::FormatSpec& f) { return f == spec::e4m3 || f == spec::e5
 
 Lowering choose_lowering(const spec::Instruction& instr, spec::Arch arch) {
   // ptxas 13.0 emits no QMMA for sm_90 or sm_100: fp8 mma(.sp) becomes fp16 HMMA(.SP) + FADD /
-  // HADD2 (docs/isa-findings.md). sm_89 (Ada) has native QMMA and keeps the fp8 rows of the table.
+  // HADD2 (docs/isa-findings.md). sm_89 (Ada) has native QMMA and keeps the fp8 rows of the table,
+  // and so does wgmma (the warpgroup rows: QGMMA, the native fp8 path of sm_90).
   const bool lowers_fp8 = arch == spec::Arch::sm90 || arch == spec::Arch::sm100;
-  if (lowers_fp8 && is_fp8(*instr.a) && is_fp8(*instr.b)) return Lowering::fp8_via_fp16_sm90;
+  if (lowers_fp8 && instr.threads == 32 && is_fp8(*instr.a) && is_fp8(*instr.b)) return Lowering::fp8_via_fp16_sm90;
   return Lowering::native;
 }
 

@@ -289,6 +289,14 @@ GeneratedCase generate_case(const Instruction& instr, std::uint64_t seed, std::u
     case CaseClass::integer_extremes: integer_extremes(instr, t, rng); break;
   }
   out.regs = sim::pack_registers(instr, t, out.selector);
+  if (instr.threads != 32) {
+    // Every swizzle mode the operands fit, in turn (a 32B row cannot hold a sparse B's 64 bytes).
+    const sim::spec::Swizzle modes[] = {sim::spec::Swizzle::b128, sim::spec::Swizzle::none, sim::spec::Swizzle::b64,
+                                        sim::spec::Swizzle::b32};
+    sim::spec::Swizzle s = modes[index % 4];
+    if (!sim::spec::k_fits_swizzle_row(s, instr.k, instr.b->container_bits / 8)) s = sim::spec::Swizzle::none;
+    out.shared = sim::pack_shared(instr, t, s);
+  }
   return out;
 }
 

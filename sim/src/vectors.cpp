@@ -21,14 +21,14 @@ constexpr const char* kVersion = "v1";
 
 std::size_t at(int i) { return static_cast<std::size_t>(i); }
 
-void put_words(std::ostream& out, const char* key, const WarpRegisters& lanes, std::array<std::uint32_t, 4> LaneRegisters::*field,
+void put_words(std::ostream& out, const char* key, const WarpRegisters& lanes, std::vector<std::uint32_t> LaneRegisters::*field,
                int regs) {
   out << ' ' << key << '=';
   char buf[16];
   bool first = true;
-  for (int lane = 0; lane < 32; ++lane) {
+  for (const LaneRegisters& lane : lanes) {
     for (int r = 0; r < regs; ++r) {
-      std::snprintf(buf, sizeof buf, "%08x", (lanes[at(lane)].*field)[at(r)]);
+      std::snprintf(buf, sizeof buf, "%08x", (lane.*field)[at(r)]);
       out << (first ? "" : ",") << buf;
       first = false;
     }
@@ -39,8 +39,8 @@ void put_words(std::ostream& out, const char* key, const WarpRegisters& lanes, s
   throw VectorFormatError(name + ":" + std::to_string(line) + ": " + what);
 }
 
-std::vector<std::uint32_t> parse_words(const std::string& text, std::size_t expected, const std::string& name, int line,
-                                       const std::string& key) {
+std::vector<std::uint32_t> parse_words(const std::string& text, std::size_t expected, int threads, const std::string& name,
+                                       int line, const std::string& key) {
   std::vector<std::uint32_t> words;
   std::size_t pos = 0;
   while (pos <= text.size()) {
@@ -54,8 +54,8 @@ std::vector<std::uint32_t> parse_words(const std::string& text, std::size_t expe
     pos = comma + 1;
   }
   if (words.size() != expected)
-    fail(name, line, key + ": expected " + std::to_string(expected) + " words (32 lanes x " +
-                         std::to_string(expected / 32) + " registers), got " + std::to_string(words.size()));
+    fail(name, line, key + ": expected " + std::to_string(expected) + " words (" + std::to_string(threads) + " threads x " +
+                         std::to_string(expected / at(threads)) + " registers), got " + std::to_string(words.size()));
   return words;
 }
 
@@ -72,14 +72,14 @@ void write_vectors(std::ostream& out, const VectorFile& file) {
     put_words(out, "B", c.in, &LaneRegisters::b, in.b_registers());
     put_words(out, "C", c.in, &LaneRegisters::c, in.c_registers());
     if (in.is_sparse()) {
-      WarpRegisters e{};
-      for (int lane = 0; lane < 32; ++lane) e[at(lane)].a[0] = c.in[at(lane)].e;
+      WarpRegisters e(c.in.size());
+      for (std::size_t lane = 0; lane < e.size(); ++lane) e[lane].a = {c.in[lane].e};
       put_words(out, "E", e, &LaneRegisters::a, 1);
     } else {
       out << " E=-";
     }
-    WarpRegisters d{};
-    for (int lane = 0; lane < 32; ++lane) d[at(lane)].c = c.d[at(lane)];
+    WarpRegisters d(c.d.size());
+    for (std::size_t lane = 0; lane < d.size(); ++lane) d[lane].c = c.d[lane];
     put_words(out, "D", d, &LaneRegisters::c, in.d_registers());
     out << '\n';
   }
@@ -145,6 +145,9 @@ VectorFile read_vectors(std::istream& in, const std::string& name) {
     c.instr = spec::find_instruction(row);
     if (c.instr == nullptr) fail(name, line, "unknown instruction '" + row + "'");
     const spec::Instruction& instr = *c.instr;
+    const int threads = instr.threads;
+    c.in = make_registers(instr);
+    c.d = make_output(instr);
     {
       const auto [ptr, ec] = std::from_chars(selector.data(), selector.data() + selector.size(), c.selector);
       if (selector.empty() || ec != std::errc() || ptr != selector.data() + selector.size())
@@ -162,13 +165,13 @@ VectorFile read_vectors(std::istream& in, const std::string& name) {
           if (value != "-") fail(name, line, "E must be '-' for the dense row " + row);
           continue;
         }
-        const std::vector<std::uint32_t> w = parse_words(value, 32, name, line, k);
-        for (int lane = 0; lane < 32; ++lane) c.in[at(lane)].e = w[at(lane)];
+        const std::vector<std::uint32_t> w = parse_words(value, at(threads), threads, name, line, k);
+        for (int lane = 0; lane < threads; ++lane) c.in[at(lane)].e = w[at(lane)];
         continue;
       }
       const int regs = k == "A" ? instr.a_registers() : k == "B" ? instr.b_registers() : instr.c_registers();
-      const std::vector<std::uint32_t> w = parse_words(value, at(32 * regs), name, line, k);
-      for (int lane = 0; lane < 32; ++lane) {
+      const std::vector<std::uint32_t> w = parse_words(value, at(threads * regs), threads, name, line, k);
+      for (int lane = 0; lane < threads; ++lane) {
         for (int r = 0; r < regs; ++r) {
           const std::uint32_t v = w[at(lane * regs + r)];
           if (k == "A") c.in[at(lane)].a[at(r)] = v;
@@ -264,7 +267,7 @@ CheckReport check_vectors(const VectorFile& file, const ExecutionOptions& option
     bool failed = false;
     const spec::FormatSpec& f = *instr.d;
     const int per = 32 / f.container_bits;
-    for (int lane = 0; lane < 32; ++lane) {
+    for (int lane = 0; lane < instr.threads; ++lane) {
       for (int r = 0; r < instr.d_registers(); ++r) {
         for (int e = 0; e < per; ++e) {
           const std::uint32_t want = (c.d[at(lane)][at(r)] >> (e * f.container_bits)) & f.container_mask();

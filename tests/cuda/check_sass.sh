@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SASS check of the compiled CUDA backend: the sparse wrappers must compile to sparse tensor-core
-# instructions (HMMA.SP / IMMA.SP) for every target architecture, not to an emulation, and the fp8
-# rows must be native or lowered exactly where the simulator says. Exit 77
+# instructions (HMMA.SP / IMMA.SP) for every target architecture, not to an emulation, the fp8
+# rows must be native or lowered exactly where the simulator says, and the warpgroup wrappers must
+# compile to sparse and dense HGMMA / QGMMA / IGMMA on sm_90a. Exit 77
 # (ctest: skipped) when no cuobjdump is available. The tiled GEMM kernels are checked one by one:
 # HMMA.SP in each sparse kernel, HMMA and no .SP in each dense twin.
 # Usage: check_sass.sh LIBRARY
@@ -102,4 +103,34 @@ while read -r arch kind fn sp hm; do
     status=1
   fi
 done <<< "$gemm"
+
+# The warpgroup runner (cuda/src/wgmma_runner.cu), compiled for sm_90a only: every kernel of a
+# sparse wgmma row must run a sparse warpgroup MMA (HGMMA.SP for f16/bf16/tf32, QGMMA.SP for fp8,
+# IGMMA.SP for 8-bit integers), every dense one the same family without .SP.
+section=$(printf '%s\n' "$sass" | awk '/arch = /{keep = ($3 == "sm_90a")} keep')
+for unit in HGMMA QGMMA IGMMA; do
+  sparse=$(printf '%s\n' "$section" | grep -c "$unit\.SP\." || true)
+  dense=$(printf '%s\n' "$section" | grep "$unit\." | grep -vc "$unit\.SP\." || true)
+  echo "sm_90a: $sparse $unit.SP, $dense $unit (dense)"
+  if [ "$sparse" -eq 0 ] || [ "$dense" -eq 0 ]; then
+    echo "FAIL: sm_90a lacks sparse or dense $unit (wgmma wrappers)"
+    status=1
+  fi
+done
+wg=$(printf '%s\n' "$section" | awk '
+  /Function : / { fn = $3; keys[fn] = 0; sp[fn] = 0; any[fn] = 0 }
+  /GMMA\.SP\./ { sp[fn]++ }
+  /GMMA\./     { any[fn]++ }
+  END { for (k in keys) if (k ~ /wgmma_runner_kernel/) print k, sp[k], any[k] }')
+kernels=0
+while read -r fn sp any; do
+  [ -n "$fn" ] || continue
+  kernels=$((kernels + 1))
+  if [ "$any" -eq 0 ]; then
+    echo "FAIL: sm_90a warpgroup kernel $fn has no GMMA instruction"
+    status=1
+  fi
+done <<< "$wg"
+echo "sm_90a: $kernels warpgroup runner kernels"
+[ "$kernels" -gt 0 ] || { echo "FAIL: no sm_90a warpgroup kernels"; status=1; }
 exit $status

@@ -81,7 +81,9 @@ sim::Tile replay_kernel(const spec::Instruction& instr, spec::Arch arch, const s
       const int warp_m = warp / geo::kWarpsN, warp_n = warp % geo::kWarpsN;
       const int wrow0 = m0 + warp_m * geo::kWarpM;
       const int rows_left = m - wrow0;
-      sim::WarpOutput acc[geo::kMmaM][geo::kMmaN]{};
+      sim::WarpOutput acc[geo::kMmaM][geo::kMmaN];
+      for (int mt = 0; mt < geo::kMmaM; ++mt)
+        for (int nt = 0; nt < geo::kMmaN; ++nt) acc[mt][nt] = sim::make_output(instr);
       for (int mt = 0; mt < geo::kMmaM; ++mt)
         for (int nt = 0; nt < geo::kMmaN; ++nt)
           for (int l = 0; l < 32; ++l)
@@ -127,11 +129,13 @@ sim::Tile replay_kernel(const spec::Instruction& instr, spec::Arch arch, const s
           }
           for (int mt = 0; mt < geo::kMmaM; ++mt)  // past M too, as the kernel (D not stored)
             for (int nt = 0; nt < geo::kMmaN; ++nt) {
-              sim::WarpRegisters regs{};
+              sim::WarpRegisters regs(32);
               for (int l = 0; l < 32; ++l) {
                 auto& r = regs[static_cast<std::size_t>(l)];
-                r.a = af[mt][static_cast<std::size_t>(l)];
-                r.b = bf[nt][static_cast<std::size_t>(l)];
+                const auto& a = af[mt][static_cast<std::size_t>(l)];
+                const auto& b = bf[nt][static_cast<std::size_t>(l)];
+                r.a.assign(a.begin(), a.end());
+                r.b.assign(b.begin(), b.end());
                 r.c = acc[mt][nt][static_cast<std::size_t>(l)];
                 r.e = sparse ? geo::meta_word_or_padding(meta_stage(geo::meta_block(warp_m, mt), j, l), 32 * (mt / 2),
                                                          rows_left)

@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <sstream>
 #include <unistd.h>
@@ -44,7 +46,7 @@ sim::VectorFile committed(const char* name) {
 
 TEST(ValidateReport, CompareOutputsLocatesEveryFlippedElement) {
   const Instruction& f16out = row("SM80_SP_16x8x32_F16F16F16F16_TN");  // two D elements per register
-  sim::WarpOutput a{}, b{};
+  sim::WarpOutput a = sim::make_output(f16out), b = sim::make_output(f16out);
   b[9][1] ^= 0x00010000u;  // lane 9, register 1, element 1
   const auto m = compare_outputs(f16out, a, b);
   ASSERT_EQ(m.size(), 1u);
@@ -135,8 +137,10 @@ TEST(ValidateReport, GpuOutputsRoundTripThroughAVectorFile) {
 }
 
 TEST(ValidateReport, RowSelection) {
-  EXPECT_EQ(select_rows("all", Arch::sm90).size(), std::size(spec::instruction_table));
-  EXPECT_LT(select_rows("all", Arch::sm80).size(), std::size(spec::instruction_table));  // no fp8 on sm_80
+  const auto warp_rows = static_cast<std::size_t>(
+      std::count_if(spec::instruction_table.begin(), spec::instruction_table.end(), [](const Instruction& in) { return in.threads == 32; }));
+  EXPECT_EQ(select_rows("all", Arch::sm90).size(), warp_rows);
+  EXPECT_LT(select_rows("all", Arch::sm80).size(), warp_rows);  // no fp8 on sm_80
   const auto f16 = select_rows("*F32F16F16F32*", Arch::sm80);
   EXPECT_EQ(f16.size(), 5u);  // sparse k16, k32, their ordered forms, dense k16
   EXPECT_EQ(select_rows("SM80_16x8x16_F32F16F16F32_TN,SM80_16x8x16_F32F16F16F32_TN", Arch::sm80).size(), 1u);
@@ -173,10 +177,8 @@ TEST(ValidateReport, ProbesReadTheirAnswers) {
       const Probe p = make_probe(name, arch);
       EXPECT_EQ(p.cases.empty(), name == "fp8" && arch != Arch::sm90) << name;
       for (const ProbeCase& c : p.cases) {
-        std::vector<std::array<std::uint32_t, 4>> d(32);
-        gpu.run(*c.instr, c.selector, c.regs, d);
-        sim::WarpOutput out{};
-        for (std::size_t lane = 0; lane < 32; ++lane) out[lane] = d[lane];
+        sim::WarpOutput out = sim::make_output(*c.instr);
+        gpu.run(*c.instr, c.selector, c.regs, out);
         const std::string answer = interpret(c, d_element(*c.instr, out, c.row, c.col));
         EXPECT_EQ(answer.rfind(c.hypotheses[0].first, 0), 0u) << name << " " << c.label << ": " << answer;
         EXPECT_NE(answer.find("(simulator)"), std::string::npos) << answer;
@@ -200,3 +202,29 @@ TEST(ValidateReport, ProbesReadTheirAnswers) {
 
 }  // namespace
 }  // namespace twofour::validate
+
+namespace {
+
+// Warpgroup rows go through the validator too: selected by pattern (names or PTX mnemonics, never
+// by "all"), run with their shared-memory operands, and a flipped D bit is found and located.
+TEST(ValidateWarpgroup, PatternSelectsAndTheStandInAgrees) {
+  using twofour::validate::select_rows;
+  const auto rows = select_rows("wgmma.mma_async.sp.sync.aligned.m64n8k*", twofour::sim::spec::Arch::sm90);
+  EXPECT_EQ(rows.size(), 2u * 20u);  // SS and RS of the 20 sparse type rows at N = 8
+  EXPECT_THROW((void)select_rows("wgmma*", twofour::sim::spec::Arch::sm80), std::invalid_argument);
+  twofour::validate::ValidateOptions o;
+  o.rows = {rows.front(), rows.back()};
+  o.cases_per_row = 12;
+  std::ostringstream log;
+  twofour::testing::SimulatorGpu gpu(twofour::sim::spec::Arch::sm90);
+  const auto clean = twofour::validate::validate_on_gpu(gpu, o, log);
+  EXPECT_EQ(clean.failed, 0u) << log.str();
+  EXPECT_EQ(clean.passed, 24u) << log.str();
+  std::ostringstream bad_log;
+  twofour::testing::SimulatorGpu bad(twofour::sim::spec::Arch::sm90, twofour::testing::Corruption{0, 128 + 5, 1, 0x4u});
+  const auto flipped = twofour::validate::validate_on_gpu(bad, o, bad_log);
+  EXPECT_EQ(flipped.failed, 1u) << bad_log.str();
+  EXPECT_NE(bad_log.str().find("lane 5 register 1"), std::string::npos) << bad_log.str();
+}
+
+}  // namespace

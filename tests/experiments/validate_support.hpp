@@ -11,7 +11,7 @@ namespace twofour::testing {
 
 struct Corruption {
   std::size_t call = 0;  // which run() call (0-based)
-  std::size_t lane = 0;  // index into that call's lanes: 32 * case + lane
+  std::size_t lane = 0;  // index into that call's lanes: threads * case + thread
   int reg = 0;
   std::uint32_t mask = 1;
 };
@@ -23,7 +23,10 @@ class SimulatorGpu final : public validate::Gpu {
   std::string name() const override { return "simulator stand-in"; }
   sim::spec::Arch arch() const override { return arch_; }
   void run(const sim::spec::Instruction& instr, int selector, std::span<const sim::LaneRegisters> lanes,
-           std::span<std::array<std::uint32_t, 4>> d) override;
+           std::span<std::vector<std::uint32_t>> d) override;
+  bool has_warpgroup_row(const sim::spec::Instruction&) const override { return true; }
+  void run_warpgroup(const sim::spec::Instruction& instr, int selector, std::span<const sim::LaneRegisters> lanes,
+                     std::span<const sim::SharedOperands> shared, std::span<std::vector<std::uint32_t>> d) override;
   std::optional<sim::Tile> run_gemm(const sim::spec::Instruction& instr, const sim::GemmOperands& operands) override;
   std::size_t calls() const { return calls_; }
 

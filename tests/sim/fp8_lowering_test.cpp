@@ -27,7 +27,8 @@ namespace {
 using spec::Arch;
 using spec::Instruction;
 
-bool is_fp8_row(const Instruction& in) { return in.a == &spec::e4m3 || in.a == &spec::e5m2; }
+// Warp-level (mma) fp8 rows; the warpgroup (wgmma) rows run natively.
+bool is_fp8_row(const Instruction& in) { return in.threads == 32 && (in.a == &spec::e4m3 || in.a == &spec::e5m2); }
 
 // The fp16 row ptxas uses for each pass: HMMA.SP.16832 (sparse) or HMMA.16816 (dense), with the
 // fp8 row's D type.

@@ -9,11 +9,12 @@
 
 namespace twofour::testing {
 
-// Every row of the table that runs on `arch`.
+// Every warp-level (mma, 32-thread) row of the table that runs on `arch`; the warpgroup rows
+// have their own tests (wgmma_*_test.cpp).
 inline std::vector<const sim::spec::Instruction*> rows_on(sim::spec::Arch arch) {
   std::vector<const sim::spec::Instruction*> rows;
   for (const auto& row : sim::spec::instruction_table)
-    if (sim::instruction_supported(row, arch)) rows.push_back(&row);
+    if (row.threads == 32 && sim::instruction_supported(row, arch)) rows.push_back(&row);
   return rows;
 }
 
@@ -21,7 +22,8 @@ inline std::vector<const sim::spec::Instruction*> rows_on(sim::spec::Arch arch) 
 inline const sim::spec::Instruction* dense_twin(const sim::spec::Instruction& sparse) {
   for (const auto& row : sim::spec::instruction_table) {
     if (!row.is_sparse() && row.a == sparse.a && row.b == sparse.b && row.c == sparse.c && row.d == sparse.d &&
-        row.satfinite == sparse.satfinite)
+        row.satfinite == sparse.satfinite && row.threads == sparse.threads && row.n == sparse.n &&
+        row.a_source == sparse.a_source)
       return &row;
   }
   return nullptr;

@@ -88,25 +88,28 @@ TEST(Warp, PackUnpackRoundTripsEveryRow) {
   std::mt19937_64 rng(testing::test_seed("Warp.PackUnpackRoundTripsEveryRow", 11));
   int rows = 0;
   for (const Instruction& in : spec::instruction_table) {
+    // Warpgroup rows: every type and operand source, at a few N (the layout test covers every N).
+    if (in.threads != 32 && in.n != 8 && in.n != 24 && in.n != 256) continue;
     for (int sel = 0; sel < (in.is_sparse() ? in.selector_count() : 1); ++sel) {
       const TileOperands t = random_tile_operands(in, rng);
       const WarpRegisters regs = pack_registers(in, t, sel);
+      const SharedOperands shared = pack_shared(in, t, spec::Swizzle::none);
       bool unconfirmed = false;
-      const TileOperands back = unpack_operands(in, regs, sel, &unconfirmed);
+      const TileOperands back = unpack_operands(in, regs, sel, &unconfirmed, nullptr, &shared);
       EXPECT_EQ(back.a, t.a) << in.name;
       EXPECT_EQ(back.b, t.b) << in.name;
       EXPECT_EQ(back.c, t.c) << in.name;
       EXPECT_EQ(back.metadata, t.metadata) << in.name << " selector " << sel;
       EXPECT_FALSE(unconfirmed);
       // Only the selector's lanes carry metadata.
-      for (int lane = 0; lane < 32; ++lane) {
+      for (int lane = 0; lane < in.threads; ++lane) {
         const int q = lane & 3;
         const bool supplies = in.is_sparse() && q / in.metadata.lanes_per_quad == sel;
         if (!supplies) {
           EXPECT_EQ(regs[static_cast<std::size_t>(lane)].e, 0u) << in.name << " lane " << lane;
         }
       }
-      WarpOutput d{};
+      WarpOutput d = make_output(in);
       for (auto& lane : d)
         for (int r = 0; r < in.d_registers(); ++r) lane[static_cast<std::size_t>(r)] = static_cast<std::uint32_t>(rng());
       EXPECT_EQ(pack_d(in, unpack_d(in, d)), d) << in.name;
@@ -196,7 +199,7 @@ TEST(Warp, SelectorOutOfRangeIsRejected) {
   const Instruction& k32 = row("SM80_SP_16x8x32_F32F16F16F32_TN");   // 0..1
   const Instruction& s8k64 = row("SM80_SP_16x8x64_S32S8S8S32_TN");   // 0 only
   const Instruction& dense = row("SM80_16x8x16_F32F16F16F32_TN");
-  WarpRegisters regs{};
+  WarpRegisters regs = make_registers(k16);
   for (auto& l : regs) l.e = 0x44444444u;
   EXPECT_NO_THROW((void)run_warp(k16, Arch::sm80, regs, 3));
   EXPECT_THROW((void)run_warp(k16, Arch::sm80, regs, 4), MetadataError);
@@ -212,7 +215,7 @@ TEST(Warp, SelectorOutOfRangeIsRejected) {
 }
 
 TEST(Warp, Fp8NeedsSm89) {
-  WarpRegisters regs{};
+  WarpRegisters regs = make_registers(row("SM89_SP_16x8x64_F32E4M3E4M3F32_TN"));
   for (auto& l : regs) l.e = 0x44444444u;
   EXPECT_THROW((void)run_warp(row("SM89_SP_16x8x64_F32E4M3E4M3F32_TN"), Arch::sm80, regs, 0), UnsupportedInstruction);
   EXPECT_NO_THROW((void)run_warp(row("SM89_SP_16x8x64_F32E4M3E4M3F32_TN"), Arch::sm90, regs, 0));
@@ -222,7 +225,7 @@ TEST(Warp, Fp8NeedsSm89) {
 // 1..N distinct small integers, B selects column j of A, C = 0, so D exposes any permutation.
 TEST(Warp, ArangeExposesLayoutsSparseF16K32) {
   const Instruction& in = row("SM80_SP_16x8x32_F32F16F16F32_TN");
-  WarpRegisters regs{};
+  WarpRegisters regs = make_registers(in);
   // Compressed A value (row, c) = row * 16 + c + 1; metadata nibble 0b0100 everywhere: stored
   // values of chunk q sit at dense columns 4q and 4q+1, so dense col 4q+v (v<2) = compressed 2q+v.
   auto a_val = [](int r, int c) { return static_cast<double>(r * 16 + c + 1); };
@@ -257,7 +260,7 @@ TEST(Warp, ArangeExposesLayoutsSparseF16K32) {
 
 TEST(Warp, ArangeExposesLayoutsDenseS8K32) {
   const Instruction& in = row("SM80_16x8x32_S32S8S8S32_TN");
-  WarpRegisters regs{};
+  WarpRegisters regs = make_registers(in);
   // A[r][k] = (r * 32 + k) mod 127; B[k][n] = 1 when k == n + 8, so D[r][n] = A[r][n + 8].
   auto a_val = [](int r, int k) { return (r * 32 + k) % 127; };
   for (int lane = 0; lane < 32; ++lane) {

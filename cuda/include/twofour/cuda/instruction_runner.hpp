@@ -1,25 +1,23 @@
 #pragma once
-// Runs warp-level MMA instructions on the GPU with exactly the per-lane register buffers of sim's
-// warp-level API: case i occupies lanes [32i, 32i+32) of `lanes`, and its D registers come back in
-// d[32i + lane][0..3]. Host-only header (no CUDA headers), usable from plain C++.
-#include <array>
+// Runs MMA instruction rows on the GPU with exactly the per-thread register words of sim's
+// thread-level API (sim/warp.hpp). Host-only header (no CUDA headers), usable from plain C++.
+//
+// Buffers, for a row with T = threads, and per-thread register counts A, B, C (= D):
+//   inputs: per case, per thread (thread-major): A words, B words, C words, then the metadata word e
+//           (input_words_per_thread(row) = A + B + C + 1 words);
+//   d:      per case, per thread: D words (d_words_per_thread(row) = C).
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
 namespace twofour::cuda {
 
-struct GpuLaneRegisters {
-  std::uint32_t a[4];
-  std::uint32_t b[4];
-  std::uint32_t c[4];
-  std::uint32_t e;
-};
+int input_words_per_thread(int row);
+int d_words_per_thread(int row);
 
 // row = index into sim::spec::instruction_table. Throws std::runtime_error when there is no GPU,
 // the device is older than the row needs, or a CUDA call fails; std::invalid_argument for a bad
 // row/selector or buffer sizes.
-void run_instruction_on_gpu(int row, int selector, std::span<const GpuLaneRegisters> lanes,
-                            std::span<std::array<std::uint32_t, 4>> d);
+void run_instruction_on_gpu(int row, int selector, std::span<const std::uint32_t> inputs, std::span<std::uint32_t> d);
 
 }  // namespace twofour::cuda

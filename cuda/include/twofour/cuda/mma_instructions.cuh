@@ -12,7 +12,7 @@ template <int Row, int Selector>
 __device__ void mma_row(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c, std::uint32_t e,
                         std::uint32_t* d);
 
-static_assert(sim::spec::instruction_table[0].a_registers() == 2 && sim::spec::instruction_table[0].b_registers() == 2 && sim::spec::instruction_table[0].c_registers() == 2, "row 0: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[0].threads == 32 && sim::spec::instruction_table[0].a_registers() == 2 && sim::spec::instruction_table[0].b_registers() == 2 && sim::spec::instruction_table[0].c_registers() == 2, "row 0: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k16.row.col.f16.f16.f16.f16, selector 0
 __device__ inline void mma_row<0, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -41,7 +41,7 @@ __device__ inline void mma_row<0, 3>(const std::uint32_t* a, const std::uint32_t
                : "=r"(d[0]), "=r"(d[1])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[1].a_registers() == 2 && sim::spec::instruction_table[1].b_registers() == 2 && sim::spec::instruction_table[1].c_registers() == 2, "row 1: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[1].threads == 32 && sim::spec::instruction_table[1].a_registers() == 2 && sim::spec::instruction_table[1].b_registers() == 2 && sim::spec::instruction_table[1].c_registers() == 2, "row 1: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k16.row.col.f16.f16.f16.f16, selector 0
 __device__ inline void mma_row<1, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -70,7 +70,7 @@ __device__ inline void mma_row<1, 3>(const std::uint32_t* a, const std::uint32_t
                : "=r"(d[0]), "=r"(d[1])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[2].a_registers() == 2 && sim::spec::instruction_table[2].b_registers() == 2 && sim::spec::instruction_table[2].c_registers() == 4, "row 2: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[2].threads == 32 && sim::spec::instruction_table[2].a_registers() == 2 && sim::spec::instruction_table[2].b_registers() == 2 && sim::spec::instruction_table[2].c_registers() == 4, "row 2: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32, selector 0
 __device__ inline void mma_row<2, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -107,7 +107,7 @@ __device__ inline void mma_row<2, 3>(const std::uint32_t* a, const std::uint32_t
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[3].a_registers() == 2 && sim::spec::instruction_table[3].b_registers() == 2 && sim::spec::instruction_table[3].c_registers() == 4, "row 3: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[3].threads == 32 && sim::spec::instruction_table[3].a_registers() == 2 && sim::spec::instruction_table[3].b_registers() == 2 && sim::spec::instruction_table[3].c_registers() == 4, "row 3: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32, selector 0
 __device__ inline void mma_row<3, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -144,7 +144,7 @@ __device__ inline void mma_row<3, 3>(const std::uint32_t* a, const std::uint32_t
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[4].a_registers() == 2 && sim::spec::instruction_table[4].b_registers() == 2 && sim::spec::instruction_table[4].c_registers() == 4, "row 4: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[4].threads == 32 && sim::spec::instruction_table[4].a_registers() == 2 && sim::spec::instruction_table[4].b_registers() == 2 && sim::spec::instruction_table[4].c_registers() == 4, "row 4: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32, selector 0
 __device__ inline void mma_row<4, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -181,7 +181,7 @@ __device__ inline void mma_row<4, 3>(const std::uint32_t* a, const std::uint32_t
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[5].a_registers() == 2 && sim::spec::instruction_table[5].b_registers() == 2 && sim::spec::instruction_table[5].c_registers() == 4, "row 5: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[5].threads == 32 && sim::spec::instruction_table[5].a_registers() == 2 && sim::spec::instruction_table[5].b_registers() == 2 && sim::spec::instruction_table[5].c_registers() == 4, "row 5: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32, selector 0
 __device__ inline void mma_row<5, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -218,7 +218,7 @@ __device__ inline void mma_row<5, 3>(const std::uint32_t* a, const std::uint32_t
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[6].a_registers() == 4 && sim::spec::instruction_table[6].b_registers() == 4 && sim::spec::instruction_table[6].c_registers() == 2, "row 6: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[6].threads == 32 && sim::spec::instruction_table[6].a_registers() == 4 && sim::spec::instruction_table[6].b_registers() == 4 && sim::spec::instruction_table[6].c_registers() == 2, "row 6: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k32.row.col.f16.f16.f16.f16, selector 0
 __device__ inline void mma_row<6, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -233,7 +233,7 @@ __device__ inline void mma_row<6, 1>(const std::uint32_t* a, const std::uint32_t
                : "=r"(d[0]), "=r"(d[1])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[7].a_registers() == 4 && sim::spec::instruction_table[7].b_registers() == 4 && sim::spec::instruction_table[7].c_registers() == 2, "row 7: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[7].threads == 32 && sim::spec::instruction_table[7].a_registers() == 4 && sim::spec::instruction_table[7].b_registers() == 4 && sim::spec::instruction_table[7].c_registers() == 2, "row 7: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.f16.f16.f16.f16, selector 0
 __device__ inline void mma_row<7, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -248,7 +248,7 @@ __device__ inline void mma_row<7, 1>(const std::uint32_t* a, const std::uint32_t
                : "=r"(d[0]), "=r"(d[1])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[8].a_registers() == 4 && sim::spec::instruction_table[8].b_registers() == 4 && sim::spec::instruction_table[8].c_registers() == 4, "row 8: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[8].threads == 32 && sim::spec::instruction_table[8].a_registers() == 4 && sim::spec::instruction_table[8].b_registers() == 4 && sim::spec::instruction_table[8].c_registers() == 4, "row 8: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k32.row.col.f32.f16.f16.f32, selector 0
 __device__ inline void mma_row<8, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -267,7 +267,7 @@ __device__ inline void mma_row<8, 1>(const std::uint32_t* a, const std::uint32_t
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[9].a_registers() == 4 && sim::spec::instruction_table[9].b_registers() == 4 && sim::spec::instruction_table[9].c_registers() == 4, "row 9: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[9].threads == 32 && sim::spec::instruction_table[9].a_registers() == 4 && sim::spec::instruction_table[9].b_registers() == 4 && sim::spec::instruction_table[9].c_registers() == 4, "row 9: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.f32.f16.f16.f32, selector 0
 __device__ inline void mma_row<9, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -286,7 +286,7 @@ __device__ inline void mma_row<9, 1>(const std::uint32_t* a, const std::uint32_t
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[10].a_registers() == 4 && sim::spec::instruction_table[10].b_registers() == 4 && sim::spec::instruction_table[10].c_registers() == 4, "row 10: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[10].threads == 32 && sim::spec::instruction_table[10].a_registers() == 4 && sim::spec::instruction_table[10].b_registers() == 4 && sim::spec::instruction_table[10].c_registers() == 4, "row 10: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k32.row.col.f32.bf16.bf16.f32, selector 0
 __device__ inline void mma_row<10, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -305,7 +305,7 @@ __device__ inline void mma_row<10, 1>(const std::uint32_t* a, const std::uint32_
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[11].a_registers() == 4 && sim::spec::instruction_table[11].b_registers() == 4 && sim::spec::instruction_table[11].c_registers() == 4, "row 11: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[11].threads == 32 && sim::spec::instruction_table[11].a_registers() == 4 && sim::spec::instruction_table[11].b_registers() == 4 && sim::spec::instruction_table[11].c_registers() == 4, "row 11: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.f32.bf16.bf16.f32, selector 0
 __device__ inline void mma_row<11, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -324,7 +324,7 @@ __device__ inline void mma_row<11, 1>(const std::uint32_t* a, const std::uint32_
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[12].a_registers() == 2 && sim::spec::instruction_table[12].b_registers() == 2 && sim::spec::instruction_table[12].c_registers() == 4, "row 12: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[12].threads == 32 && sim::spec::instruction_table[12].a_registers() == 2 && sim::spec::instruction_table[12].b_registers() == 2 && sim::spec::instruction_table[12].c_registers() == 4, "row 12: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32, selector 0
 __device__ inline void mma_row<12, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -361,7 +361,7 @@ __device__ inline void mma_row<12, 3>(const std::uint32_t* a, const std::uint32_
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[13].a_registers() == 2 && sim::spec::instruction_table[13].b_registers() == 2 && sim::spec::instruction_table[13].c_registers() == 4, "row 13: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[13].threads == 32 && sim::spec::instruction_table[13].a_registers() == 2 && sim::spec::instruction_table[13].b_registers() == 2 && sim::spec::instruction_table[13].c_registers() == 4, "row 13: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32, selector 0
 __device__ inline void mma_row<13, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -398,7 +398,7 @@ __device__ inline void mma_row<13, 3>(const std::uint32_t* a, const std::uint32_
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[14].a_registers() == 4 && sim::spec::instruction_table[14].b_registers() == 4 && sim::spec::instruction_table[14].c_registers() == 4, "row 14: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[14].threads == 32 && sim::spec::instruction_table[14].a_registers() == 4 && sim::spec::instruction_table[14].b_registers() == 4 && sim::spec::instruction_table[14].c_registers() == 4, "row 14: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k16.row.col.f32.tf32.tf32.f32, selector 0
 __device__ inline void mma_row<14, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -417,7 +417,7 @@ __device__ inline void mma_row<14, 1>(const std::uint32_t* a, const std::uint32_
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[15].a_registers() == 4 && sim::spec::instruction_table[15].b_registers() == 4 && sim::spec::instruction_table[15].c_registers() == 4, "row 15: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[15].threads == 32 && sim::spec::instruction_table[15].a_registers() == 4 && sim::spec::instruction_table[15].b_registers() == 4 && sim::spec::instruction_table[15].c_registers() == 4, "row 15: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k16.row.col.f32.tf32.tf32.f32, selector 0
 __device__ inline void mma_row<15, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -436,7 +436,7 @@ __device__ inline void mma_row<15, 1>(const std::uint32_t* a, const std::uint32_
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])), "r"(e));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[16].a_registers() == 2 && sim::spec::instruction_table[16].b_registers() == 2 && sim::spec::instruction_table[16].c_registers() == 4, "row 16: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[16].threads == 32 && sim::spec::instruction_table[16].a_registers() == 2 && sim::spec::instruction_table[16].b_registers() == 2 && sim::spec::instruction_table[16].c_registers() == 4, "row 16: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32, selector 0
 __device__ inline void mma_row<16, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -451,7 +451,7 @@ __device__ inline void mma_row<16, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[17].a_registers() == 2 && sim::spec::instruction_table[17].b_registers() == 2 && sim::spec::instruction_table[17].c_registers() == 4, "row 17: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[17].threads == 32 && sim::spec::instruction_table[17].a_registers() == 2 && sim::spec::instruction_table[17].b_registers() == 2 && sim::spec::instruction_table[17].c_registers() == 4, "row 17: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32, selector 0
 __device__ inline void mma_row<17, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -466,7 +466,7 @@ __device__ inline void mma_row<17, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[18].a_registers() == 2 && sim::spec::instruction_table[18].b_registers() == 2 && sim::spec::instruction_table[18].c_registers() == 4, "row 18: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[18].threads == 32 && sim::spec::instruction_table[18].a_registers() == 2 && sim::spec::instruction_table[18].b_registers() == 2 && sim::spec::instruction_table[18].c_registers() == 4, "row 18: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32, selector 0
 __device__ inline void mma_row<18, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -481,7 +481,7 @@ __device__ inline void mma_row<18, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[19].a_registers() == 2 && sim::spec::instruction_table[19].b_registers() == 2 && sim::spec::instruction_table[19].c_registers() == 4, "row 19: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[19].threads == 32 && sim::spec::instruction_table[19].a_registers() == 2 && sim::spec::instruction_table[19].b_registers() == 2 && sim::spec::instruction_table[19].c_registers() == 4, "row 19: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32, selector 0
 __device__ inline void mma_row<19, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -496,7 +496,7 @@ __device__ inline void mma_row<19, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[20].a_registers() == 2 && sim::spec::instruction_table[20].b_registers() == 2 && sim::spec::instruction_table[20].c_registers() == 4, "row 20: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[20].threads == 32 && sim::spec::instruction_table[20].a_registers() == 2 && sim::spec::instruction_table[20].b_registers() == 2 && sim::spec::instruction_table[20].c_registers() == 4, "row 20: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k32.row.col.s32.s8.u8.s32, selector 0
 __device__ inline void mma_row<20, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -511,7 +511,7 @@ __device__ inline void mma_row<20, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[21].a_registers() == 2 && sim::spec::instruction_table[21].b_registers() == 2 && sim::spec::instruction_table[21].c_registers() == 4, "row 21: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[21].threads == 32 && sim::spec::instruction_table[21].a_registers() == 2 && sim::spec::instruction_table[21].b_registers() == 2 && sim::spec::instruction_table[21].c_registers() == 4, "row 21: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.u8.s32, selector 0
 __device__ inline void mma_row<21, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -526,7 +526,7 @@ __device__ inline void mma_row<21, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[22].a_registers() == 2 && sim::spec::instruction_table[22].b_registers() == 2 && sim::spec::instruction_table[22].c_registers() == 4, "row 22: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[22].threads == 32 && sim::spec::instruction_table[22].a_registers() == 2 && sim::spec::instruction_table[22].b_registers() == 2 && sim::spec::instruction_table[22].c_registers() == 4, "row 22: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.s32.s8.u8.s32, selector 0
 __device__ inline void mma_row<22, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -541,7 +541,7 @@ __device__ inline void mma_row<22, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[23].a_registers() == 2 && sim::spec::instruction_table[23].b_registers() == 2 && sim::spec::instruction_table[23].c_registers() == 4, "row 23: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[23].threads == 32 && sim::spec::instruction_table[23].a_registers() == 2 && sim::spec::instruction_table[23].b_registers() == 2 && sim::spec::instruction_table[23].c_registers() == 4, "row 23: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.u8.s32, selector 0
 __device__ inline void mma_row<23, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -556,7 +556,7 @@ __device__ inline void mma_row<23, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[24].a_registers() == 2 && sim::spec::instruction_table[24].b_registers() == 2 && sim::spec::instruction_table[24].c_registers() == 4, "row 24: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[24].threads == 32 && sim::spec::instruction_table[24].a_registers() == 2 && sim::spec::instruction_table[24].b_registers() == 2 && sim::spec::instruction_table[24].c_registers() == 4, "row 24: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32, selector 0
 __device__ inline void mma_row<24, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -571,7 +571,7 @@ __device__ inline void mma_row<24, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[25].a_registers() == 2 && sim::spec::instruction_table[25].b_registers() == 2 && sim::spec::instruction_table[25].c_registers() == 4, "row 25: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[25].threads == 32 && sim::spec::instruction_table[25].a_registers() == 2 && sim::spec::instruction_table[25].b_registers() == 2 && sim::spec::instruction_table[25].c_registers() == 4, "row 25: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k32.row.col.satfinite.s32.u8.s8.s32, selector 0
 __device__ inline void mma_row<25, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -586,7 +586,7 @@ __device__ inline void mma_row<25, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[26].a_registers() == 2 && sim::spec::instruction_table[26].b_registers() == 2 && sim::spec::instruction_table[26].c_registers() == 4, "row 26: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[26].threads == 32 && sim::spec::instruction_table[26].a_registers() == 2 && sim::spec::instruction_table[26].b_registers() == 2 && sim::spec::instruction_table[26].c_registers() == 4, "row 26: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32, selector 0
 __device__ inline void mma_row<26, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -601,7 +601,7 @@ __device__ inline void mma_row<26, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[27].a_registers() == 2 && sim::spec::instruction_table[27].b_registers() == 2 && sim::spec::instruction_table[27].c_registers() == 4, "row 27: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[27].threads == 32 && sim::spec::instruction_table[27].a_registers() == 2 && sim::spec::instruction_table[27].b_registers() == 2 && sim::spec::instruction_table[27].c_registers() == 4, "row 27: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.satfinite.s32.u8.s8.s32, selector 0
 __device__ inline void mma_row<27, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -616,7 +616,7 @@ __device__ inline void mma_row<27, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[28].a_registers() == 2 && sim::spec::instruction_table[28].b_registers() == 2 && sim::spec::instruction_table[28].c_registers() == 4, "row 28: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[28].threads == 32 && sim::spec::instruction_table[28].a_registers() == 2 && sim::spec::instruction_table[28].b_registers() == 2 && sim::spec::instruction_table[28].c_registers() == 4, "row 28: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32, selector 0
 __device__ inline void mma_row<28, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -631,7 +631,7 @@ __device__ inline void mma_row<28, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[29].a_registers() == 2 && sim::spec::instruction_table[29].b_registers() == 2 && sim::spec::instruction_table[29].c_registers() == 4, "row 29: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[29].threads == 32 && sim::spec::instruction_table[29].a_registers() == 2 && sim::spec::instruction_table[29].b_registers() == 2 && sim::spec::instruction_table[29].c_registers() == 4, "row 29: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k32.row.col.satfinite.s32.u8.u8.s32, selector 0
 __device__ inline void mma_row<29, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -646,7 +646,7 @@ __device__ inline void mma_row<29, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[30].a_registers() == 2 && sim::spec::instruction_table[30].b_registers() == 2 && sim::spec::instruction_table[30].c_registers() == 4, "row 30: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[30].threads == 32 && sim::spec::instruction_table[30].a_registers() == 2 && sim::spec::instruction_table[30].b_registers() == 2 && sim::spec::instruction_table[30].c_registers() == 4, "row 30: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32, selector 0
 __device__ inline void mma_row<30, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -661,7 +661,7 @@ __device__ inline void mma_row<30, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[31].a_registers() == 2 && sim::spec::instruction_table[31].b_registers() == 2 && sim::spec::instruction_table[31].c_registers() == 4, "row 31: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[31].threads == 32 && sim::spec::instruction_table[31].a_registers() == 2 && sim::spec::instruction_table[31].b_registers() == 2 && sim::spec::instruction_table[31].c_registers() == 4, "row 31: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.satfinite.s32.u8.u8.s32, selector 0
 __device__ inline void mma_row<31, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -676,7 +676,7 @@ __device__ inline void mma_row<31, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[32].a_registers() == 4 && sim::spec::instruction_table[32].b_registers() == 4 && sim::spec::instruction_table[32].c_registers() == 4, "row 32: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[32].threads == 32 && sim::spec::instruction_table[32].a_registers() == 4 && sim::spec::instruction_table[32].b_registers() == 4 && sim::spec::instruction_table[32].c_registers() == 4, "row 32: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.s32.s8.s8.s32, selector 0
 __device__ inline void mma_row<32, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -684,7 +684,7 @@ __device__ inline void mma_row<32, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[33].a_registers() == 4 && sim::spec::instruction_table[33].b_registers() == 4 && sim::spec::instruction_table[33].c_registers() == 4, "row 33: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[33].threads == 32 && sim::spec::instruction_table[33].a_registers() == 4 && sim::spec::instruction_table[33].b_registers() == 4 && sim::spec::instruction_table[33].c_registers() == 4, "row 33: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.satfinite.s32.s8.s8.s32, selector 0
 __device__ inline void mma_row<33, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -692,7 +692,7 @@ __device__ inline void mma_row<33, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[34].a_registers() == 4 && sim::spec::instruction_table[34].b_registers() == 4 && sim::spec::instruction_table[34].c_registers() == 4, "row 34: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[34].threads == 32 && sim::spec::instruction_table[34].a_registers() == 4 && sim::spec::instruction_table[34].b_registers() == 4 && sim::spec::instruction_table[34].c_registers() == 4, "row 34: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.s32.s8.s8.s32, selector 0
 __device__ inline void mma_row<34, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -700,7 +700,7 @@ __device__ inline void mma_row<34, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[35].a_registers() == 4 && sim::spec::instruction_table[35].b_registers() == 4 && sim::spec::instruction_table[35].c_registers() == 4, "row 35: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[35].threads == 32 && sim::spec::instruction_table[35].a_registers() == 4 && sim::spec::instruction_table[35].b_registers() == 4 && sim::spec::instruction_table[35].c_registers() == 4, "row 35: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.satfinite.s32.s8.s8.s32, selector 0
 __device__ inline void mma_row<35, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -708,7 +708,7 @@ __device__ inline void mma_row<35, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[36].a_registers() == 4 && sim::spec::instruction_table[36].b_registers() == 4 && sim::spec::instruction_table[36].c_registers() == 4, "row 36: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[36].threads == 32 && sim::spec::instruction_table[36].a_registers() == 4 && sim::spec::instruction_table[36].b_registers() == 4 && sim::spec::instruction_table[36].c_registers() == 4, "row 36: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.s32.s8.u8.s32, selector 0
 __device__ inline void mma_row<36, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -716,7 +716,7 @@ __device__ inline void mma_row<36, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[37].a_registers() == 4 && sim::spec::instruction_table[37].b_registers() == 4 && sim::spec::instruction_table[37].c_registers() == 4, "row 37: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[37].threads == 32 && sim::spec::instruction_table[37].a_registers() == 4 && sim::spec::instruction_table[37].b_registers() == 4 && sim::spec::instruction_table[37].c_registers() == 4, "row 37: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.satfinite.s32.s8.u8.s32, selector 0
 __device__ inline void mma_row<37, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -724,7 +724,7 @@ __device__ inline void mma_row<37, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[38].a_registers() == 4 && sim::spec::instruction_table[38].b_registers() == 4 && sim::spec::instruction_table[38].c_registers() == 4, "row 38: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[38].threads == 32 && sim::spec::instruction_table[38].a_registers() == 4 && sim::spec::instruction_table[38].b_registers() == 4 && sim::spec::instruction_table[38].c_registers() == 4, "row 38: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.s32.s8.u8.s32, selector 0
 __device__ inline void mma_row<38, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -732,7 +732,7 @@ __device__ inline void mma_row<38, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[39].a_registers() == 4 && sim::spec::instruction_table[39].b_registers() == 4 && sim::spec::instruction_table[39].c_registers() == 4, "row 39: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[39].threads == 32 && sim::spec::instruction_table[39].a_registers() == 4 && sim::spec::instruction_table[39].b_registers() == 4 && sim::spec::instruction_table[39].c_registers() == 4, "row 39: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.satfinite.s32.s8.u8.s32, selector 0
 __device__ inline void mma_row<39, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -740,7 +740,7 @@ __device__ inline void mma_row<39, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[40].a_registers() == 4 && sim::spec::instruction_table[40].b_registers() == 4 && sim::spec::instruction_table[40].c_registers() == 4, "row 40: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[40].threads == 32 && sim::spec::instruction_table[40].a_registers() == 4 && sim::spec::instruction_table[40].b_registers() == 4 && sim::spec::instruction_table[40].c_registers() == 4, "row 40: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.s32.u8.s8.s32, selector 0
 __device__ inline void mma_row<40, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -748,7 +748,7 @@ __device__ inline void mma_row<40, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[41].a_registers() == 4 && sim::spec::instruction_table[41].b_registers() == 4 && sim::spec::instruction_table[41].c_registers() == 4, "row 41: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[41].threads == 32 && sim::spec::instruction_table[41].a_registers() == 4 && sim::spec::instruction_table[41].b_registers() == 4 && sim::spec::instruction_table[41].c_registers() == 4, "row 41: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.satfinite.s32.u8.s8.s32, selector 0
 __device__ inline void mma_row<41, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -756,7 +756,7 @@ __device__ inline void mma_row<41, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[42].a_registers() == 4 && sim::spec::instruction_table[42].b_registers() == 4 && sim::spec::instruction_table[42].c_registers() == 4, "row 42: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[42].threads == 32 && sim::spec::instruction_table[42].a_registers() == 4 && sim::spec::instruction_table[42].b_registers() == 4 && sim::spec::instruction_table[42].c_registers() == 4, "row 42: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.s32.u8.s8.s32, selector 0
 __device__ inline void mma_row<42, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -764,7 +764,7 @@ __device__ inline void mma_row<42, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[43].a_registers() == 4 && sim::spec::instruction_table[43].b_registers() == 4 && sim::spec::instruction_table[43].c_registers() == 4, "row 43: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[43].threads == 32 && sim::spec::instruction_table[43].a_registers() == 4 && sim::spec::instruction_table[43].b_registers() == 4 && sim::spec::instruction_table[43].c_registers() == 4, "row 43: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.satfinite.s32.u8.s8.s32, selector 0
 __device__ inline void mma_row<43, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -772,7 +772,7 @@ __device__ inline void mma_row<43, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[44].a_registers() == 4 && sim::spec::instruction_table[44].b_registers() == 4 && sim::spec::instruction_table[44].c_registers() == 4, "row 44: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[44].threads == 32 && sim::spec::instruction_table[44].a_registers() == 4 && sim::spec::instruction_table[44].b_registers() == 4 && sim::spec::instruction_table[44].c_registers() == 4, "row 44: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.s32.u8.u8.s32, selector 0
 __device__ inline void mma_row<44, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -780,7 +780,7 @@ __device__ inline void mma_row<44, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[45].a_registers() == 4 && sim::spec::instruction_table[45].b_registers() == 4 && sim::spec::instruction_table[45].c_registers() == 4, "row 45: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[45].threads == 32 && sim::spec::instruction_table[45].a_registers() == 4 && sim::spec::instruction_table[45].b_registers() == 4 && sim::spec::instruction_table[45].c_registers() == 4, "row 45: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.satfinite.s32.u8.u8.s32, selector 0
 __device__ inline void mma_row<45, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -788,7 +788,7 @@ __device__ inline void mma_row<45, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[46].a_registers() == 4 && sim::spec::instruction_table[46].b_registers() == 4 && sim::spec::instruction_table[46].c_registers() == 4, "row 46: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[46].threads == 32 && sim::spec::instruction_table[46].a_registers() == 4 && sim::spec::instruction_table[46].b_registers() == 4 && sim::spec::instruction_table[46].c_registers() == 4, "row 46: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.s32.u8.u8.s32, selector 0
 __device__ inline void mma_row<46, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -796,7 +796,7 @@ __device__ inline void mma_row<46, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[47].a_registers() == 4 && sim::spec::instruction_table[47].b_registers() == 4 && sim::spec::instruction_table[47].c_registers() == 4, "row 47: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[47].threads == 32 && sim::spec::instruction_table[47].a_registers() == 4 && sim::spec::instruction_table[47].b_registers() == 4 && sim::spec::instruction_table[47].c_registers() == 4, "row 47: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.satfinite.s32.u8.u8.s32, selector 0
 __device__ inline void mma_row<47, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -804,7 +804,7 @@ __device__ inline void mma_row<47, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[48].a_registers() == 2 && sim::spec::instruction_table[48].b_registers() == 2 && sim::spec::instruction_table[48].c_registers() == 4, "row 48: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[48].threads == 32 && sim::spec::instruction_table[48].a_registers() == 2 && sim::spec::instruction_table[48].b_registers() == 2 && sim::spec::instruction_table[48].c_registers() == 4, "row 48: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.s32.s4.s4.s32, selector 0
 __device__ inline void mma_row<48, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -819,7 +819,7 @@ __device__ inline void mma_row<48, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[49].a_registers() == 2 && sim::spec::instruction_table[49].b_registers() == 2 && sim::spec::instruction_table[49].c_registers() == 4, "row 49: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[49].threads == 32 && sim::spec::instruction_table[49].a_registers() == 2 && sim::spec::instruction_table[49].b_registers() == 2 && sim::spec::instruction_table[49].c_registers() == 4, "row 49: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.satfinite.s32.s4.s4.s32, selector 0
 __device__ inline void mma_row<49, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -834,7 +834,7 @@ __device__ inline void mma_row<49, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[50].a_registers() == 2 && sim::spec::instruction_table[50].b_registers() == 2 && sim::spec::instruction_table[50].c_registers() == 4, "row 50: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[50].threads == 32 && sim::spec::instruction_table[50].a_registers() == 2 && sim::spec::instruction_table[50].b_registers() == 2 && sim::spec::instruction_table[50].c_registers() == 4, "row 50: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.s32.s4.s4.s32, selector 0
 __device__ inline void mma_row<50, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -849,7 +849,7 @@ __device__ inline void mma_row<50, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[51].a_registers() == 2 && sim::spec::instruction_table[51].b_registers() == 2 && sim::spec::instruction_table[51].c_registers() == 4, "row 51: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[51].threads == 32 && sim::spec::instruction_table[51].a_registers() == 2 && sim::spec::instruction_table[51].b_registers() == 2 && sim::spec::instruction_table[51].c_registers() == 4, "row 51: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.satfinite.s32.s4.s4.s32, selector 0
 __device__ inline void mma_row<51, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -864,7 +864,7 @@ __device__ inline void mma_row<51, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[52].a_registers() == 2 && sim::spec::instruction_table[52].b_registers() == 2 && sim::spec::instruction_table[52].c_registers() == 4, "row 52: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[52].threads == 32 && sim::spec::instruction_table[52].a_registers() == 2 && sim::spec::instruction_table[52].b_registers() == 2 && sim::spec::instruction_table[52].c_registers() == 4, "row 52: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.s32.s4.u4.s32, selector 0
 __device__ inline void mma_row<52, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -879,7 +879,7 @@ __device__ inline void mma_row<52, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[53].a_registers() == 2 && sim::spec::instruction_table[53].b_registers() == 2 && sim::spec::instruction_table[53].c_registers() == 4, "row 53: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[53].threads == 32 && sim::spec::instruction_table[53].a_registers() == 2 && sim::spec::instruction_table[53].b_registers() == 2 && sim::spec::instruction_table[53].c_registers() == 4, "row 53: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.satfinite.s32.s4.u4.s32, selector 0
 __device__ inline void mma_row<53, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -894,7 +894,7 @@ __device__ inline void mma_row<53, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[54].a_registers() == 2 && sim::spec::instruction_table[54].b_registers() == 2 && sim::spec::instruction_table[54].c_registers() == 4, "row 54: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[54].threads == 32 && sim::spec::instruction_table[54].a_registers() == 2 && sim::spec::instruction_table[54].b_registers() == 2 && sim::spec::instruction_table[54].c_registers() == 4, "row 54: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.s32.s4.u4.s32, selector 0
 __device__ inline void mma_row<54, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -909,7 +909,7 @@ __device__ inline void mma_row<54, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[55].a_registers() == 2 && sim::spec::instruction_table[55].b_registers() == 2 && sim::spec::instruction_table[55].c_registers() == 4, "row 55: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[55].threads == 32 && sim::spec::instruction_table[55].a_registers() == 2 && sim::spec::instruction_table[55].b_registers() == 2 && sim::spec::instruction_table[55].c_registers() == 4, "row 55: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.satfinite.s32.s4.u4.s32, selector 0
 __device__ inline void mma_row<55, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -924,7 +924,7 @@ __device__ inline void mma_row<55, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[56].a_registers() == 2 && sim::spec::instruction_table[56].b_registers() == 2 && sim::spec::instruction_table[56].c_registers() == 4, "row 56: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[56].threads == 32 && sim::spec::instruction_table[56].a_registers() == 2 && sim::spec::instruction_table[56].b_registers() == 2 && sim::spec::instruction_table[56].c_registers() == 4, "row 56: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.s32.u4.s4.s32, selector 0
 __device__ inline void mma_row<56, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -939,7 +939,7 @@ __device__ inline void mma_row<56, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[57].a_registers() == 2 && sim::spec::instruction_table[57].b_registers() == 2 && sim::spec::instruction_table[57].c_registers() == 4, "row 57: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[57].threads == 32 && sim::spec::instruction_table[57].a_registers() == 2 && sim::spec::instruction_table[57].b_registers() == 2 && sim::spec::instruction_table[57].c_registers() == 4, "row 57: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.satfinite.s32.u4.s4.s32, selector 0
 __device__ inline void mma_row<57, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -954,7 +954,7 @@ __device__ inline void mma_row<57, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[58].a_registers() == 2 && sim::spec::instruction_table[58].b_registers() == 2 && sim::spec::instruction_table[58].c_registers() == 4, "row 58: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[58].threads == 32 && sim::spec::instruction_table[58].a_registers() == 2 && sim::spec::instruction_table[58].b_registers() == 2 && sim::spec::instruction_table[58].c_registers() == 4, "row 58: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.s32.u4.s4.s32, selector 0
 __device__ inline void mma_row<58, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -969,7 +969,7 @@ __device__ inline void mma_row<58, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[59].a_registers() == 2 && sim::spec::instruction_table[59].b_registers() == 2 && sim::spec::instruction_table[59].c_registers() == 4, "row 59: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[59].threads == 32 && sim::spec::instruction_table[59].a_registers() == 2 && sim::spec::instruction_table[59].b_registers() == 2 && sim::spec::instruction_table[59].c_registers() == 4, "row 59: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.satfinite.s32.u4.s4.s32, selector 0
 __device__ inline void mma_row<59, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -984,7 +984,7 @@ __device__ inline void mma_row<59, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[60].a_registers() == 2 && sim::spec::instruction_table[60].b_registers() == 2 && sim::spec::instruction_table[60].c_registers() == 4, "row 60: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[60].threads == 32 && sim::spec::instruction_table[60].a_registers() == 2 && sim::spec::instruction_table[60].b_registers() == 2 && sim::spec::instruction_table[60].c_registers() == 4, "row 60: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.s32.u4.u4.s32, selector 0
 __device__ inline void mma_row<60, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -999,7 +999,7 @@ __device__ inline void mma_row<60, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[61].a_registers() == 2 && sim::spec::instruction_table[61].b_registers() == 2 && sim::spec::instruction_table[61].c_registers() == 4, "row 61: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[61].threads == 32 && sim::spec::instruction_table[61].a_registers() == 2 && sim::spec::instruction_table[61].b_registers() == 2 && sim::spec::instruction_table[61].c_registers() == 4, "row 61: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.satfinite.s32.u4.u4.s32, selector 0
 __device__ inline void mma_row<61, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1014,7 +1014,7 @@ __device__ inline void mma_row<61, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[62].a_registers() == 2 && sim::spec::instruction_table[62].b_registers() == 2 && sim::spec::instruction_table[62].c_registers() == 4, "row 62: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[62].threads == 32 && sim::spec::instruction_table[62].a_registers() == 2 && sim::spec::instruction_table[62].b_registers() == 2 && sim::spec::instruction_table[62].c_registers() == 4, "row 62: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.s32.u4.u4.s32, selector 0
 __device__ inline void mma_row<62, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1029,7 +1029,7 @@ __device__ inline void mma_row<62, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[63].a_registers() == 2 && sim::spec::instruction_table[63].b_registers() == 2 && sim::spec::instruction_table[63].c_registers() == 4, "row 63: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[63].threads == 32 && sim::spec::instruction_table[63].a_registers() == 2 && sim::spec::instruction_table[63].b_registers() == 2 && sim::spec::instruction_table[63].c_registers() == 4, "row 63: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.satfinite.s32.u4.u4.s32, selector 0
 __device__ inline void mma_row<63, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1044,7 +1044,7 @@ __device__ inline void mma_row<63, 1>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[64].a_registers() == 4 && sim::spec::instruction_table[64].b_registers() == 4 && sim::spec::instruction_table[64].c_registers() == 4, "row 64: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[64].threads == 32 && sim::spec::instruction_table[64].a_registers() == 4 && sim::spec::instruction_table[64].b_registers() == 4 && sim::spec::instruction_table[64].c_registers() == 4, "row 64: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k128.row.col.s32.s4.s4.s32, selector 0
 __device__ inline void mma_row<64, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1052,7 +1052,7 @@ __device__ inline void mma_row<64, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[65].a_registers() == 4 && sim::spec::instruction_table[65].b_registers() == 4 && sim::spec::instruction_table[65].c_registers() == 4, "row 65: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[65].threads == 32 && sim::spec::instruction_table[65].a_registers() == 4 && sim::spec::instruction_table[65].b_registers() == 4 && sim::spec::instruction_table[65].c_registers() == 4, "row 65: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k128.row.col.satfinite.s32.s4.s4.s32, selector 0
 __device__ inline void mma_row<65, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1060,7 +1060,7 @@ __device__ inline void mma_row<65, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[66].a_registers() == 4 && sim::spec::instruction_table[66].b_registers() == 4 && sim::spec::instruction_table[66].c_registers() == 4, "row 66: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[66].threads == 32 && sim::spec::instruction_table[66].a_registers() == 4 && sim::spec::instruction_table[66].b_registers() == 4 && sim::spec::instruction_table[66].c_registers() == 4, "row 66: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k128.row.col.s32.s4.s4.s32, selector 0
 __device__ inline void mma_row<66, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1068,7 +1068,7 @@ __device__ inline void mma_row<66, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[67].a_registers() == 4 && sim::spec::instruction_table[67].b_registers() == 4 && sim::spec::instruction_table[67].c_registers() == 4, "row 67: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[67].threads == 32 && sim::spec::instruction_table[67].a_registers() == 4 && sim::spec::instruction_table[67].b_registers() == 4 && sim::spec::instruction_table[67].c_registers() == 4, "row 67: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k128.row.col.satfinite.s32.s4.s4.s32, selector 0
 __device__ inline void mma_row<67, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1076,7 +1076,7 @@ __device__ inline void mma_row<67, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[68].a_registers() == 4 && sim::spec::instruction_table[68].b_registers() == 4 && sim::spec::instruction_table[68].c_registers() == 4, "row 68: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[68].threads == 32 && sim::spec::instruction_table[68].a_registers() == 4 && sim::spec::instruction_table[68].b_registers() == 4 && sim::spec::instruction_table[68].c_registers() == 4, "row 68: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k128.row.col.s32.s4.u4.s32, selector 0
 __device__ inline void mma_row<68, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1084,7 +1084,7 @@ __device__ inline void mma_row<68, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[69].a_registers() == 4 && sim::spec::instruction_table[69].b_registers() == 4 && sim::spec::instruction_table[69].c_registers() == 4, "row 69: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[69].threads == 32 && sim::spec::instruction_table[69].a_registers() == 4 && sim::spec::instruction_table[69].b_registers() == 4 && sim::spec::instruction_table[69].c_registers() == 4, "row 69: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k128.row.col.satfinite.s32.s4.u4.s32, selector 0
 __device__ inline void mma_row<69, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1092,7 +1092,7 @@ __device__ inline void mma_row<69, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[70].a_registers() == 4 && sim::spec::instruction_table[70].b_registers() == 4 && sim::spec::instruction_table[70].c_registers() == 4, "row 70: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[70].threads == 32 && sim::spec::instruction_table[70].a_registers() == 4 && sim::spec::instruction_table[70].b_registers() == 4 && sim::spec::instruction_table[70].c_registers() == 4, "row 70: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k128.row.col.s32.s4.u4.s32, selector 0
 __device__ inline void mma_row<70, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1100,7 +1100,7 @@ __device__ inline void mma_row<70, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[71].a_registers() == 4 && sim::spec::instruction_table[71].b_registers() == 4 && sim::spec::instruction_table[71].c_registers() == 4, "row 71: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[71].threads == 32 && sim::spec::instruction_table[71].a_registers() == 4 && sim::spec::instruction_table[71].b_registers() == 4 && sim::spec::instruction_table[71].c_registers() == 4, "row 71: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k128.row.col.satfinite.s32.s4.u4.s32, selector 0
 __device__ inline void mma_row<71, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1108,7 +1108,7 @@ __device__ inline void mma_row<71, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[72].a_registers() == 4 && sim::spec::instruction_table[72].b_registers() == 4 && sim::spec::instruction_table[72].c_registers() == 4, "row 72: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[72].threads == 32 && sim::spec::instruction_table[72].a_registers() == 4 && sim::spec::instruction_table[72].b_registers() == 4 && sim::spec::instruction_table[72].c_registers() == 4, "row 72: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k128.row.col.s32.u4.s4.s32, selector 0
 __device__ inline void mma_row<72, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1116,7 +1116,7 @@ __device__ inline void mma_row<72, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[73].a_registers() == 4 && sim::spec::instruction_table[73].b_registers() == 4 && sim::spec::instruction_table[73].c_registers() == 4, "row 73: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[73].threads == 32 && sim::spec::instruction_table[73].a_registers() == 4 && sim::spec::instruction_table[73].b_registers() == 4 && sim::spec::instruction_table[73].c_registers() == 4, "row 73: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k128.row.col.satfinite.s32.u4.s4.s32, selector 0
 __device__ inline void mma_row<73, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1124,7 +1124,7 @@ __device__ inline void mma_row<73, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[74].a_registers() == 4 && sim::spec::instruction_table[74].b_registers() == 4 && sim::spec::instruction_table[74].c_registers() == 4, "row 74: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[74].threads == 32 && sim::spec::instruction_table[74].a_registers() == 4 && sim::spec::instruction_table[74].b_registers() == 4 && sim::spec::instruction_table[74].c_registers() == 4, "row 74: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k128.row.col.s32.u4.s4.s32, selector 0
 __device__ inline void mma_row<74, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1132,7 +1132,7 @@ __device__ inline void mma_row<74, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[75].a_registers() == 4 && sim::spec::instruction_table[75].b_registers() == 4 && sim::spec::instruction_table[75].c_registers() == 4, "row 75: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[75].threads == 32 && sim::spec::instruction_table[75].a_registers() == 4 && sim::spec::instruction_table[75].b_registers() == 4 && sim::spec::instruction_table[75].c_registers() == 4, "row 75: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k128.row.col.satfinite.s32.u4.s4.s32, selector 0
 __device__ inline void mma_row<75, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1140,7 +1140,7 @@ __device__ inline void mma_row<75, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[76].a_registers() == 4 && sim::spec::instruction_table[76].b_registers() == 4 && sim::spec::instruction_table[76].c_registers() == 4, "row 76: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[76].threads == 32 && sim::spec::instruction_table[76].a_registers() == 4 && sim::spec::instruction_table[76].b_registers() == 4 && sim::spec::instruction_table[76].c_registers() == 4, "row 76: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k128.row.col.s32.u4.u4.s32, selector 0
 __device__ inline void mma_row<76, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1148,7 +1148,7 @@ __device__ inline void mma_row<76, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[77].a_registers() == 4 && sim::spec::instruction_table[77].b_registers() == 4 && sim::spec::instruction_table[77].c_registers() == 4, "row 77: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[77].threads == 32 && sim::spec::instruction_table[77].a_registers() == 4 && sim::spec::instruction_table[77].b_registers() == 4 && sim::spec::instruction_table[77].c_registers() == 4, "row 77: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k128.row.col.satfinite.s32.u4.u4.s32, selector 0
 __device__ inline void mma_row<77, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1156,7 +1156,7 @@ __device__ inline void mma_row<77, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[78].a_registers() == 4 && sim::spec::instruction_table[78].b_registers() == 4 && sim::spec::instruction_table[78].c_registers() == 4, "row 78: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[78].threads == 32 && sim::spec::instruction_table[78].a_registers() == 4 && sim::spec::instruction_table[78].b_registers() == 4 && sim::spec::instruction_table[78].c_registers() == 4, "row 78: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k128.row.col.s32.u4.u4.s32, selector 0
 __device__ inline void mma_row<78, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1164,7 +1164,7 @@ __device__ inline void mma_row<78, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[79].a_registers() == 4 && sim::spec::instruction_table[79].b_registers() == 4 && sim::spec::instruction_table[79].c_registers() == 4, "row 79: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[79].threads == 32 && sim::spec::instruction_table[79].a_registers() == 4 && sim::spec::instruction_table[79].b_registers() == 4 && sim::spec::instruction_table[79].c_registers() == 4, "row 79: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k128.row.col.satfinite.s32.u4.u4.s32, selector 0
 __device__ inline void mma_row<79, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1172,7 +1172,7 @@ __device__ inline void mma_row<79, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(e));
 }
-static_assert(sim::spec::instruction_table[80].a_registers() == 4 && sim::spec::instruction_table[80].b_registers() == 4 && sim::spec::instruction_table[80].c_registers() == 4, "row 80: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[80].threads == 32 && sim::spec::instruction_table[80].a_registers() == 4 && sim::spec::instruction_table[80].b_registers() == 4 && sim::spec::instruction_table[80].c_registers() == 4, "row 80: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.f32.e4m3.e4m3.f32, selector 0
 __device__ inline void mma_row<80, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1187,7 +1187,7 @@ __device__ inline void mma_row<80, 0>(const std::uint32_t* a, const std::uint32_
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[81].a_registers() == 4 && sim::spec::instruction_table[81].b_registers() == 4 && sim::spec::instruction_table[81].c_registers() == 4, "row 81: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[81].threads == 32 && sim::spec::instruction_table[81].a_registers() == 4 && sim::spec::instruction_table[81].b_registers() == 4 && sim::spec::instruction_table[81].c_registers() == 4, "row 81: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.f32.e4m3.e4m3.f32, selector 0
 __device__ inline void mma_row<81, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1202,7 +1202,7 @@ __device__ inline void mma_row<81, 0>(const std::uint32_t* a, const std::uint32_
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[82].a_registers() == 4 && sim::spec::instruction_table[82].b_registers() == 4 && sim::spec::instruction_table[82].c_registers() == 4, "row 82: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[82].threads == 32 && sim::spec::instruction_table[82].a_registers() == 4 && sim::spec::instruction_table[82].b_registers() == 4 && sim::spec::instruction_table[82].c_registers() == 4, "row 82: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.f32.e4m3.e5m2.f32, selector 0
 __device__ inline void mma_row<82, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1217,7 +1217,7 @@ __device__ inline void mma_row<82, 0>(const std::uint32_t* a, const std::uint32_
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[83].a_registers() == 4 && sim::spec::instruction_table[83].b_registers() == 4 && sim::spec::instruction_table[83].c_registers() == 4, "row 83: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[83].threads == 32 && sim::spec::instruction_table[83].a_registers() == 4 && sim::spec::instruction_table[83].b_registers() == 4 && sim::spec::instruction_table[83].c_registers() == 4, "row 83: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.f32.e4m3.e5m2.f32, selector 0
 __device__ inline void mma_row<83, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1232,7 +1232,7 @@ __device__ inline void mma_row<83, 0>(const std::uint32_t* a, const std::uint32_
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[84].a_registers() == 4 && sim::spec::instruction_table[84].b_registers() == 4 && sim::spec::instruction_table[84].c_registers() == 4, "row 84: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[84].threads == 32 && sim::spec::instruction_table[84].a_registers() == 4 && sim::spec::instruction_table[84].b_registers() == 4 && sim::spec::instruction_table[84].c_registers() == 4, "row 84: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.f32.e5m2.e4m3.f32, selector 0
 __device__ inline void mma_row<84, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1247,7 +1247,7 @@ __device__ inline void mma_row<84, 0>(const std::uint32_t* a, const std::uint32_
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[85].a_registers() == 4 && sim::spec::instruction_table[85].b_registers() == 4 && sim::spec::instruction_table[85].c_registers() == 4, "row 85: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[85].threads == 32 && sim::spec::instruction_table[85].a_registers() == 4 && sim::spec::instruction_table[85].b_registers() == 4 && sim::spec::instruction_table[85].c_registers() == 4, "row 85: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.f32.e5m2.e4m3.f32, selector 0
 __device__ inline void mma_row<85, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1262,7 +1262,7 @@ __device__ inline void mma_row<85, 0>(const std::uint32_t* a, const std::uint32_
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[86].a_registers() == 4 && sim::spec::instruction_table[86].b_registers() == 4 && sim::spec::instruction_table[86].c_registers() == 4, "row 86: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[86].threads == 32 && sim::spec::instruction_table[86].a_registers() == 4 && sim::spec::instruction_table[86].b_registers() == 4 && sim::spec::instruction_table[86].c_registers() == 4, "row 86: thread and register counts differ from sim/spec");
 template <>  // mma.sp.sync.aligned.m16n8k64.row.col.f32.e5m2.e5m2.f32, selector 0
 __device__ inline void mma_row<86, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1277,7 +1277,7 @@ __device__ inline void mma_row<86, 0>(const std::uint32_t* a, const std::uint32_
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[87].a_registers() == 4 && sim::spec::instruction_table[87].b_registers() == 4 && sim::spec::instruction_table[87].c_registers() == 4, "row 87: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[87].threads == 32 && sim::spec::instruction_table[87].a_registers() == 4 && sim::spec::instruction_table[87].b_registers() == 4 && sim::spec::instruction_table[87].c_registers() == 4, "row 87: thread and register counts differ from sim/spec");
 template <>  // mma.sp::ordered_metadata.sync.aligned.m16n8k64.row.col.f32.e5m2.e5m2.f32, selector 0
 __device__ inline void mma_row<87, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1292,7 +1292,7 @@ __device__ inline void mma_row<87, 0>(const std::uint32_t* a, const std::uint32_
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[88].a_registers() == 4 && sim::spec::instruction_table[88].b_registers() == 2 && sim::spec::instruction_table[88].c_registers() == 2, "row 88: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[88].threads == 32 && sim::spec::instruction_table[88].a_registers() == 4 && sim::spec::instruction_table[88].b_registers() == 2 && sim::spec::instruction_table[88].c_registers() == 2, "row 88: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k16.row.col.f16.f16.f16.f16, selector 0
 __device__ inline void mma_row<88, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1300,7 +1300,7 @@ __device__ inline void mma_row<88, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]));
 }
-static_assert(sim::spec::instruction_table[89].a_registers() == 4 && sim::spec::instruction_table[89].b_registers() == 2 && sim::spec::instruction_table[89].c_registers() == 4, "row 89: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[89].threads == 32 && sim::spec::instruction_table[89].a_registers() == 4 && sim::spec::instruction_table[89].b_registers() == 2 && sim::spec::instruction_table[89].c_registers() == 4, "row 89: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32, selector 0
 __device__ inline void mma_row<89, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1310,7 +1310,7 @@ __device__ inline void mma_row<89, 0>(const std::uint32_t* a, const std::uint32_
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[90].a_registers() == 4 && sim::spec::instruction_table[90].b_registers() == 2 && sim::spec::instruction_table[90].c_registers() == 4, "row 90: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[90].threads == 32 && sim::spec::instruction_table[90].a_registers() == 4 && sim::spec::instruction_table[90].b_registers() == 2 && sim::spec::instruction_table[90].c_registers() == 4, "row 90: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32, selector 0
 __device__ inline void mma_row<90, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1320,7 +1320,7 @@ __device__ inline void mma_row<90, 0>(const std::uint32_t* a, const std::uint32_
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[91].a_registers() == 4 && sim::spec::instruction_table[91].b_registers() == 2 && sim::spec::instruction_table[91].c_registers() == 4, "row 91: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[91].threads == 32 && sim::spec::instruction_table[91].a_registers() == 4 && sim::spec::instruction_table[91].b_registers() == 2 && sim::spec::instruction_table[91].c_registers() == 4, "row 91: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32, selector 0
 __device__ inline void mma_row<91, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1330,7 +1330,7 @@ __device__ inline void mma_row<91, 0>(const std::uint32_t* a, const std::uint32_
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(__uint_as_float(c[0])), "f"(__uint_as_float(c[1])), "f"(__uint_as_float(c[2])), "f"(__uint_as_float(c[3])));
   for (int i = 0; i < 4; ++i) d[i] = __float_as_uint(df[i]);
 }
-static_assert(sim::spec::instruction_table[92].a_registers() == 4 && sim::spec::instruction_table[92].b_registers() == 2 && sim::spec::instruction_table[92].c_registers() == 4, "row 92: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[92].threads == 32 && sim::spec::instruction_table[92].a_registers() == 4 && sim::spec::instruction_table[92].b_registers() == 2 && sim::spec::instruction_table[92].c_registers() == 4, "row 92: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32, selector 0
 __device__ inline void mma_row<92, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1338,7 +1338,7 @@ __device__ inline void mma_row<92, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[93].a_registers() == 4 && sim::spec::instruction_table[93].b_registers() == 2 && sim::spec::instruction_table[93].c_registers() == 4, "row 93: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[93].threads == 32 && sim::spec::instruction_table[93].a_registers() == 4 && sim::spec::instruction_table[93].b_registers() == 2 && sim::spec::instruction_table[93].c_registers() == 4, "row 93: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32, selector 0
 __device__ inline void mma_row<93, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1346,7 +1346,7 @@ __device__ inline void mma_row<93, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[94].a_registers() == 4 && sim::spec::instruction_table[94].b_registers() == 2 && sim::spec::instruction_table[94].c_registers() == 4, "row 94: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[94].threads == 32 && sim::spec::instruction_table[94].a_registers() == 4 && sim::spec::instruction_table[94].b_registers() == 2 && sim::spec::instruction_table[94].c_registers() == 4, "row 94: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.s32.s8.u8.s32, selector 0
 __device__ inline void mma_row<94, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1354,7 +1354,7 @@ __device__ inline void mma_row<94, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[95].a_registers() == 4 && sim::spec::instruction_table[95].b_registers() == 2 && sim::spec::instruction_table[95].c_registers() == 4, "row 95: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[95].threads == 32 && sim::spec::instruction_table[95].a_registers() == 4 && sim::spec::instruction_table[95].b_registers() == 2 && sim::spec::instruction_table[95].c_registers() == 4, "row 95: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.u8.s32, selector 0
 __device__ inline void mma_row<95, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1362,7 +1362,7 @@ __device__ inline void mma_row<95, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[96].a_registers() == 4 && sim::spec::instruction_table[96].b_registers() == 2 && sim::spec::instruction_table[96].c_registers() == 4, "row 96: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[96].threads == 32 && sim::spec::instruction_table[96].a_registers() == 4 && sim::spec::instruction_table[96].b_registers() == 2 && sim::spec::instruction_table[96].c_registers() == 4, "row 96: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32, selector 0
 __device__ inline void mma_row<96, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1370,7 +1370,7 @@ __device__ inline void mma_row<96, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[97].a_registers() == 4 && sim::spec::instruction_table[97].b_registers() == 2 && sim::spec::instruction_table[97].c_registers() == 4, "row 97: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[97].threads == 32 && sim::spec::instruction_table[97].a_registers() == 4 && sim::spec::instruction_table[97].b_registers() == 2 && sim::spec::instruction_table[97].c_registers() == 4, "row 97: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.satfinite.s32.u8.s8.s32, selector 0
 __device__ inline void mma_row<97, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1378,7 +1378,7 @@ __device__ inline void mma_row<97, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[98].a_registers() == 4 && sim::spec::instruction_table[98].b_registers() == 2 && sim::spec::instruction_table[98].c_registers() == 4, "row 98: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[98].threads == 32 && sim::spec::instruction_table[98].a_registers() == 4 && sim::spec::instruction_table[98].b_registers() == 2 && sim::spec::instruction_table[98].c_registers() == 4, "row 98: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32, selector 0
 __device__ inline void mma_row<98, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1386,7 +1386,7 @@ __device__ inline void mma_row<98, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[99].a_registers() == 4 && sim::spec::instruction_table[99].b_registers() == 2 && sim::spec::instruction_table[99].c_registers() == 4, "row 99: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[99].threads == 32 && sim::spec::instruction_table[99].a_registers() == 4 && sim::spec::instruction_table[99].b_registers() == 2 && sim::spec::instruction_table[99].c_registers() == 4, "row 99: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.satfinite.s32.u8.u8.s32, selector 0
 __device__ inline void mma_row<99, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1394,7 +1394,7 @@ __device__ inline void mma_row<99, 0>(const std::uint32_t* a, const std::uint32_
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[100].a_registers() == 4 && sim::spec::instruction_table[100].b_registers() == 2 && sim::spec::instruction_table[100].c_registers() == 4, "row 100: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[100].threads == 32 && sim::spec::instruction_table[100].a_registers() == 4 && sim::spec::instruction_table[100].b_registers() == 2 && sim::spec::instruction_table[100].c_registers() == 4, "row 100: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k64.row.col.s32.s4.s4.s32, selector 0
 __device__ inline void mma_row<100, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1402,7 +1402,7 @@ __device__ inline void mma_row<100, 0>(const std::uint32_t* a, const std::uint32
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[101].a_registers() == 4 && sim::spec::instruction_table[101].b_registers() == 2 && sim::spec::instruction_table[101].c_registers() == 4, "row 101: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[101].threads == 32 && sim::spec::instruction_table[101].a_registers() == 4 && sim::spec::instruction_table[101].b_registers() == 2 && sim::spec::instruction_table[101].c_registers() == 4, "row 101: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k64.row.col.satfinite.s32.s4.s4.s32, selector 0
 __device__ inline void mma_row<101, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1410,7 +1410,7 @@ __device__ inline void mma_row<101, 0>(const std::uint32_t* a, const std::uint32
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[102].a_registers() == 4 && sim::spec::instruction_table[102].b_registers() == 2 && sim::spec::instruction_table[102].c_registers() == 4, "row 102: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[102].threads == 32 && sim::spec::instruction_table[102].a_registers() == 4 && sim::spec::instruction_table[102].b_registers() == 2 && sim::spec::instruction_table[102].c_registers() == 4, "row 102: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k64.row.col.s32.s4.u4.s32, selector 0
 __device__ inline void mma_row<102, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1418,7 +1418,7 @@ __device__ inline void mma_row<102, 0>(const std::uint32_t* a, const std::uint32
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[103].a_registers() == 4 && sim::spec::instruction_table[103].b_registers() == 2 && sim::spec::instruction_table[103].c_registers() == 4, "row 103: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[103].threads == 32 && sim::spec::instruction_table[103].a_registers() == 4 && sim::spec::instruction_table[103].b_registers() == 2 && sim::spec::instruction_table[103].c_registers() == 4, "row 103: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k64.row.col.satfinite.s32.s4.u4.s32, selector 0
 __device__ inline void mma_row<103, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1426,7 +1426,7 @@ __device__ inline void mma_row<103, 0>(const std::uint32_t* a, const std::uint32
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[104].a_registers() == 4 && sim::spec::instruction_table[104].b_registers() == 2 && sim::spec::instruction_table[104].c_registers() == 4, "row 104: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[104].threads == 32 && sim::spec::instruction_table[104].a_registers() == 4 && sim::spec::instruction_table[104].b_registers() == 2 && sim::spec::instruction_table[104].c_registers() == 4, "row 104: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k64.row.col.s32.u4.s4.s32, selector 0
 __device__ inline void mma_row<104, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1434,7 +1434,7 @@ __device__ inline void mma_row<104, 0>(const std::uint32_t* a, const std::uint32
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[105].a_registers() == 4 && sim::spec::instruction_table[105].b_registers() == 2 && sim::spec::instruction_table[105].c_registers() == 4, "row 105: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[105].threads == 32 && sim::spec::instruction_table[105].a_registers() == 4 && sim::spec::instruction_table[105].b_registers() == 2 && sim::spec::instruction_table[105].c_registers() == 4, "row 105: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k64.row.col.satfinite.s32.u4.s4.s32, selector 0
 __device__ inline void mma_row<105, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1442,7 +1442,7 @@ __device__ inline void mma_row<105, 0>(const std::uint32_t* a, const std::uint32
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[106].a_registers() == 4 && sim::spec::instruction_table[106].b_registers() == 2 && sim::spec::instruction_table[106].c_registers() == 4, "row 106: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[106].threads == 32 && sim::spec::instruction_table[106].a_registers() == 4 && sim::spec::instruction_table[106].b_registers() == 2 && sim::spec::instruction_table[106].c_registers() == 4, "row 106: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k64.row.col.s32.u4.u4.s32, selector 0
 __device__ inline void mma_row<106, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1450,7 +1450,7 @@ __device__ inline void mma_row<106, 0>(const std::uint32_t* a, const std::uint32
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[107].a_registers() == 4 && sim::spec::instruction_table[107].b_registers() == 2 && sim::spec::instruction_table[107].c_registers() == 4, "row 107: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[107].threads == 32 && sim::spec::instruction_table[107].a_registers() == 4 && sim::spec::instruction_table[107].b_registers() == 2 && sim::spec::instruction_table[107].c_registers() == 4, "row 107: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k64.row.col.satfinite.s32.u4.u4.s32, selector 0
 __device__ inline void mma_row<107, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1458,7 +1458,7 @@ __device__ inline void mma_row<107, 0>(const std::uint32_t* a, const std::uint32
                : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
 }
-static_assert(sim::spec::instruction_table[108].a_registers() == 4 && sim::spec::instruction_table[108].b_registers() == 2 && sim::spec::instruction_table[108].c_registers() == 4, "row 108: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[108].threads == 32 && sim::spec::instruction_table[108].a_registers() == 4 && sim::spec::instruction_table[108].b_registers() == 2 && sim::spec::instruction_table[108].c_registers() == 4, "row 108: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32, selector 0
 __device__ inline void mma_row<108, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1473,7 +1473,7 @@ __device__ inline void mma_row<108, 0>(const std::uint32_t* a, const std::uint32
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[109].a_registers() == 4 && sim::spec::instruction_table[109].b_registers() == 2 && sim::spec::instruction_table[109].c_registers() == 4, "row 109: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[109].threads == 32 && sim::spec::instruction_table[109].a_registers() == 4 && sim::spec::instruction_table[109].b_registers() == 2 && sim::spec::instruction_table[109].c_registers() == 4, "row 109: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32, selector 0
 __device__ inline void mma_row<109, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1488,7 +1488,7 @@ __device__ inline void mma_row<109, 0>(const std::uint32_t* a, const std::uint32
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[110].a_registers() == 4 && sim::spec::instruction_table[110].b_registers() == 2 && sim::spec::instruction_table[110].c_registers() == 4, "row 110: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[110].threads == 32 && sim::spec::instruction_table[110].a_registers() == 4 && sim::spec::instruction_table[110].b_registers() == 2 && sim::spec::instruction_table[110].c_registers() == 4, "row 110: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e4m3.f32, selector 0
 __device__ inline void mma_row<110, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1503,7 +1503,7 @@ __device__ inline void mma_row<110, 0>(const std::uint32_t* a, const std::uint32
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[111].a_registers() == 4 && sim::spec::instruction_table[111].b_registers() == 2 && sim::spec::instruction_table[111].c_registers() == 4, "row 111: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[111].threads == 32 && sim::spec::instruction_table[111].a_registers() == 4 && sim::spec::instruction_table[111].b_registers() == 2 && sim::spec::instruction_table[111].c_registers() == 4, "row 111: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e5m2.f32, selector 0
 __device__ inline void mma_row<111, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1518,7 +1518,7 @@ __device__ inline void mma_row<111, 0>(const std::uint32_t* a, const std::uint32
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[112].a_registers() == 4 && sim::spec::instruction_table[112].b_registers() == 2 && sim::spec::instruction_table[112].c_registers() == 2, "row 112: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[112].threads == 32 && sim::spec::instruction_table[112].a_registers() == 4 && sim::spec::instruction_table[112].b_registers() == 2 && sim::spec::instruction_table[112].c_registers() == 2, "row 112: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.f16.e4m3.e4m3.f16, selector 0
 __device__ inline void mma_row<112, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1531,7 +1531,7 @@ __device__ inline void mma_row<112, 0>(const std::uint32_t* a, const std::uint32
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[113].a_registers() == 4 && sim::spec::instruction_table[113].b_registers() == 2 && sim::spec::instruction_table[113].c_registers() == 2, "row 113: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[113].threads == 32 && sim::spec::instruction_table[113].a_registers() == 4 && sim::spec::instruction_table[113].b_registers() == 2 && sim::spec::instruction_table[113].c_registers() == 2, "row 113: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.f16.e4m3.e5m2.f16, selector 0
 __device__ inline void mma_row<113, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1544,7 +1544,7 @@ __device__ inline void mma_row<113, 0>(const std::uint32_t* a, const std::uint32
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[114].a_registers() == 4 && sim::spec::instruction_table[114].b_registers() == 2 && sim::spec::instruction_table[114].c_registers() == 2, "row 114: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[114].threads == 32 && sim::spec::instruction_table[114].a_registers() == 4 && sim::spec::instruction_table[114].b_registers() == 2 && sim::spec::instruction_table[114].c_registers() == 2, "row 114: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.f16.e5m2.e4m3.f16, selector 0
 __device__ inline void mma_row<114, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {
@@ -1557,7 +1557,7 @@ __device__ inline void mma_row<114, 0>(const std::uint32_t* a, const std::uint32
   __trap();  // needs sm_89
 #endif
 }
-static_assert(sim::spec::instruction_table[115].a_registers() == 4 && sim::spec::instruction_table[115].b_registers() == 2 && sim::spec::instruction_table[115].c_registers() == 2, "row 115: register counts differ from sim/spec");
+static_assert(sim::spec::instruction_table[115].threads == 32 && sim::spec::instruction_table[115].a_registers() == 4 && sim::spec::instruction_table[115].b_registers() == 2 && sim::spec::instruction_table[115].c_registers() == 2, "row 115: thread and register counts differ from sim/spec");
 template <>  // mma.sync.aligned.m16n8k32.row.col.f16.e5m2.e5m2.f16, selector 0
 __device__ inline void mma_row<115, 0>(const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* c,
                                          [[maybe_unused]] std::uint32_t e, std::uint32_t* d) {

@@ -34,6 +34,7 @@ struct GeneratedCase {
   CaseClass cls = CaseClass::random;
   int selector = 0;
   WarpRegisters regs{};
+  SharedOperands shared;  // warpgroup rows: shared-memory operands (swizzle varies by case)
 };
 
 // Case `index` of the row: class case_classes(instr)[index % count], selector index % selector

@@ -6,10 +6,10 @@
 //   # comments and blank lines are ignored
 //   <row name> <selector> A=<w>,<w>,... B=... C=... E=... D=...
 //
-// Each operand lists 32 x (its register count) words, lane-major (lane 0 reg 0, lane 0 reg 1, ...,
-// lane 31), every word as 8 hex digits; E lists the 32 lanes' metadata words (E=- for dense rows).
-// `source` is the rest of the header line, so GPU names may contain spaces. The word order equals
-// the buffer layout of twofour::cuda::GpuLaneRegisters and sim::LaneRegisters.
+// Each operand lists threads x (its register count) words, thread-major (thread 0 reg 0, thread 0
+// reg 1, ..., last thread), every word as 8 hex digits, where threads is the row's thread count
+// (32 for mma); E lists every thread's metadata word (E=- for dense rows). `source` is the rest of
+// the header line, so GPU names may contain spaces.
 #include "twofour/sim/spec/instruction.hpp"
 #include "twofour/sim/tile.hpp"
 #include "twofour/sim/warp.hpp"

@@ -1,7 +1,10 @@
 #pragma once
-// One row of data per PTX warp-level MMA variant (sparse `mma.sp`, `mma.sp::ordered_metadata`, and
-// the dense `mma.sync` twins). A generic executor serves every row; adding an instruction is adding
-// a row (registry.hpp), never new arithmetic.
+// One row of data per PTX MMA variant (sparse `mma.sp`, `mma.sp::ordered_metadata`, the dense
+// `mma.sync` twins, and instructions executed by more than one warp). A generic executor serves
+// every row; adding an instruction is adding a row (registry.hpp) plus, for a new fragment shape,
+// its layout functions (layout.hpp), never new arithmetic. How many threads execute a row, how
+// many registers each thread holds per operand and where each operand comes from (registers or
+// shared memory through a matrix descriptor) are properties of the row.
 //
 // Source: PTX ISA 9.1 §9.7.14.6 ("Warp-level matrix multiply-accumulate with sparse matrix A") and
 // §9.7.14.5 (dense mma); the variants are listed in docs/ptx-facts.md §Variants.
@@ -49,6 +52,12 @@ struct MetadataLayout {
   bool two_rows_per_register;    // 16/32-bit types: low half = row g, high half = row g+8
 };
 
+// Where an operand comes from.
+enum class OperandSource : std::uint8_t {
+  registers,          // per-thread register fragments (layout.hpp)
+  shared_descriptor,  // shared memory, addressed by a 64-bit matrix descriptor (no registers)
+};
+
 struct Instruction {
   std::string_view name;  // CuTe-style atom name with an SP infix for sparse rows
   std::string_view ptx;   // the PTX mnemonic (without operands)
@@ -62,6 +71,9 @@ struct Instruction {
   bool satfinite;         // integer .satfinite: clamp instead of wrap
   Arch min_arch;
   MetadataLayout metadata;  // unused for dense rows
+  int threads;              // threads that execute one instruction: 32 (a warp) or 128 (a warpgroup)
+  OperandSource a_source;
+  OperandSource b_source;
 
   constexpr bool is_sparse() const { return sparsity != Sparsity::dense; }
   // Dense elements per metadata chunk, and stored values per chunk.
@@ -87,12 +99,19 @@ struct Instruction {
   constexpr int a_elements_per_register() const { return 32 / a->container_bits; }
   constexpr int b_elements_per_register() const { return 32 / b->container_bits; }
   constexpr int c_elements_per_register() const { return 32 / c->container_bits; }
-  constexpr int a_registers() const { return m * stored_k() / 32 / a_elements_per_register(); }
-  constexpr int b_registers() const { return k * n / 32 / b_elements_per_register(); }
-  constexpr int c_registers() const { return m * n / 32 / c_elements_per_register(); }
+  constexpr int warps() const { return threads / 32; }
+  // Registers per thread; 0 for an operand read from shared memory.
+  constexpr int a_registers() const {
+    return a_source == OperandSource::registers ? m * stored_k() / threads / a_elements_per_register() : 0;
+  }
+  constexpr int b_registers() const {
+    return b_source == OperandSource::registers ? k * n / threads / b_elements_per_register() : 0;
+  }
+  constexpr int c_registers() const { return m * n / threads / c_elements_per_register(); }
   constexpr int d_registers() const { return c_registers(); }
   constexpr int selector_count() const { return is_sparse() ? 4 / metadata.lanes_per_quad : 0; }
   constexpr int chunks_per_row() const { return k / chunk_width(); }
+  constexpr int quads() const { return threads / 4; }  // metadata is supplied per quad of threads
 };
 
 }  // namespace twofour::sim::spec
