@@ -147,12 +147,10 @@ int run_criteria_study(const StudyOptions& options) {
   StudyContext ctx("criteria", options);
   std::vector<std::string> names;
   for (const auto& c : prune::criteria()) names.push_back(c.name);
-  ProgressReporter progress("criteria", ctx.models().size() * static_cast<std::size_t>(ctx.seeds()) * names.size());
-  std::vector<json> rows;
-  for (const auto& model : ctx.models())
-    for (const std::uint64_t seed : ctx.seed_list())
-      for (const auto& c : names) rows.push_back(run_one(ctx, model, seed, c, progress));
-  progress.finish();
+  const std::vector<json> rows =
+      ctx.run_grid(names, [&ctx](const std::string& model, std::uint64_t seed, const auto& item, ProgressReporter& p) {
+        return run_one(ctx, model, seed, item, p);
+      });
   ctx.finish(rows, "criteria.py", report(ctx, rows));
   return 0;
 }

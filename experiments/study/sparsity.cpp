@@ -192,12 +192,10 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
 int run_sparsity_study(const StudyOptions& options) {
   StudyContext ctx("sparsity", options);
   const auto specs = patterns(options.full);
-  ProgressReporter progress("sparsity", ctx.models().size() * static_cast<std::size_t>(ctx.seeds()) * specs.size());
-  std::vector<json> rows;
-  for (const auto& model : ctx.models())
-    for (const std::uint64_t seed : ctx.seed_list())
-      for (const auto& spec : specs) rows.push_back(run_one(ctx, model, seed, spec, progress));
-  progress.finish();
+  const std::vector<json> rows =
+      ctx.run_grid(specs, [&ctx](const std::string& model, std::uint64_t seed, const auto& item, ProgressReporter& p) {
+        return run_one(ctx, model, seed, item, p);
+      });
   ctx.finish(rows, "sparsity.py", report(ctx, rows));
   return 0;
 }

@@ -6,6 +6,7 @@
 #include "twofour/sim/spec/two_four_group.hpp"
 #include "twofour/sparse/compress.hpp"
 
+#include "support/seed.hpp"
 #include <gtest/gtest.h>
 
 #include <array>
@@ -82,7 +83,7 @@ std::vector<std::uint16_t> lib_words(const sparse::Compressed& c) {
 constexpr std::array<PruneElement, 3> kTypes = {PruneElement::f16, PruneElement::bf16, PruneElement::f32};
 
 TEST(PruneCompress, GroupRuleMatchesLibOnAdversarialInputs) {
-  std::mt19937 rng(11);
+  std::mt19937 rng(twofour::testing::test_seed("PruneCompress.GroupRuleMatchesLibOnAdversarialInputs", 11));
   for (PruneElement t : kTypes)
     for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{1, 4}, {7, 20}, {33, 64}, {64, 132}}) {
       const std::vector<std::uint32_t> bits = adversarial_bits(t, rows * cols, rng);
@@ -128,7 +129,7 @@ TEST(PruneCompress, EveryTernaryGroupMatchesLib) {
 
 TEST(PruneCompress, GpuMatchesLib) {
   if (const std::string why = cuda_test::no_gpu_reason(); !why.empty()) GTEST_SKIP() << why;
-  std::mt19937 rng(12);
+  std::mt19937 rng(twofour::testing::test_seed("PruneCompress.GpuMatchesLib", 12));
   for (PruneElement t : kTypes)
     for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{1, 4}, {7, 20}, {129, 264}, {512, 1024}}) {
       const std::vector<std::uint32_t> bits = adversarial_bits(t, rows * cols, rng);

@@ -3,6 +3,7 @@
 #include "twofour/nn/conv_gemm.hpp"
 #include "twofour/sim/compress.hpp"
 #include "twofour/sim/gemm.hpp"
+#include "twofour/sim/find_instruction.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 
@@ -28,11 +29,7 @@ struct Rows {
 };
 
 Rows rows_for(Arithmetic a) {
-  const auto row = [](const char* name) {
-    const spec::Instruction* in = spec::find_instruction(name);
-    if (in == nullptr) throw std::logic_error(std::string("instruction table lacks ") + name);
-    return in;
-  };
+  const auto row = [](const char* name) { return &sim::find_instruction_or_throw<std::logic_error>(name); };
   switch (a) {
     case Arithmetic::fp16_sm80:
       return {row("SM80_SP_16x8x32_F32F16F16F32_TN"), row("SM80_16x8x16_F32F16F16F32_TN"), spec::Arch::sm80};
