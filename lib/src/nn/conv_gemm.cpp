@@ -4,25 +4,28 @@
 
 namespace twofour::nn {
 
-std::vector<float> to_krsc(std::span<const float> w, std::span<const std::size_t> shape) {
+namespace {
+
+// (K, C, RS) <-> (K, RS, C): element (k, c, rs) sits at (k*C + c)*RS + rs in one order and at
+// (k*RS + rs)*C + c in the other.
+std::vector<float> move_channel(std::span<const float> w, std::span<const std::size_t> shape, bool innermost) {
   if (shape.size() != 4) return {w.begin(), w.end()};
   const std::size_t K = shape[0], C = shape[1], RS = shape[2] * shape[3];
   std::vector<float> out(w.size());
   for (std::size_t k = 0; k < K; ++k)
     for (std::size_t c = 0; c < C; ++c)
-      for (std::size_t rs = 0; rs < RS; ++rs) out[(k * RS + rs) * C + c] = w[(k * C + c) * RS + rs];
+      for (std::size_t rs = 0; rs < RS; ++rs) {
+        const std::size_t kcrs = (k * C + c) * RS + rs, krsc = (k * RS + rs) * C + c;
+        if (innermost) out[krsc] = w[kcrs];
+        else out[kcrs] = w[krsc];
+      }
   return out;
 }
 
-std::vector<float> from_krsc(std::span<const float> w, std::span<const std::size_t> shape) {
-  if (shape.size() != 4) return {w.begin(), w.end()};
-  const std::size_t K = shape[0], C = shape[1], RS = shape[2] * shape[3];
-  std::vector<float> out(w.size());
-  for (std::size_t k = 0; k < K; ++k)
-    for (std::size_t c = 0; c < C; ++c)
-      for (std::size_t rs = 0; rs < RS; ++rs) out[(k * C + c) * RS + rs] = w[(k * RS + rs) * C + c];
-  return out;
-}
+}  // namespace
+
+std::vector<float> to_krsc(std::span<const float> w, std::span<const std::size_t> shape) { return move_channel(w, shape, true); }
+std::vector<float> from_krsc(std::span<const float> w, std::span<const std::size_t> shape) { return move_channel(w, shape, false); }
 
 std::vector<float> conv_patches(const Conv2d& conv, const Tensor& x, PatchLayout layout, std::size_t& oh,
                                 std::size_t& ow) {

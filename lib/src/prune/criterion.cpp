@@ -34,6 +34,25 @@ std::vector<Criterion>& registry() {
 
 }  // namespace
 
+Criterion score_criterion(std::string name, std::string summary, int listing_order, CriterionNeeds needs,
+                          ScoreFunction score) {
+  Criterion c;
+  c.name = std::move(name);
+  c.summary = std::move(summary);
+  c.listing_order = listing_order;
+  c.needs = needs;
+  c.score = std::move(score);
+  return c;
+}
+
+Criterion prune_criterion(std::string name, std::string summary, int listing_order, CriterionNeeds needs,
+                          bool updates_weights, PruneFunction prune) {
+  Criterion c = score_criterion(std::move(name), std::move(summary), listing_order, needs, {});
+  c.updates_weights = updates_weights;
+  c.prune = std::move(prune);
+  return c;
+}
+
 const std::vector<Criterion>& criteria() { return registry(); }
 
 const Criterion* find_criterion(std::string_view name) {

@@ -21,11 +21,20 @@
 
 namespace twofour::prune {
 
-// What a criterion reads besides the weights. The caller (tool, study, bindings) provides it.
+// What a criterion reads besides the weights, declared as flags (Needs::calibration | Needs::seed)
+// and read as fields. The caller (tool, study, bindings) provides it.
+enum class Needs : unsigned { weights_only = 0, calibration = 1, gradients = 2, seed = 4 };
+constexpr Needs operator|(Needs a, Needs b) { return static_cast<Needs>(static_cast<unsigned>(a) | static_cast<unsigned>(b)); }
+
 struct CriterionNeeds {
   bool calibration = false;  // activations the layer sees: CriterionInputs::input_norms and ::calibration
   bool gradients = false;    // CriterionInputs::gradients
   bool seed = false;         // CriterionInputs::seed makes the result reproducible
+  constexpr CriterionNeeds() = default;
+  constexpr CriterionNeeds(Needs n)  // NOLINT(google-explicit-constructor): declarations read as flags
+      : calibration((static_cast<unsigned>(n) & 1u) != 0),
+        gradients((static_cast<unsigned>(n) & 2u) != 0),
+        seed((static_cast<unsigned>(n) & 4u) != 0) {}
 };
 
 struct CriterionInputs {
@@ -72,6 +81,13 @@ struct Criterion {
   ScoreFunction score;
   PruneFunction prune;
 };
+
+// A criterion that only scores weights, and one that builds the whole result (another mask rule,
+// or updated weights).
+Criterion score_criterion(std::string name, std::string summary, int listing_order, CriterionNeeds needs,
+                          ScoreFunction score);
+Criterion prune_criterion(std::string name, std::string summary, int listing_order, CriterionNeeds needs,
+                          bool updates_weights, PruneFunction prune);
 
 // The registered criteria in listing order (built-in table first, then run-time additions).
 const std::vector<Criterion>& criteria();

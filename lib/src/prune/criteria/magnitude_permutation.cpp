@@ -31,16 +31,10 @@ PruneResult run(std::span<const float> w, std::span<const std::size_t> shape, co
 }  // namespace
 
 const Criterion& magnitude_permutation() {
-  static const Criterion criterion = [] {
-    Criterion c;
-    c.name = "magnitude+permutation";
-    c.summary = "|w| after a channel permutation search (Pool & Yu 2021), mask in the original order; --seed";
-    c.needs.seed = true;
-    c.listing_order = 5;
-    c.prune = run;
-    return c;
-  }();
-  return criterion;
+  static const Criterion c = prune_criterion(
+      "magnitude+permutation", "|w| after a channel permutation search (Pool & Yu 2021), mask in the original order; --seed",
+      5, Needs::seed, /*updates_weights=*/false, run);
+  return c;
 }
 
 }  // namespace twofour::prune::builtin

@@ -5,18 +5,12 @@
 namespace twofour::prune::builtin {
 
 const Criterion& random() {
-  static const Criterion criterion = [] {
-    Criterion c;
-    c.name = "random";
-    c.summary = "uniform random scores from --seed (mt19937_64): the chance baseline";
-    c.needs.seed = true;
-    c.listing_order = 1;
-    c.score = [](std::span<const float> w, const sparse::GroupedShape&, const CriterionInputs& in) {
-      return random_scores(w.size(), in.seed);
-    };
-    return c;
-  }();
-  return criterion;
+  static const Criterion c = score_criterion(
+      "random", "uniform random scores from --seed (mt19937_64): the chance baseline", 1, Needs::seed,
+      [](std::span<const float> w, const sparse::GroupedShape&, const CriterionInputs& in) {
+        return random_scores(w.size(), in.seed);
+      });
+  return c;
 }
 
 }  // namespace twofour::prune::builtin

@@ -40,17 +40,10 @@ PruneResult run(std::span<const float> w, std::span<const std::size_t> shape, co
 }  // namespace
 
 const Criterion& sparsegpt() {
-  static const Criterion criterion = [] {
-    Criterion c;
-    c.name = "sparsegpt";
-    c.summary = "OBS selection by w^2/[H^-1]_cc^2 plus weight updates (Frantar & Alistarh 2023); needs --calib";
-    c.needs.calibration = true;
-    c.updates_weights = true;
-    c.listing_order = 3;
-    c.prune = run;
-    return c;
-  }();
-  return criterion;
+  static const Criterion c = prune_criterion(
+      "sparsegpt", "OBS selection by w^2/[H^-1]_cc^2 plus weight updates (Frantar & Alistarh 2023); needs --calib", 3,
+      Needs::calibration, /*updates_weights=*/true, run);
+  return c;
 }
 
 }  // namespace twofour::prune::builtin

@@ -5,24 +5,21 @@
 #include <stdexcept>
 
 namespace twofour::prune::builtin {
+namespace {
+
+std::vector<float> weighted_by_norms(std::span<const float> w, const sparse::GroupedShape& shape, const CriterionInputs& in) {
+  if (!in.input_norms.empty()) return wanda_scores(w, shape, in.input_norms);
+  if (in.calibration.samples == 0) throw std::invalid_argument("criterion wanda needs calibration activations (samples, in)");
+  return wanda_scores(w, shape, activation_norms(in.calibration));  // a Linear's (samples, in) rows alone
+}
+
+}  // namespace
 
 const Criterion& wanda() {
-  static const Criterion criterion = [] {
-    Criterion c;
-    c.name = "wanda";
-    c.summary = "|W_ij| * ||X_j||_2 over calibration activations (Sun et al. 2023); needs --calib";
-    c.needs.calibration = true;
-    c.listing_order = 2;
-    c.score = [](std::span<const float> w, const sparse::GroupedShape& shape, const CriterionInputs& in) {
-      if (!in.input_norms.empty()) return wanda_scores(w, shape, in.input_norms);
-      if (in.calibration.samples == 0)
-        throw std::invalid_argument("criterion wanda needs calibration activations (samples, in)");
-      // Activations alone (a Linear's (samples, in)): the norms are computed here.
-      return wanda_scores(w, shape, activation_norms(in.calibration));
-    };
-    return c;
-  }();
-  return criterion;
+  static const Criterion c = score_criterion(
+      "wanda", "|W_ij| * ||X_j||_2 over calibration activations (Sun et al. 2023); needs --calib", 2, Needs::calibration,
+      weighted_by_norms);
+  return c;
 }
 
 }  // namespace twofour::prune::builtin
