@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <ostream>
 #include <stdexcept>
 
 namespace twofour::experiments {
@@ -228,6 +229,13 @@ double StudyContext::training_cost(const std::string& model) const {
 
 double StudyContext::measuring_cost(const std::string& model) const {
   return static_cast<double>(heldout().size()) * (model == "cnn" ? 8.0 : 1.0);
+}
+
+ProgressReporter StudyContext::grid_progress(std::size_t total) const {
+  static std::ostream discard(nullptr);  // no buffer: every write is dropped
+  if (options_.step == StudyOptions::Step::plan || options_.step == StudyOptions::Step::merge)
+    return ProgressReporter(name_, total, discard);
+  return ProgressReporter(name_, total);
 }
 
 void StudyContext::list(json entry) const {

@@ -53,7 +53,7 @@ class StudyContext {
   // (retraining or from scratch) or only measures the dense model, for the plan's cost estimate.
   template <class Item, class Run>
   std::vector<nlohmann::json> run_grid(const std::vector<Item>& items, Run run, bool trains = true) {
-    ProgressReporter progress(name_, models().size() * static_cast<std::size_t>(seeds_) * items.size());
+    ProgressReporter progress = grid_progress(models().size() * static_cast<std::size_t>(seeds_) * items.size());
     std::vector<nlohmann::json> rows;
     for (const auto& model : models())
       for (const std::uint64_t seed : seed_list()) {
@@ -130,6 +130,8 @@ class StudyContext {
   // The dense run of (model, seed) through the step (listed, or trained when it is the selected
   // unit); returns its id.
   std::string dense_unit(const std::string& model, std::uint64_t seed, ProgressReporter& progress);
+  // The grid's progress bar on stderr; silent when listing or merging (nothing runs).
+  ProgressReporter grid_progress(std::size_t total) const;
   // Ends a plan or unit step (throws GridStepDone; unit: after checking the run was found).
   void end_grid() const;
   void record(const std::string& id, const nlohmann::json& result) const;
