@@ -2,6 +2,7 @@
 // sparsity, recipe, or all of them), writing OUT/NAME/results.{json,csv}, plots and a section of
 // OUT/REPORT.md. Progress goes to stderr; re-running reuses every finished run.
 #include "cli/command.hpp"
+#include "study/plan.hpp"
 #include "twofour/io/output_set.hpp"
 #include "study/study.hpp"
 #include "twofour/io/array.hpp"
@@ -34,9 +35,13 @@ RegisterCommand reg{{"study", "Research studies: mask quality, pruning criteria,
       bool quick = false, full = false, no_plots = false;
       int seeds = 0, first_seed = 0, threads = 0;
       std::size_t limit = 0, test_limit = 0;
+      bool plan = false, worker = false, merge = false;
+      std::string run_plan;
+      long index = -1;
+      double stale_after = 86400;
     };
     auto o = std::make_shared<Options>();
-    sub.add_option("name", o->name, "mask-quality, criteria, sparsity, recipe, or all")->required();
+    sub.add_option("name", o->name, "mask-quality, criteria, sparsity, recipe, or all (not with --run-plan)");
     sub.add_flag("--quick", o->quick, "short schedules on a data slice (default)");
     sub.add_flag("--full", o->full, "full schedules and data, 3 seeds");
     sub.add_option("--seeds", o->seeds, "seeds per configuration (default: quick 1, full 3)");
@@ -49,8 +54,37 @@ RegisterCommand reg{{"study", "Research studies: mask quality, pruning criteria,
     sub.add_option("--models", o->models, "mlp, cnn or mlp,cnn")->capture_default_str();
     sub.add_option("--threads", o->threads, "OpenMP threads for training (0: all cores)");
     sub.add_flag("--no-plots", o->no_plots, "skip the matplotlib plots");
-    sub.add_option("--out", o->out, "output folder (results per study in OUT/NAME, OUT/REPORT.md)")->required();
+    sub.add_option("--out", o->out, "output folder (results per study in OUT/NAME, OUT/REPORT.md)");
+    sub.add_flag("--plan", o->plan, "only write OUT/plan.json: every run, its dependencies and a cost estimate");
+    sub.add_option("--run-plan", o->run_plan, "run runs of the plan in this folder (with --index or --worker)");
+    sub.add_option("--index", o->index, "with --run-plan: run this plan entry (0-based; a Slurm array task)");
+    sub.add_flag("--worker", o->worker, "with --run-plan: claim and run ready entries until none is left");
+    sub.add_option("--stale-after", o->stale_after, "with --worker: seconds after which another host's claim is stale")
+        ->capture_default_str();
+    sub.add_flag("--merge", o->merge, "write the tables, plots and REPORT.md of the plan in --out from its finished runs");
     return [o]() {
+      if (!o->run_plan.empty()) {
+        if (!o->name.empty() || o->plan || o->merge) throw UsageError("--run-plan takes no study name, --plan or --merge");
+        if ((o->index >= 0) == o->worker) throw UsageError("--run-plan needs exactly one of --index I and --worker");
+        if (o->threads < 0) throw UsageError("--threads must be >= 0");
+        if (o->stale_after <= 0) throw UsageError("--stale-after must be > 0");
+        try {
+          if (o->worker) {
+            const std::size_t n = experiments::run_plan_worker(o->run_plan, o->threads, o->stale_after);
+            std::cout << "worker done: " << n << " run(s) here, the plan is finished\n";
+          } else {
+            experiments::run_plan_index(o->run_plan, static_cast<std::size_t>(o->index), o->threads);
+          }
+        } catch (const std::invalid_argument& e) {
+          throw UsageError(e.what());
+        } catch (const std::exception& e) {
+          throw CommandFailed(e.what());
+        }
+        return 0;
+      }
+      if (o->index >= 0 || o->worker) throw UsageError("--index and --worker need --run-plan DIR");
+      if (o->plan && o->merge) throw UsageError("--plan and --merge exclude each other");
+      if (o->name.empty()) throw UsageError("a study name is required (mask-quality, criteria, sparsity, recipe, all)");
       const auto& names = experiments::study_names();
       std::vector<std::string> run;
       if (o->name == "all") run = names;
@@ -74,6 +108,29 @@ RegisterCommand reg{{"study", "Research studies: mask quality, pruning criteria,
       so.threads = o->threads;
       so.models = split_models(o->models);
       so.plots = !o->no_plots;
+      if (o->merge) {
+        std::vector<std::string> missing;
+        try {
+          missing = experiments::merge_study_plan(o->out, o->name == "all" ? std::vector<std::string>{} : run);
+        } catch (const std::exception& e) {
+          throw CommandFailed(std::string("merge: ") + e.what());
+        }
+        for (const auto& id : missing) std::cerr << "missing run: " << id << "\n";
+        std::cout << "merged into " << (std::filesystem::path(o->out) / "REPORT.md").string();
+        if (!missing.empty()) std::cout << " (" << missing.size() << " run(s) missing; their rows are absent)";
+        std::cout << "\n";
+        return 0;
+      }
+      if (o->plan) {
+        try {
+          const auto plan = experiments::write_study_plan(run, so);
+          std::cout << "plan: " << plan["runs"].size() << " runs in "
+                    << (std::filesystem::path(o->out) / "plan.json").string() << "\n";
+        } catch (const std::exception& e) {
+          throw CommandFailed(std::string("plan: ") + e.what());
+        }
+        return 0;
+      }
       for (const auto& name : run) {
         try {
           experiments::run_study(name, so);

@@ -3,13 +3,17 @@
 #include "common/plot.hpp"
 #include "common/results.hpp"
 #include "twofour/nn/layer_data.hpp"
+#include "study/studies.hpp"
 #include "twofour/build_info.hpp"
+#include "twofour/io/atomic_file.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <ostream>
 #include <stdexcept>
 
 namespace twofour::experiments {
@@ -93,7 +97,7 @@ nn::TrainHooks StudyContext::hooks(ProgressReporter& progress) const {
 
 StudyContext::Dense& StudyContext::dense(const std::string& model, std::uint64_t seed, ProgressReporter& progress) {
   const nn::TrainConfig config = dense_config(model, seed);
-  const std::string key = run_key(model + " seed " + std::to_string(seed), json::parse(nn::config_json(config)));
+  const std::string key = dense_key(model, seed);
   if (auto it = dense_.find(key); it != dense_.end()) return it->second;
   const auto folder = options_.out / "dense" / key;
   std::error_code ec;
@@ -209,6 +213,104 @@ void StudyContext::finish(const std::vector<json>& rows, const std::string& plot
   merge_report_section(options_.out / "REPORT.md", "twofour studies", section);
   std::fprintf(stderr, "[%s] wrote %s/results.json, results.csv and the REPORT.md section\n", name_.c_str(),
                dir_.string().c_str());
+}
+
+}  // namespace twofour::experiments
+
+namespace twofour::experiments {
+
+std::string StudyContext::dense_key(const std::string& model, std::uint64_t seed) const {
+  return run_key(model + " seed " + std::to_string(seed), json::parse(nn::config_json(dense_config(model, seed))));
+}
+
+double StudyContext::training_cost(const std::string& model) const {
+  return static_cast<double>(epochs(model)) * static_cast<double>(train_limit_) * (model == "cnn" ? 8.0 : 1.0);
+}
+
+double StudyContext::measuring_cost(const std::string& model) const {
+  return static_cast<double>(heldout().size()) * (model == "cnn" ? 8.0 : 1.0);
+}
+
+ProgressReporter StudyContext::grid_progress(std::size_t total) const {
+  static std::ostream discard(nullptr);  // no buffer: every write is dropped
+  if (options_.step == StudyOptions::Step::plan || options_.step == StudyOptions::Step::merge)
+    return ProgressReporter(name_, total, discard);
+  return ProgressReporter(name_, total);
+}
+
+void StudyContext::list(json entry) const {
+  if (options_.plan == nullptr) throw std::logic_error("a plan step needs a list to append to");
+  entry["study"] = name_;
+  options_.plan->push_back(std::move(entry));
+}
+
+void StudyContext::record(const std::string& id, const json& result) const {
+  const auto dir = plan_results_dir(options_.out);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create " + dir.string() + ": " + ec.message());
+  io::write_file_atomically(dir / (id + ".json"), json{{"id", id}, {"study", name_}, {"result", result}}.dump(1) + "\n");
+}
+
+std::string StudyContext::dense_unit(const std::string& model, std::uint64_t seed, ProgressReporter& progress) {
+  const std::string id = dense_key(model, seed);
+  if (options_.step == StudyOptions::Step::plan) {
+    list({{"id", id}, {"kind", "dense"}, {"model", model}, {"seed", seed}, {"depends_on", json::array()},
+          {"cost", training_cost(model)}});
+  } else if (options_.step == StudyOptions::Step::unit && options_.unit == id) {
+    unit_found_ = true;
+    record(id, {{"accuracy", dense(model, seed, progress).accuracy}});
+  }
+  return id;
+}
+
+std::optional<json> StudyContext::unit(const json& what, const std::vector<std::string>& depends_on, double cost,
+                                       const std::function<json()>& fn) {
+  json config = what;
+  config.update({{"study", name_}, {"full", options_.full}, {"train_images", train_limit_}, {"test_images", test_limit_}});
+  std::string label = name_;
+  for (const char* k : {"model", "seed", "label"})
+    if (what.contains(k)) label += " " + (what[k].is_string() ? what[k].get<std::string>() : what[k].dump());
+  const std::string id = run_key(label, config);
+  switch (options_.step) {
+    case StudyOptions::Step::all:
+      return fn();
+    case StudyOptions::Step::plan: {
+      json entry = what;
+      entry.update({{"id", id}, {"kind", "run"}, {"depends_on", depends_on}, {"cost", cost}});
+      list(std::move(entry));
+      return std::nullopt;
+    }
+    case StudyOptions::Step::unit: {
+      if (options_.unit != id) return std::nullopt;
+      unit_found_ = true;
+      json result = fn();
+      record(id, result);
+      return result;
+    }
+    case StudyOptions::Step::merge: {
+      const auto file = plan_results_dir(options_.out) / (id + ".json");
+      std::ifstream in(file);
+      if (in) {
+        json stored = json::parse(in, nullptr, false);
+        if (!stored.is_discarded() && stored.contains("result")) return stored["result"];
+        std::fprintf(stderr, "warning: %s does not parse; treated as missing\n", file.string().c_str());
+      }
+      if (options_.missing != nullptr) options_.missing->push_back(id);
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+void StudyContext::end_grid() const {
+  if (options_.step == StudyOptions::Step::plan) throw GridStepDone{};
+  if (options_.step == StudyOptions::Step::unit) {
+    if (!unit_found_)
+      throw std::invalid_argument("run '" + options_.unit + "' is not part of study " + name_ +
+                                  " with these options (was the plan written by another build?)");
+    throw GridStepDone{};
+  }
 }
 
 }  // namespace twofour::experiments

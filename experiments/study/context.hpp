@@ -11,10 +11,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
 
 namespace twofour::experiments {
+
+// A grid item's readable name in the plan: the item itself when it is a string, else its `name`,
+// else its `label` and `sparsity`. (The plan ids do not rely on it: they hash the item's index.)
+template <class Item>
+std::string grid_item_label(const Item& item) {
+  if constexpr (std::is_convertible_v<const Item&, std::string>) return std::string(item);
+  else if constexpr (requires { item.name; }) return std::string(item.name);
+  else if constexpr (requires { item.label; item.sparsity; })
+    return std::string(item.label) + " @" + std::to_string(static_cast<int>(item.sparsity * 1000 + 0.5) / 10.0).substr(0, 4) + "%";
+  else return {};
+}
 
 class StudyContext {
  public:
@@ -29,18 +44,40 @@ class StudyContext {
   // The seeds this run covers: first_seed .. first_seed + seeds - 1.
   std::vector<std::uint64_t> seed_list() const;
   const std::vector<std::string>& models() const { return options_.models; }
-  // The study's grid: run(model, seed, item, progress) -> one results row, for every model, seed
-  // and item in that order, under one progress bar named after the study.
+  // The study's grid: run(model, seed, item, progress) -> one results row (or an array of rows),
+  // for every model, seed and item in that order, under one progress bar named after the study.
+  // This is the study's ONE enumeration of its runs, shared by the single-process path, the plan
+  // and the merge: options().step decides whether each run is executed, listed, executed only when
+  // it is options().unit, or read back from its recorded result. Every grid run depends on the
+  // dense model of its (model, seed), itself a run of the plan. `trains`: whether a run trains
+  // (retraining or from scratch) or only measures the dense model, for the plan's cost estimate.
   template <class Item, class Run>
-  std::vector<nlohmann::json> run_grid(const std::vector<Item>& items, Run run) {
-    ProgressReporter progress(name_, models().size() * static_cast<std::size_t>(seeds_) * items.size());
+  std::vector<nlohmann::json> run_grid(const std::vector<Item>& items, Run run, bool trains = true) {
+    ProgressReporter progress = grid_progress(models().size() * static_cast<std::size_t>(seeds_) * items.size());
     std::vector<nlohmann::json> rows;
     for (const auto& model : models())
-      for (const std::uint64_t seed : seed_list())
-        for (const Item& item : items) rows.push_back(run(model, seed, item, progress));
+      for (const std::uint64_t seed : seed_list()) {
+        const std::string dense_id = dense_unit(model, seed, progress);
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          const nlohmann::json what = {{"model", model}, {"seed", seed}, {"item", i}, {"label", grid_item_label(items[i])}};
+          if (auto row = unit(what, {dense_id}, trains ? training_cost(model) : measuring_cost(model),
+                              [&] { return run(model, seed, items[i], progress); }))
+            rows.push_back(std::move(*row));
+        }
+      }
     progress.finish();
+    end_grid();
     return rows;
   }
+  // One run (a grid cell, or a study's run outside its grid) through the step of options().step:
+  // `fn`'s result (all, or unit when it is the selected run), nothing (plan: the run is listed
+  // with `depends_on` and `cost`), or the recorded result (merge; nothing when missing).
+  std::optional<nlohmann::json> unit(const nlohmann::json& what, const std::vector<std::string>& depends_on,
+                                     double cost, const std::function<nlohmann::json()>& fn);
+  // The plan's relative cost estimate of a run: training images seen, weighted per model (a cnn
+  // image costs about 8 mlp images on the CPU); measuring runs see only the held-out slice.
+  double training_cost(const std::string& model) const;
+  double measuring_cost(const std::string& model) const;
   int epochs(const std::string& model) const;
   const nn::Dataset& train_data() const { return train_; }
   const nn::Dataset& test_data() const { return test_; }
@@ -69,6 +106,8 @@ class StudyContext {
                           sparse::NMPattern pattern = {2, 4});
   // Any workflow from scratch (SR-STE, longer dense), checkpointed under the cache folder of `key`.
   nn::TrainResult train_run(const nn::TrainConfig& config, const std::string& key, ProgressReporter& progress);
+  // The plan id of the dense model of (model, seed): its cache key under OUT/dense/.
+  std::string dense_key(const std::string& model, std::uint64_t seed) const;
   // Removes the run folder of `key` (after its results were stored).
   void drop_run_files(const std::string& key) const;
 
@@ -88,6 +127,16 @@ class StudyContext {
   void finish(const std::vector<nlohmann::json>& rows, const std::string& plot_script, const ReportSection& section);
 
  private:
+  // The dense run of (model, seed) through the step (listed, or trained when it is the selected
+  // unit); returns its id.
+  std::string dense_unit(const std::string& model, std::uint64_t seed, ProgressReporter& progress);
+  // The grid's progress bar on stderr; silent when listing or merging (nothing runs).
+  ProgressReporter grid_progress(std::size_t total) const;
+  // Ends a plan or unit step (throws GridStepDone; unit: after checking the run was found).
+  void end_grid() const;
+  void record(const std::string& id, const nlohmann::json& result) const;
+  void list(nlohmann::json entry) const;
+  bool unit_found_ = false;
   nn::TrainHooks hooks(ProgressReporter& progress) const;
   std::string name_;
   StudyOptions options_;

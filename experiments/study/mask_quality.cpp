@@ -208,52 +208,60 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
 int run_mask_quality_study(const StudyOptions& options) {
   StudyContext ctx("mask-quality", options);
   const double permute_seconds = options.full ? 10.0 : 2.0;
-  ProgressReporter progress("mask-quality", ctx.models().size() * static_cast<std::size_t>(ctx.seeds()) + 1);
   std::vector<json> rows;
-  {
+  const auto append = [&rows](const std::optional<json>& some) {
+    if (some)
+      for (const auto& r : *some) rows.push_back(r);
+  };
+  append(ctx.unit({{"label", "gaussian 256x256"}}, {}, 256.0 * 256.0 / 64.0, [&] {
     const json key_config = {{"study", "mask-quality"}, {"what", "gaussian"}, {"permute_seconds", permute_seconds}, {"v", 1}};
     const std::string key = run_key(key_config);
+    ProgressReporter progress("mask-quality gaussian", 1);
+    json g;
     if (auto cached = ctx.cache().find(key)) {
       progress.reuse("gaussian 256x256");
-      for (const auto& r : *cached) rows.push_back(r);
+      g = *cached;
     } else {
       progress.start("gaussian 256x256");
-      auto g = gaussian_rows(ctx, permute_seconds);
+      g = gaussian_rows(ctx, permute_seconds);
       ctx.cache().store(key, g);
-      rows.insert(rows.end(), g.begin(), g.end());
     }
-  }
-  for (const auto& model : ctx.models()) {
-    for (const std::uint64_t seed : ctx.seed_list()) {
-      const json key_config = {{"study", "mask-quality"}, {"dense", nn::config_json(ctx.dense_config(model, seed))},
-                               {"permute_seconds", permute_seconds}, {"v", 1}};
-      const std::string key = run_key(key_config);
-      const std::string label = model + " seed " + std::to_string(seed);
-      if (auto cached = ctx.cache().find(key)) {
-        progress.reuse(label);
-        for (const auto& r : *cached) rows.push_back(r);
-        continue;
-      }
-      progress.start(label);
-      auto& dense = ctx.dense(model, seed, progress);
-      const nn::Dataset held = ctx.heldout();
-      std::vector<json> mine;
-      for (const auto& t : nn::target_layers(*dense.model)) {
-        const nn::Tensor input = nn::layer_input(*dense.model, t, held);
-        for (const auto& m : methods()) {
-          json r = ctx.row_base(model, seed);
-          r["layer"] = t.weight->name;
-          r["shape"] = t.weight->value.shape;
-          r["dense_accuracy"] = dense.accuracy;
-          r.update(measure(m, &t, &input, t.weight->value.data, t.weight->value.shape, permute_seconds));
-          mine.push_back(r);
+    progress.finish();
+    return g;
+  }));
+  // One run per dense model: every method on every prunable layer (no training).
+  const std::vector<std::string> layers_of_the_dense_model = {"layers"};
+  const auto per_model = ctx.run_grid(
+      layers_of_the_dense_model,
+      [&ctx, permute_seconds](const std::string& model, std::uint64_t seed, const auto&, ProgressReporter& progress) {
+        const json key_config = {{"study", "mask-quality"}, {"dense", nn::config_json(ctx.dense_config(model, seed))},
+                                 {"permute_seconds", permute_seconds}, {"v", 1}};
+        const std::string key = run_key(key_config);
+        const std::string label = model + " seed " + std::to_string(seed);
+        if (auto cached = ctx.cache().find(key)) {
+          progress.reuse(label);
+          return *cached;
         }
-      }
-      ctx.cache().store(key, mine);
-      rows.insert(rows.end(), mine.begin(), mine.end());
-    }
-  }
-  progress.finish();
+        progress.start(label);
+        auto& dense = ctx.dense(model, seed, progress);
+        const nn::Dataset held = ctx.heldout();
+        json mine = json::array();
+        for (const auto& t : nn::target_layers(*dense.model)) {
+          const nn::Tensor input = nn::layer_input(*dense.model, t, held);
+          for (const auto& m : methods()) {
+            json r = ctx.row_base(model, seed);
+            r["layer"] = t.weight->name;
+            r["shape"] = t.weight->value.shape;
+            r["dense_accuracy"] = dense.accuracy;
+            r.update(measure(m, &t, &input, t.weight->value.data, t.weight->value.shape, permute_seconds));
+            mine.push_back(r);
+          }
+        }
+        ctx.cache().store(key, mine);
+        return mine;
+      },
+      /*trains=*/false);
+  for (const auto& group : per_model) append(group);
   ctx.finish(rows, "mask_quality.py", report(ctx, rows));
   return 0;
 }

@@ -5,6 +5,10 @@
 
 namespace twofour::experiments {
 
+// Thrown by StudyContext::run_grid at the end of a `plan` or `unit` step: the study's own code after
+// its grid (tables, plots, REPORT.md) must not run; run_study() catches it.
+struct GridStepDone {};
+
 int run_mask_quality_study(const StudyOptions& options);
 int run_criteria_study(const StudyOptions& options);
 int run_sparsity_study(const StudyOptions& options);

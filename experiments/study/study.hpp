@@ -17,6 +17,8 @@
 // redoes only what is missing.
 #include "twofour/nn/data.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -36,7 +38,21 @@ struct StudyOptions {
   int threads = 0;              // OpenMP threads for training (0: OpenMP's default)
   std::vector<std::string> models = {"mlp", "cnn"};
   bool plots = true;            // draw PNGs (needs python3 + matplotlib; skipped with a warning)
+
+  // Scale-out (docs/scale-out.md): which part of the study's one enumeration of runs this process
+  // does. `all` runs everything and writes the outputs (the single-process path); `plan` only lists
+  // the runs (appended to *plan); `unit` runs the one run whose id is `unit` and records its result
+  // under OUT/plan-runs/; `merge` writes the outputs from the recorded results alone (ids of the
+  // runs not yet finished are appended to *missing).
+  enum class Step { all, plan, unit, merge };
+  Step step = Step::all;
+  std::string unit;
+  std::vector<nlohmann::json>* plan = nullptr;
+  std::vector<std::string>* missing = nullptr;
 };
+
+// The folder of OUT where finished plan runs record their results (one JSON file per run id).
+std::filesystem::path plan_results_dir(const std::filesystem::path& out);
 
 // "mask-quality", "criteria", "sparsity", "recipe" (the order `reproduce --full` runs them).
 const std::vector<std::string>& study_names();
@@ -44,6 +60,7 @@ const std::vector<std::string>& study_names();
 // Runs one study; returns 0. Throws std::invalid_argument for an unknown name or bad options,
 // nn::DataMissing when Fashion-MNIST is absent, io::FormatError for malformed data or checkpoints,
 // std::runtime_error when outputs cannot be written.
+// With options.step plan or unit the study stops after its grid (no outputs are written).
 int run_study(const std::string& name, const StudyOptions& options);
 
 }  // namespace twofour::experiments

@@ -111,7 +111,7 @@ template <typename CoordFn>
 nb::dict operand_layout(const spec::Instruction& in, int rows, int cols, int registers, int per_register, CoordFn coord) {
   const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
   std::vector<std::int32_t> lane(n, -1), reg(n, -1), elem(n, -1);
-  for (int l = 0; l < 32; ++l)
+  for (int l = 0; l < in.threads; ++l)
     for (int r = 0; r < registers; ++r)
       for (int e = 0; e < per_register; ++e) {
         const spec::Coord c = coord(in, l, r, e);
@@ -141,12 +141,12 @@ nb::dict layout(const std::string& name, int selector) {
     const int chunks = in.chunks_per_row();
     const std::size_t n = static_cast<std::size_t>(in.m) * static_cast<std::size_t>(chunks);
     std::vector<std::int32_t> lane(n, -1), nibble(n, -1);
-    for (int g = 0; g < 8; ++g)
+    for (int g = 0; g < in.threads / 4; ++g)
       for (int u = 0; u < in.metadata.lanes_per_quad; ++u)
         for (int j = 0; j < spec::metadata_nibbles_used(in); ++j) {
           const spec::MetaCoord c = spec::metadata_coord(in, g, u, j);
           const std::size_t at = static_cast<std::size_t>(c.row) * static_cast<std::size_t>(chunks) + static_cast<std::size_t>(c.chunk);
-          lane[at] = 4 * g + spec::metadata_lane_in_quad(in, selector, u);
+          lane[at] = spec::metadata_thread(in, g, selector, u);
           nibble[at] = j;
         }
     nb::dict e;
@@ -188,13 +188,14 @@ nb::dict tile(const std::string& name, const std::string& arch_name, Words a, Wo
   return notes_dict(tile_out(std::move(r.d)), r.unconfirmed, r.notes);
 }
 
-// Registers: (32, count) words per operand, lane-major, as the `twofour mma` text files.
-void fill_registers(sim::WarpRegisters& regs, const Words& w, int count, std::array<std::uint32_t, 4> sim::LaneRegisters::*field,
+// Registers: (threads, count) words per operand, thread-major, as the `twofour mma` text files.
+void fill_registers(sim::WarpRegisters& regs, const Words& w, int count, std::vector<std::uint32_t> sim::LaneRegisters::*field,
                     const char* what) {
-  if (w.shape(0) != 32 || w.shape(1) != static_cast<std::size_t>(count))
-    throw std::invalid_argument(std::string(what) + " registers must be 32x" + std::to_string(count) + " (lanes x registers), got " +
-                                std::to_string(w.shape(0)) + "x" + std::to_string(w.shape(1)));
-  for (std::size_t lane = 0; lane < 32; ++lane)
+  const std::size_t threads = regs.size();
+  if (w.shape(0) != threads || w.shape(1) != static_cast<std::size_t>(count))
+    throw std::invalid_argument(std::string(what) + " registers must be " + std::to_string(threads) + "x" + std::to_string(count) +
+                                " (threads x registers), got " + std::to_string(w.shape(0)) + "x" + std::to_string(w.shape(1)));
+  for (std::size_t lane = 0; lane < threads; ++lane)
     for (std::size_t r = 0; r < static_cast<std::size_t>(count); ++r) (regs[lane].*field)[r] = w(lane, r);
 }
 
@@ -206,13 +207,18 @@ nb::dict run_warp(const std::string& name, const std::string& arch_name, Words a
   exec.grouping = grouping_named(grouping);
   if (in.is_sparse() && !e) throw std::invalid_argument(std::string(in.name) + " is sparse: give the metadata registers e");
   if (!in.is_sparse() && e) throw std::invalid_argument(std::string(in.name) + " is dense: it takes no e");
-  sim::WarpRegisters regs{};
+  if (in.a_source != spec::OperandSource::registers || in.b_source != spec::OperandSource::registers)
+    throw std::invalid_argument(std::string(in.name) + " reads operands from shared memory: use twofour.sim.mma (tile level)");
+  sim::WarpRegisters regs = sim::make_registers(in);
+  const auto threads = static_cast<std::size_t>(in.threads);
   fill_registers(regs, a, in.a_registers(), &sim::LaneRegisters::a, "a");
   fill_registers(regs, b, in.b_registers(), &sim::LaneRegisters::b, "b");
   if (c) fill_registers(regs, *c, in.c_registers(), &sim::LaneRegisters::c, "c");
   if (e) {
-    if (e->shape(0) != 32) throw std::invalid_argument("e registers must be 32 words (one per lane), got " + std::to_string(e->shape(0)));
-    for (std::size_t lane = 0; lane < 32; ++lane) regs[lane].e = (*e)(lane);
+    if (e->shape(0) != threads)
+      throw std::invalid_argument("e registers must be " + std::to_string(threads) + " words (one per thread), got " +
+                                  std::to_string(e->shape(0)));
+    for (std::size_t lane = 0; lane < threads; ++lane) regs[lane].e = (*e)(lane);
   }
   sim::WarpResult r;
   {
@@ -220,10 +226,10 @@ nb::dict run_warp(const std::string& name, const std::string& arch_name, Words a
     r = sim::run_warp(in, arch, regs, selector, exec);
   }
   const auto dr = static_cast<std::size_t>(in.d_registers());
-  std::vector<std::uint32_t> d(32 * dr);
-  for (std::size_t lane = 0; lane < 32; ++lane)
+  std::vector<std::uint32_t> d(threads * dr);
+  for (std::size_t lane = 0; lane < threads; ++lane)
     for (std::size_t i = 0; i < dr; ++i) d[lane * dr + i] = r.d[lane][i];
-  return notes_dict(to_numpy(std::move(d), {32, dr}), r.unconfirmed, r.notes);
+  return notes_dict(to_numpy(std::move(d), {threads, dr}), r.unconfirmed, r.notes);
 }
 
 nb::dict gemm(const std::string& name, const std::string& arch_name, Words a, Words b, std::optional<Words> c,
