@@ -1,0 +1,53 @@
+#include "cli/checkpoint_support.hpp"
+
+#include "twofour/build_info.hpp"
+#include "twofour/io/checkpoint_writer.hpp"
+#include "twofour/sparse/bitmask24.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace twofour::cli {
+
+io::Checkpoint open_checkpoint(const std::string& path) {
+  try {
+    return io::Checkpoint::open(path);
+  } catch (const io::FormatError& e) {
+    throw CommandFailed(e.what());
+  }
+}
+
+std::string provenance(const std::string& what) {
+  return std::string("twofour ") + build_info::version + " (git " + build_info::git_revision + ") " + what;
+}
+
+std::map<std::string, std::string> with_provenance(std::map<std::string, std::string> metadata, const std::string& what) {
+  std::string key = "twofour";
+  for (int i = 1; metadata.count(key) != 0; ++i) key = "twofour." + std::to_string(i);
+  metadata[key] = provenance(what);
+  return metadata;
+}
+
+std::optional<std::string> read_config(const io::Checkpoint& c) {
+  if (!c.is_folder()) return std::nullopt;
+  std::ifstream f(c.path() / "config.json", std::ios::binary);
+  if (!f) return std::nullopt;
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void write_output(const io::Checkpoint& in, const std::string& out, const std::vector<io::OutputShard>& shards,
+                  const std::function<std::map<std::string, std::string>()>& replaced_files) {
+  try {
+    io::write_checkpoint(in, out, shards, replaced_files);
+  } catch (const CommandFailed&) {
+    throw;
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw CommandFailed(std::string(e.what()) + " (nothing was written)");
+  }
+}
+
+}  // namespace twofour::cli

@@ -1,0 +1,186 @@
+// `twofour convert --to dense|sparse-24-bitmask IN OUT`: between dense checkpoints and the
+// compressed-tensors sparse-24-bitmask format (twofour/io/compressed_tensors.hpp), file to file or
+// folder to folder, shards and index kept. A target that is not 2:4 stops the conversion with its
+// tensor, row and group, and nothing is written.
+#include "cli/checkpoint_support.hpp"
+#include "cli/command.hpp"
+#include "twofour/io/compressed_tensors.hpp"
+#include "twofour/prune/targets.hpp"
+#include "twofour/sparse/bitmask24.hpp"
+#include "twofour/sparse/nm_scan.hpp"
+
+#include <iostream>
+#include <memory>
+#include <set>
+
+namespace twofour::cli {
+namespace {
+
+struct Options {
+  std::string to, input, output;
+  std::vector<std::string> tensors;
+  bool any_shape = false;
+};
+
+// Zero elements over all floating elements written: compressed-tensors' global_sparsity.
+struct ZeroCount {
+  std::size_t zeros = 0, elements = 0;
+  void add(std::span<const std::byte> bytes, io::DType dtype) {
+    if (!io::is_floating(dtype)) return;
+    const auto s = sparse::count_zeros(bytes, io::dtype_size(dtype), io::sign_bit(dtype));
+    zeros += s.zeros;
+    elements += s.elements;
+  }
+  double share() const { return elements ? static_cast<double>(zeros) / static_cast<double>(elements) : 0.0; }
+};
+
+io::OutputTensor counted_copy(const io::Checkpoint& in, const io::CheckpointTensor& t, ZeroCount& count) {
+  return {t.name, t.dtype, t.shape, [&in, &t, &count](const io::ByteSink& sink) {
+            const auto b = in.bytes(t);
+            count.add(b, t.dtype);
+            sink(b);
+            in.release(t);
+          }};
+}
+
+// The three tensors that replace one dense 2:4 weight; the first producer compresses, the next
+// two emit what it kept.
+void add_compressed(const io::Checkpoint& in, const io::CheckpointTensor& t, io::OutputShard& shard, ZeroCount& count) {
+  const std::string p = io::bitmask24_prefix(t.name);
+  const std::size_t rows = t.shape[0], cols = t.shape[1];
+  auto state = std::make_shared<sparse::Bitmask24>();
+  shard.tensors.push_back({p + ".compressed", t.dtype, {rows, cols / 2}, [&in, &t, state, &count](const io::ByteSink& sink) {
+                             const auto dense = in.bytes(t);
+                             try {
+                               *state = sparse::compress_bitmask24(dense, t.shape[0], t.shape[1], io::dtype_size(t.dtype),
+                                                                   io::sign_bit(t.dtype));
+                             } catch (const sparse::Bitmask24Error& e) {
+                               throw CommandFailed("tensor '" + t.name + "' is not 2:4 at " + e.what() + "; nothing was written");
+                             }
+                             count.add(dense, t.dtype);
+                             in.release(t);
+                             sink(state->values);
+                             state->values = {};
+                           }});
+  shard.tensors.push_back({p + ".bitmask", io::DType::u8, {rows, sparse::bitmask24_row_bytes(cols)}, [state](const io::ByteSink& sink) {
+                             sink(std::as_bytes(std::span<const std::uint8_t>(state->bitmask)));
+                             state->bitmask = {};
+                           }});
+  shard.tensors.push_back({p + ".shape", io::DType::i64, {2, 1}, [rows, cols](const io::ByteSink& sink) {
+                             const std::int64_t dims[2] = {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)};
+                             sink(std::as_bytes(std::span<const std::int64_t>(dims)));
+                           }});
+}
+
+int run(const Options& o) {
+  if (o.to != "dense" && o.to != io::kBitmask24Format) throw UsageError("--to must be dense or sparse-24-bitmask, not '" + o.to + "'");
+  const io::Checkpoint in = open_checkpoint(o.input);
+  std::vector<io::CompressedWeight> compressed;
+  try {
+    compressed = io::find_compressed_weights(in);
+  } catch (const io::FormatError& e) {
+    throw CommandFailed(e.what());
+  }
+  std::map<const io::CheckpointTensor*, const io::CompressedWeight*> part_of;
+  for (const auto& w : compressed)
+    for (const auto* p : {w.compressed, w.bitmask, w.shape}) part_of[p] = &w;
+  const auto config = read_config(in);
+  std::optional<io::SparsityConfig> in_settings;
+  if (config) {
+    try {
+      in_settings = io::read_sparsity_config(*config);
+    } catch (const io::FormatError& e) {
+      throw CommandFailed((in.path() / "config.json").string() + ": " + e.what());
+    }
+  }
+  if (!compressed.empty() && in_settings && in_settings->format != io::kBitmask24Format)
+    std::cout << "note: config.json says format '" << in_settings->format << "', but " << compressed.size()
+              << " weights are stored as sparse-24-bitmask; reading them as such\n";
+
+  prune::TargetRule rule;
+  rule.globs = o.tensors;
+  rule.kernel_shapes = !o.any_shape;
+  ZeroCount count;
+  std::vector<std::string> targets;
+  std::vector<io::OutputShard> shards;
+  std::set<const io::CompressedWeight*> done;
+  for (const auto& s : in.shards()) {
+    io::OutputShard out;
+    out.file = s.file;
+    out.metadata = with_provenance(s.metadata, "convert --to " + o.to);
+    for (const std::size_t i : s.tensors) {
+      const auto& t = in.tensors()[i];
+      if (const auto it = part_of.find(&t); it != part_of.end()) {
+        const io::CompressedWeight* w = it->second;
+        targets.push_back(w->prefix);
+        if (o.to == io::kBitmask24Format) {
+          out.tensors.push_back(counted_copy(in, t, count));
+          continue;
+        }
+        if (!done.insert(w).second) continue;  // P.weight replaces its three parts where the first one was
+        std::vector<std::size_t> shape;
+        try {
+          const auto [rows, cols] = io::compressed_weight_shape(in, *w);
+          shape = {rows, cols};
+        } catch (const io::FormatError& e) {
+          throw CommandFailed(e.what());
+        }
+        out.tensors.push_back({w->dense_name(), w->compressed->dtype, shape, [&in, w, &count](const io::ByteSink& sink) {
+                                 io::Array dense;
+                                 try {
+                                   dense = io::decompress_weight(in, *w);
+                                 } catch (const io::FormatError& e) {
+                                   throw CommandFailed(std::string(e.what()) + "; nothing was written");
+                                 }
+                                 count.add(dense.data, dense.dtype);
+                                 for (const auto* p : {w->compressed, w->bitmask, w->shape}) in.release(*p);
+                                 sink(dense.data);
+                               }});
+        continue;
+      }
+      const auto d = prune::decide_target(t.name, t.dtype, t.shape, rule);
+      if (o.to == io::kBitmask24Format && d.target) {
+        targets.push_back(io::bitmask24_prefix(t.name));
+        add_compressed(in, t, out, count);
+      } else {
+        if (o.to == io::kBitmask24Format) std::cout << "kept dense: " << t.name << ": " << d.reason << "\n";
+        out.tensors.push_back(counted_copy(in, t, count));
+      }
+    }
+    shards.push_back(std::move(out));
+  }
+  if (o.to == io::kBitmask24Format && targets.empty())
+    throw CommandFailed(o.input + ": no tensor is a target, nothing to compress (see `twofour check " + o.input + "`)");
+
+  write_output(in, o.output, shards, [&]() -> std::map<std::string, std::string> {
+    if (!config) return {};
+    io::SparsityConfig s = in_settings.value_or(io::SparsityConfig{});
+    s.format = o.to;
+    s.sparsity_structure = "2:4";
+    s.targets = targets;
+    s.global_sparsity = count.share();
+    return {{"config.json", io::write_sparsity_config(*config, s)}};
+  });
+  std::cout << (o.to == "dense" ? "decompressed " : "compressed ") << targets.size() << " weights; wrote " << o.output
+            << (config ? " (config.json sparsity_config format " + o.to + ")" : "") << "\n";
+  return 0;
+}
+
+RegisterCommand reg{{"convert", "dense <-> compressed-tensors sparse-24-bitmask checkpoints (file or folder), exact round trips",
+  [](CLI::App& sub) -> std::function<int()> {
+    auto o = std::make_shared<Options>();
+    sub.add_option("--to", o->to, "dense or sparse-24-bitmask")->required();
+    sub.add_option("input", o->input, "a .safetensors file or a checkpoint folder")->required();
+    sub.add_option("output", o->output, "a new file or folder (never an existing path)")->required();
+    sub.add_option("--tensor", o->tensors, "weights to compress, name or glob (repeatable), replacing the default name rules");
+    sub.add_flag("--any-shape", o->any_shape, "drop the kernel-shape rule (out % 32 == 0, in % 64 == 0)");
+    sub.footer(prune::target_rule_help() +
+               "\nsparse-24-bitmask stores P.compressed (kept values, rows x cols/2, the weight's dtype), P.bitmask (uint8, "
+               "rows x ceil(cols/8), lowest column in the least significant bit) and P.shape (int64, 2 x 1) for each "
+               "P.weight; 2:4 means 2 kept of every 4 along the input dim. A target that is not 2:4 is an error naming "
+               "tensor, row and group, and nothing is written.");
+    return [o]() { return run(*o); };
+  }}};
+
+}  // namespace
+}  // namespace twofour::cli
