@@ -2,6 +2,7 @@
 // in the plain row-major layout or the CUTLASS/PyTorch reordered one (twofour/sparse/compress.hpp).
 #include "cli/command.hpp"
 #include "twofour/io/npy.hpp"
+#include "twofour/io/output_set.hpp"
 #include "twofour/sparse/compress.hpp"
 #include "twofour/sparse/pattern.hpp"
 
@@ -25,6 +26,7 @@ sparse::MetaLayout parse_layout(const std::string& s) {
 int run(const Options& o) {
   const auto layout = parse_layout(o.layout);
   if (!o.dtype.empty() && o.dtype != "bf16" && o.dtype != "tf32") throw UsageError("--dtype accepts bf16 or tf32, not '" + o.dtype + "'");
+  io::OutputSet outputs({o.input}, {o.values, o.meta});
   io::Array in;
   try {
     in = io::read_npy(o.input);
@@ -65,8 +67,9 @@ int run(const Options& o) {
   meta.dtype = sparse::meta_element_bytes(type, layout) == 4 ? io::DType::i32 : io::DType::i16;
   meta.shape = {c.rows, sparse::meta_cols(type, layout, c.cols)};
   meta.data = std::move(c.metadata);
-  io::write_npy(o.values, values);
-  io::write_npy(o.meta, meta);
+  outputs.write(o.values, io::serialize_npy(values));
+  outputs.write(o.meta, io::serialize_npy(meta));
+  outputs.commit();
   return 0;
 }
 

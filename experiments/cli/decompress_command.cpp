@@ -1,6 +1,7 @@
 // `twofour decompress`: values + metadata (rowmajor or cutlass layout) -> the dense matrix.
 #include "cli/command.hpp"
 #include "twofour/io/npy.hpp"
+#include "twofour/io/output_set.hpp"
 #include "twofour/sparse/compress.hpp"
 #include "twofour/sparse/pattern.hpp"
 
@@ -24,6 +25,7 @@ int run(const Options& o) {
     throw UsageError("--layout must be rowmajor or cutlass, not '" + o.layout + "'");
   }
   if (!o.dtype.empty() && o.dtype != "bf16" && o.dtype != "tf32") throw UsageError("--dtype accepts bf16 or tf32, not '" + o.dtype + "'");
+  io::OutputSet outputs({o.values, o.meta}, {o.output});
   io::Array values, meta;
   try {
     values = io::read_npy(o.values);
@@ -54,6 +56,11 @@ int run(const Options& o) {
     throw CommandFailed("values and metadata must be 2-D, got " + sparse::shape_string(values.shape) + " and " +
                         sparse::shape_string(meta.shape));
   const std::size_t rows = values.shape[0], cols = 2 * values.shape[1];
+  try {
+    sparse::check_dense_shape(type, layout, rows, cols);
+  } catch (const std::invalid_argument& e) {
+    throw CommandFailed(o.values + ": values of shape " + sparse::shape_string(values.shape) + " make a " + e.what());
+  }
   const std::size_t mb = sparse::meta_element_bytes(type, layout);
   const bool meta_ok = mb == 2 ? (meta.dtype == io::DType::i16 || meta.dtype == io::DType::u16)
                                : (meta.dtype == io::DType::i32 || meta.dtype == io::DType::u32);
@@ -79,7 +86,8 @@ int run(const Options& o) {
   } catch (const std::invalid_argument& e) {
     throw CommandFailed(o.meta + ": " + e.what());
   }
-  io::write_npy(o.output, out);
+  outputs.write(o.output, io::serialize_npy(out));
+  outputs.commit();
   return 0;
 }
 

@@ -3,7 +3,9 @@
 // M x K/chunk, uint8) or as per-lane hex text (32 x registers words, lane-major, '#' comments);
 // D is printed (values, or per-lane words with --hex) or written (--out .npy tile or text words).
 #include "cli/command.hpp"
+#include "twofour/io/input_file.hpp"
 #include "twofour/io/npy.hpp"
+#include "twofour/io/output_set.hpp"
 #include "twofour/sim/describe.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
 #include "twofour/sim/spec/registry.hpp"
@@ -27,8 +29,12 @@ bool is_npy(const std::string& path) { return path.size() > 4 && path.compare(pa
 
 // Per-lane hex words from a text file: exactly `count` words.
 std::vector<std::uint32_t> read_words(const std::string& path, std::size_t count, const std::string& what) {
-  std::ifstream in(path);
-  if (!in) throw CommandFailed("cannot open " + what + " file " + path);
+  std::istringstream in;
+  try {
+    in.str(io::read_text_file(path));
+  } catch (const io::FormatError& e) {
+    throw CommandFailed(std::string(what) + ": " + e.what());
+  }
   std::vector<std::uint32_t> words;
   std::string line;
   int line_no = 0;
@@ -127,6 +133,9 @@ int run_mma(const Options& o) {
     throw UsageError(e.what());
   }
 
+  // Outputs checked before any work: --out never overwrites an operand.
+  io::OutputSet outputs({o.a, o.b, o.c, o.e}, {o.out});
+
   // Everything text goes through registers (so UB reports name lanes); .npy goes into tiles.
   const bool all_text = !is_npy(o.a) && !is_npy(o.b) && (o.c.empty() || !is_npy(o.c)) && (o.e.empty() || !is_npy(o.e));
   sim::WarpRegisters regs{};
@@ -177,9 +186,9 @@ int run_mma(const Options& o) {
     const sim::WarpOutput words = sim::pack_d(in, d);
     if (!o.out.empty()) {
       if (is_npy(o.out)) {
-        io::write_npy(o.out, d_array(*in.d, d));
+        outputs.write(o.out, io::serialize_npy(d_array(*in.d, d)));
       } else {
-        std::ofstream out(o.out);
+        std::ostringstream out;
         for (int lane = 0; lane < 32; ++lane) {
           for (int r = 0; r < in.d_registers(); ++r) {
             char buf[16];
@@ -188,8 +197,9 @@ int run_mma(const Options& o) {
           }
           out << "\n";
         }
-        if (!out) throw CommandFailed("cannot write " + o.out);
+        outputs.write(o.out, out.str());
       }
+      outputs.commit();
       return 0;
     }
     if (o.hex) {

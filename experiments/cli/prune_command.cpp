@@ -4,6 +4,7 @@
 #include "cli/command.hpp"
 #include "cli/prune_criteria.hpp"
 #include "twofour/io/npy.hpp"
+#include "twofour/io/output_set.hpp"
 #include "twofour/io/safetensors.hpp"
 #include "twofour/prune/criterion.hpp"
 
@@ -89,6 +90,7 @@ int run(const Options& o) {
     if (!o.data.calib.empty() || !o.data.grad.empty() || o.data.permute)
       throw UsageError("--calib, --grad and --permute apply to one .npy weight");
     if (!ends_with(o.output, ".safetensors")) throw UsageError("the output of a .safetensors input must be a .safetensors file");
+    io::OutputSet outputs({o.input}, {o.output});
     io::SafetensorsFile file;
     try {
       file = io::read_safetensors(o.input);
@@ -123,10 +125,12 @@ int run(const Options& o) {
       if (names.size() > 300) names = names.substr(0, 300) + "...";
       throw CommandFailed("no tensor of " + o.input + " matches --tensor (tensors: " + names + ")");
     }
-    io::write_safetensors(o.output, out);
+    outputs.write(o.output, io::serialize_safetensors(out));
+    outputs.commit();
     return 0;
   }
 
+  io::OutputSet outputs({o.input, o.data.calib, o.data.grad}, {o.output, o.pruned, permutation_path(o.data, o.output)});
   io::Array weight;
   try {
     weight = io::read_npy(o.input);
@@ -146,11 +150,12 @@ int run(const Options& o) {
   mask.shape = weight.shape;
   mask.data.resize(result.mask.size());
   for (std::size_t i = 0; i < result.mask.size(); ++i) mask.data[i] = static_cast<std::byte>(result.mask[i]);
-  io::write_npy(o.output, mask);
+  outputs.write(o.output, io::serialize_npy(mask));
   if (!o.pruned.empty())  // permuted or SparseGPT-updated weights are new values: round them to the input dtype
-    io::write_npy(o.pruned, run_result.weights_changed ? io::from_float32(result.pruned, weight.shape, weight.dtype)
-                                                       : apply_to_bytes(std::move(weight), result.mask));
-  write_permutation(run_result, o.data, o.output);
+    outputs.write(o.pruned, io::serialize_npy(run_result.weights_changed ? io::from_float32(result.pruned, weight.shape, weight.dtype)
+                                                                         : apply_to_bytes(std::move(weight), result.mask)));
+  write_permutation(run_result, o.data, o.output, outputs);
+  outputs.commit();
   if (o.report)
     std::cout << "kept L1: " << percent(result.kept_l1) << " (" << o.criterion << " " << o.pattern
               << (o.transposable ? " transposable " + o.method : "") << ", shape " << sparse::shape_string(mask.shape)

@@ -165,18 +165,22 @@ std::string criteria_report(const CriteriaRun& run) {
   return s;
 }
 
-std::string write_permutation(const CriteriaRun& run, const CriteriaOptions& o, const std::string& output) {
-  if (run.permutation.empty()) return "";
+std::string permutation_path(const CriteriaOptions& o, const std::string& output) {
+  if (!o.permute) return "";
   std::string path = o.permutation_out;
   if (path.empty()) {
     path = output;
     if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0) path.resize(path.size() - 4);
     path += ".perm.npy";
   }
+  return path;
+}
+
+void write_permutation(const CriteriaRun& run, const CriteriaOptions& o, const std::string& output, io::OutputSet& outputs) {
+  if (run.permutation.empty()) return;
   std::vector<std::byte> bytes(run.permutation.size() * sizeof(std::int64_t));
   std::memcpy(bytes.data(), run.permutation.data(), bytes.size());
-  io::write_npy(path, io::make_array(io::DType::i64, {run.permutation.size()}, bytes));
-  return path;
+  outputs.write(permutation_path(o, output), io::serialize_npy(io::make_array(io::DType::i64, {run.permutation.size()}, bytes)));
 }
 
 }  // namespace twofour::cli

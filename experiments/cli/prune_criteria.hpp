@@ -4,6 +4,7 @@
 // search, SparseGPT's weight update and the two report metrics. prune_command.cpp calls
 // add_criteria_options() when it builds its options and run_criteria() instead of prune_nm().
 #include "cli/command.hpp"
+#include "twofour/io/output_set.hpp"
 #include "twofour/prune/criterion.hpp"
 #include "twofour/prune/permutation.hpp"
 
@@ -49,7 +50,9 @@ CriteriaRun run_criteria(std::span<const float> weights, std::span<const std::si
 // ||WX - W'X|| / ||WX|| on held-out --calib samples, and the permutation's efficacy and time.
 std::string criteria_report(const CriteriaRun& run);
 
-// Writes run.permutation (int64 .npy) when --permute was given; returns the path written ("" if none).
-std::string write_permutation(const CriteriaRun& run, const CriteriaOptions& o, const std::string& output);
+// Where --permute writes the permutation: --permutation-out, or OUTPUT with .perm.npy ("" without --permute).
+std::string permutation_path(const CriteriaOptions& o, const std::string& output);
+// Writes run.permutation (int64 .npy) into `outputs` at permutation_path() when --permute was given.
+void write_permutation(const CriteriaRun& run, const CriteriaOptions& o, const std::string& output, io::OutputSet& outputs);
 
 }  // namespace twofour::cli

@@ -5,6 +5,8 @@
 // runs the isa.md §3.4 probes. Exit: 0 all pass, 1 mismatches or bad input file, 2 usage,
 // 77 no GPU (one line). The logic lives in experiments/validate/.
 #include "cli/command.hpp"
+#include "twofour/io/input_file.hpp"
+#include "twofour/io/output_set.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/vectors.hpp"
 #include "validate/gpu.hpp"
@@ -14,6 +16,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 
 namespace twofour::cli {
@@ -53,16 +56,19 @@ int exit_code(const validate::Tally& t) { return t.failed == 0 && t.passed > 0 ?
 int replay(const Options& o, const sim::ExecutionOptions& exec, const validate::ReportLimits& limits) {
   sim::VectorFile file;
   try {
-    file = sim::read_vectors_file(o.vectors);
+    std::istringstream text(io::read_text_file(o.vectors));
+    file = sim::read_vectors(text, o.vectors);
   } catch (const std::exception& e) {
     throw CommandFailed(e.what());
   }
+  if (file.cases.empty()) throw CommandFailed(o.vectors + ": the file holds a header but no test vectors");
   if (o.instr != "all") {
     const auto rows = rows_for(o, file.header.arch);
     std::erase_if(file.cases, [&rows](const sim::VectorCase& c) {
       return std::find(rows.begin(), rows.end(), c.instr) == rows.end();
     });
   }
+  if (file.cases.empty()) throw CommandFailed(o.vectors + ": no test vector of the rows selected by --instr " + o.instr);
   const validate::Tally t = validate::replay_vectors(file, o.vectors, exec, limits, std::cout);
   std::cout << validate::summary_line(t) << "\n";
   return exit_code(t);
@@ -95,6 +101,8 @@ int run(const Options& o) {
       throw UsageError(e.what());
     }
   }
+
+  if (!o.out.empty()) io::OutputSet check({}, {o.out});  // a bad --out fails before any GPU work
 
   std::string why_not;
   const std::unique_ptr<validate::Gpu> gpu = validate::open_cuda_gpu(why_not);

@@ -3,6 +3,7 @@
 // every mismatch with its decoded inputs. Ends with "N passed, M failed"; exit 0 only if M == 0
 // and N > 0.
 #include "cli/command.hpp"
+#include "twofour/io/input_file.hpp"
 #include "twofour/sim/blockfma.hpp"
 #include "twofour/sim/describe.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
@@ -28,6 +29,11 @@ RegisterCommand reg{{"verify-dots", "Replay GPU-measured tensor-core dot product
     sub.add_option("DIR", o->dir, "folder with GPU/FORMAT/ subfolders (tests/data/tensor-core-hw layout)")->required();
     return [o]() {
       if (!sim::gpu_arch(o->gpu)) throw UsageError("unknown --gpu '" + o->gpu + "' (A100, H100, H200)");
+      try {
+        io::require_input_folder(o->dir);
+      } catch (const io::FormatError& e) {
+        throw CommandFailed(e.what());
+      }
       sim::MeasuredDots dots;
       try {
         dots = sim::read_measured_dots(o->dir, o->gpu, o->format, o->out);

@@ -1,5 +1,6 @@
 #include "validate/validator.hpp"
 
+#include "twofour/io/atomic_file.hpp"
 #include "twofour/sim/gemm.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
 #include "twofour/sim/spec/registry.hpp"
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <sstream>
 #include <ostream>
 #include <random>
 #include <stdexcept>
@@ -173,7 +175,11 @@ Tally validate_on_gpu(Gpu& gpu, const ValidateOptions& options, std::ostream& lo
     log << row_summary(*instr, row) << "\n";
     total.add(row);
   }
-  if (options.out) sim::write_vectors_file(*options.out, out);
+  if (options.out) {
+    std::ostringstream text;
+    sim::write_vectors(text, out);
+    io::write_file_atomically(*options.out, text.str());
+  }
   return total;
 }
 

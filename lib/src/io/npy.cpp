@@ -254,18 +254,6 @@ std::vector<std::byte> serialize_npy(const Array& a) {
   return out;
 }
 
-std::vector<std::byte> read_file_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError("cannot open " + path.string() + ": " + std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw FormatError("cannot read " + path.string());
-  in.seekg(0);
-  std::vector<std::byte> bytes(static_cast<std::size_t>(size));
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) throw FormatError("cannot read " + path.string());
-  return bytes;
-}
-
 Array read_npy(const std::filesystem::path& path) {
   const auto bytes = read_file_bytes(path);
   try {

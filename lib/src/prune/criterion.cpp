@@ -1,5 +1,7 @@
 #include "twofour/prune/criterion.hpp"
 
+#include "twofour/prune/finite.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -55,6 +57,7 @@ PruneResult prune_nm(std::span<const float> weights, std::span<const std::size_t
   if (weights.size() != grouped.numel())
     throw std::invalid_argument("weights have " + std::to_string(weights.size()) + " elements, shape " +
                                 sparse::shape_string(shape) + " needs " + std::to_string(grouped.numel()));
+  require_finite_weights(weights, shape);  // the NaN/Inf policy: finite.hpp
   const std::vector<float> scores = criterion->score(weights, grouped, inputs);
   PruneResult result;
   if (spec.transposable) {

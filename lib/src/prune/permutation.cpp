@@ -1,5 +1,7 @@
 #include "twofour/prune/permutation.hpp"
 
+#include "twofour/prune/finite.hpp"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -26,9 +28,7 @@ void check_weights(std::span<const float> weights, const sparse::GroupedShape& s
   if (shape.in() % static_cast<std::size_t>(p.m) != 0)
     throw std::invalid_argument("permutation: input channels (" + std::to_string(shape.in()) +
                                 ") are not a multiple of M = " + std::to_string(p.m));
-  for (std::size_t i = 0; i < weights.size(); ++i)
-    if (!std::isfinite(weights[i]))
-      throw std::invalid_argument("permutation: weight " + std::to_string(i) + " is not finite");
+  require_finite_weights(weights, shape.shape());
 }
 
 // |w| of the ASP view, column-major: column c is rows() contiguous floats, so one stripe's

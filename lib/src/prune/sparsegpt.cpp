@@ -1,5 +1,7 @@
 #include "twofour/prune/sparsegpt.hpp"
 
+#include "twofour/prune/finite.hpp"
+
 #include <Eigen/Dense>
 
 #include <cmath>
@@ -30,9 +32,7 @@ void check_inputs(std::span<const float> weights, std::span<const std::size_t> s
                                 " must be a positive multiple of M = " + std::to_string(m));
   if (!(o.damping >= 0.0) || !std::isfinite(o.damping))
     throw std::invalid_argument("sparsegpt: damping must be a finite number >= 0");
-  for (std::size_t i = 0; i < weights.size(); ++i)
-    if (!std::isfinite(weights[i]))
-      throw std::invalid_argument("sparsegpt: weight " + std::to_string(i) + " is not finite");
+  require_finite_weights(weights, shape);
 }
 
 }  // namespace

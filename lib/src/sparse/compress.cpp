@@ -197,6 +197,10 @@ Compressed compress(std::span<const std::byte> dense, ElementType type, std::siz
   return c;
 }
 
+void check_dense_shape(ElementType type, MetaLayout layout, std::size_t rows, std::size_t cols) {
+  check_shape(type, layout, rows, cols);
+}
+
 std::vector<std::byte> decompress(const Compressed& c) {
   check_shape(c.type, c.layout, c.rows, c.cols);
   const std::size_t eb = element_bytes(c.type);

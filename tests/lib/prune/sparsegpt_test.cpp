@@ -136,7 +136,7 @@ TEST(SparseGPT, BadInputsGiveClearErrors) {
                "multiple of M");
   std::vector<float> nan_w(p.w);
   nan_w[3] = std::numeric_limits<float>::quiet_NaN();
-  expect_error([&] { sparsegpt_prune(nan_w, p.shape, p.calib); }, "weight 3");
+  expect_error([&] { sparsegpt_prune(nan_w, p.shape, p.calib); }, "weight (0, 3) is NaN");
   expect_error([&] { sparsegpt_prune_hessian(p.w, p.shape, std::vector<double>(15, 1.0)); }, "Hessian");
   // All-zero activations with zero damping: H = I after the dead-input rule, so it still works.
   EXPECT_NO_THROW(sparsegpt_prune(p.w, p.shape, {std::vector<float>(64 * 16, 0.0f), 64, 16}));

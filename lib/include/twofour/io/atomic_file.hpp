@@ -1,7 +1,9 @@
 #pragma once
-// Writes that never leave a half-written file behind: the bytes go to a temporary file in the
-// same folder, are flushed to disk, and the temporary is renamed over the target (POSIX rename is
-// atomic within a file system). A failure leaves any previous file untouched.
+// One output file written safely: a one-file OutputSet (output_set.hpp). The bytes go to a
+// temporary file beside the target, are flushed to disk and renamed onto it; a symlink is
+// written through, a device or FIFO written in place, and a failure leaves any previous file
+// untouched. Commands that read inputs or write several outputs use an OutputSet directly, so
+// that an output can never be one of their inputs and their outputs appear all or none.
 #include <cstddef>
 #include <filesystem>
 #include <span>

@@ -7,6 +7,7 @@
 // FormatError, never crashes. Writing produces version 1.0 (2.0 when the header needs it), C
 // order, little-endian, header padded to 64 bytes; bf16 is written as '<u2' (see array.hpp).
 #include "twofour/io/array.hpp"
+#include "twofour/io/input_file.hpp"  // read_file_bytes
 
 #include <filesystem>
 
@@ -20,8 +21,5 @@ std::vector<std::byte> serialize_npy(const Array& a);
 
 Array read_npy(const std::filesystem::path& path);
 void write_npy(const std::filesystem::path& path, const Array& a);  // atomic
-
-// The whole file; throws FormatError when it cannot be read.
-std::vector<std::byte> read_file_bytes(const std::filesystem::path& path);
 
 }  // namespace twofour::io

@@ -42,6 +42,9 @@ int group_size(ElementType t, MetaLayout l);
 std::size_t meta_element_bytes(ElementType t, MetaLayout l);
 // Metadata elements per row.
 std::size_t meta_cols(ElementType t, MetaLayout l, std::size_t k);
+// Throws std::invalid_argument when `layout` cannot hold a dense rows x cols matrix of `type`
+// (the check compress and decompress make first), so callers can blame the right file.
+void check_dense_shape(ElementType type, MetaLayout layout, std::size_t rows, std::size_t cols);
 
 struct Compressed {
   ElementType type = ElementType::f16;
