@@ -45,6 +45,8 @@ void write_output(const io::Checkpoint& in, const std::string& out, const std::v
     throw;
   } catch (const UsageError&) {
     throw;
+  } catch (const sparse::Bitmask24Error& e) {
+    throw CommandFailed(std::string(e.what()) + "; nothing was written");
   } catch (const std::exception& e) {
     throw CommandFailed(std::string(e.what()) + " (nothing was written)");
   }

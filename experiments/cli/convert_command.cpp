@@ -6,7 +6,6 @@
 #include "cli/command.hpp"
 #include "twofour/io/compressed_tensors.hpp"
 #include "twofour/prune/targets.hpp"
-#include "twofour/sparse/bitmask24.hpp"
 #include "twofour/sparse/nm_scan.hpp"
 
 #include <iostream>
@@ -43,33 +42,15 @@ io::OutputTensor counted_copy(const io::Checkpoint& in, const io::CheckpointTens
           }};
 }
 
-// The three tensors that replace one dense 2:4 weight; the first producer compresses, the next
-// two emit what it kept.
 void add_compressed(const io::Checkpoint& in, const io::CheckpointTensor& t, io::OutputShard& shard, ZeroCount& count) {
-  const std::string p = io::bitmask24_prefix(t.name);
-  const std::size_t rows = t.shape[0], cols = t.shape[1];
-  auto state = std::make_shared<sparse::Bitmask24>();
-  shard.tensors.push_back({p + ".compressed", t.dtype, {rows, cols / 2}, [&in, &t, state, &count](const io::ByteSink& sink) {
-                             const auto dense = in.bytes(t);
-                             try {
-                               *state = sparse::compress_bitmask24(dense, t.shape[0], t.shape[1], io::dtype_size(t.dtype),
-                                                                   io::sign_bit(t.dtype));
-                             } catch (const sparse::Bitmask24Error& e) {
-                               throw CommandFailed("tensor '" + t.name + "' is not 2:4 at " + e.what() + "; nothing was written");
-                             }
-                             count.add(dense, t.dtype);
-                             in.release(t);
-                             sink(state->values);
-                             state->values = {};
-                           }});
-  shard.tensors.push_back({p + ".bitmask", io::DType::u8, {rows, sparse::bitmask24_row_bytes(cols)}, [state](const io::ByteSink& sink) {
-                             sink(std::as_bytes(std::span<const std::uint8_t>(state->bitmask)));
-                             state->bitmask = {};
-                           }});
-  shard.tensors.push_back({p + ".shape", io::DType::i64, {2, 1}, [rows, cols](const io::ByteSink& sink) {
-                             const std::int64_t dims[2] = {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)};
-                             sink(std::as_bytes(std::span<const std::int64_t>(dims)));
-                           }});
+  auto parts = io::compressed_outputs(t.name, t.dtype, t.shape[0], t.shape[1], [&in, &t, &count] {
+    const auto b = in.bytes(t);
+    count.add(b, t.dtype);
+    std::vector<std::byte> dense(b.begin(), b.end());
+    in.release(t);
+    return dense;
+  });
+  for (auto& p : parts) shard.tensors.push_back(std::move(p));
 }
 
 int run(const Options& o) {

@@ -155,28 +155,11 @@ void Checkpoint::release(const CheckpointTensor& t) const {
   maps_[t.shard].release(static_cast<std::size_t>(t.offset), static_cast<std::size_t>(t.size));
 }
 
-void write_streamed_safetensors(const std::filesystem::path& path, const OutputShard& shard) {
+void write_safetensors_to(const OutputShard& shard, const ByteSink& put) {
   std::vector<SafetensorsEntry> planned;
   for (const auto& t : shard.tensors) planned.push_back({t.name, t.dtype, t.shape, 0, 0});
   const auto laid = layout_safetensors(planned);
-  const auto header = serialize_safetensors_header(laid, shard.metadata);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  const auto put = [&](std::span<const std::byte> b) {
-    while (!b.empty()) {
-      const ssize_t n = ::write(fd, b.data(), b.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
-      }
-      b = b.subspan(static_cast<std::size_t>(n));
-    }
-  };
-  put(header);
+  put(serialize_safetensors_header(laid, shard.metadata));
   for (std::size_t i = 0; i < shard.tensors.size(); ++i) {
     const std::uint64_t need = laid[i].end - laid[i].begin;
     std::uint64_t got = 0;
@@ -189,6 +172,25 @@ void write_streamed_safetensors(const std::filesystem::path& path, const OutputS
       throw std::runtime_error("tensor '" + laid[i].name + "' produced " + std::to_string(got) + " bytes, its shape holds " +
                                std::to_string(need));
   }
+}
+
+void write_streamed_safetensors(const std::filesystem::path& path, const OutputShard& shard) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  write_safetensors_to(shard, [&](std::span<const std::byte> b) {
+    while (!b.empty()) {
+      const ssize_t n = ::write(fd, b.data(), b.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+      }
+      b = b.subspan(static_cast<std::size_t>(n));
+    }
+  });
   if (::fsync(fd) != 0) throw std::runtime_error("cannot flush " + path.string() + ": " + std::strerror(errno));
 }
 

@@ -1,6 +1,6 @@
 #include "twofour/io/checkpoint_writer.hpp"
 
-#include "twofour/io/staged_output.hpp"
+#include "twofour/io/output_set.hpp"
 
 #include <fstream>
 #include <stdexcept>
@@ -28,13 +28,15 @@ void write_checkpoint(const Checkpoint& in, const std::filesystem::path& out, co
                       const std::function<std::map<std::string, std::string>()>& replaced_files) {
   if (shards.size() != in.shards().size()) throw std::invalid_argument("write_checkpoint: one output shard per input shard");
   if (!in.is_folder()) {
-    StagedOutput staged(out, StagedOutput::Kind::file);
-    write_streamed_safetensors(staged.staging(), shards[0]);
-    staged.commit();
+    OutputSet set({in.path()}, {out});
+    std::vector<std::byte> bytes;
+    write_safetensors_to(shards[0], [&](std::span<const std::byte> b) { bytes.insert(bytes.end(), b.begin(), b.end()); });
+    set.write(out, bytes);
+    set.commit();
     return;
   }
-  StagedOutput staged(out, StagedOutput::Kind::folder);
-  const auto& dir = staged.staging();
+  OutputSet set({in.path()}, {}, {out});
+  const auto dir = set.folder(out);
   for (const auto& s : shards) write_streamed_safetensors(dir / s.file, s);
   if (in.has_index()) write_text(dir / kIndexFileName, build_index(in.index_text(), shards));
   const auto replaced = replaced_files ? replaced_files() : std::map<std::string, std::string>{};
@@ -44,7 +46,7 @@ void write_checkpoint(const Checkpoint& in, const std::filesystem::path& out, co
     std::filesystem::copy(entry, dir / name, std::filesystem::copy_options::recursive);
   }
   for (const auto& [name, text] : replaced) write_text(dir / name, text);
-  staged.commit();
+  set.commit();
 }
 
 }  // namespace twofour::io

@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <map>
+#include <memory>
 
 namespace twofour::io {
 namespace {
@@ -98,6 +99,32 @@ Array decompress_weight(const Checkpoint& c, const CompressedWeight& w) {
     throw FormatError(c.path().string() + ": " + w.prefix + ": " + e.what());
   }
   return a;
+}
+
+std::vector<OutputTensor> compressed_outputs(const std::string& weight_name, DType dtype, std::size_t rows, std::size_t cols,
+                                             std::function<std::vector<std::byte>()> dense) {
+  const std::string p = bitmask24_prefix(weight_name);
+  auto state = std::make_shared<sparse::Bitmask24>();
+  std::vector<OutputTensor> out;
+  out.push_back({p + ".compressed", dtype, {rows, cols / 2}, [=](const ByteSink& sink) {
+                   const auto bytes = dense();
+                   try {
+                     *state = sparse::compress_bitmask24(bytes, rows, cols, dtype_size(dtype), sign_bit(dtype));
+                   } catch (const sparse::Bitmask24Error& e) {
+                     throw sparse::Bitmask24Error("tensor '" + weight_name + "' is not 2:4 at " + e.what(), e.row, e.group);
+                   }
+                   sink(state->values);
+                   state->values = {};
+                 }});
+  out.push_back({p + ".bitmask", DType::u8, {rows, sparse::bitmask24_row_bytes(cols)}, [state](const ByteSink& sink) {
+                   sink(std::as_bytes(std::span<const std::uint8_t>(state->bitmask)));
+                   state->bitmask = {};
+                 }});
+  out.push_back({p + ".shape", DType::i64, {2, 1}, [rows, cols](const ByteSink& sink) {
+                   const std::int64_t dims[2] = {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)};
+                   sink(std::as_bytes(std::span<const std::int64_t>(dims)));
+                 }});
+  return out;
 }
 
 std::optional<SparsityConfig> read_sparsity_config(const std::string& text) {

@@ -87,6 +87,8 @@ struct OutputShard {
   std::vector<OutputTensor> tensors;
 };
 
+// Streams one safetensors file (header, then each tensor as produced) into `sink`.
+void write_safetensors_to(const OutputShard& shard, const ByteSink& sink);
 // Writes one safetensors file at `path` (header first, then each tensor as produced), flushed to
 // disk. Throws std::runtime_error when a producer emits the wrong byte count.
 void write_streamed_safetensors(const std::filesystem::path& path, const OutputShard& shard);

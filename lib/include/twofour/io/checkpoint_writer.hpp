@@ -2,8 +2,10 @@
 // Writes a checkpoint of the same layout as an input one: a file for a file, a folder for a
 // folder with the same shard file names, an index (weight_map rebuilt, total_size updated, other
 // fields kept) when the input had one, and every other file of the folder copied (or replaced by
-// `replaced_files`). The whole output is staged and appears complete or not at all
-// (staged_output.hpp); nothing is written when a producer throws.
+// `replaced_files`). Outputs go through an io::OutputSet (output_set.hpp): the input is never
+// overwritten, and the output appears complete or not at all; nothing is written when a
+// producer throws. A folder's shards stream to disk tensor by tensor; a single-file output is
+// assembled in memory before its atomic write.
 #include "twofour/io/checkpoint.hpp"
 
 #include <functional>

@@ -39,6 +39,13 @@ std::pair<std::size_t, std::size_t> compressed_weight_shape(const Checkpoint& c,
 // bitmask group does not hold exactly 2 bits.
 Array decompress_weight(const Checkpoint& c, const CompressedWeight& w);
 
+// The three output tensors (P.compressed, P.bitmask, P.shape) that replace the dense 2:4 weight
+// `weight_name` of rows x cols elements of `dtype`. `dense` is called once, when P.compressed is
+// written, and returns the dense bytes. Writing throws sparse::Bitmask24Error naming the tensor,
+// row and group when the weight is not 2:4.
+std::vector<OutputTensor> compressed_outputs(const std::string& weight_name, DType dtype, std::size_t rows, std::size_t cols,
+                                             std::function<std::vector<std::byte>()> dense);
+
 // The sparsity settings in a config.json text: nullopt when it has none.
 struct SparsityConfig {
   std::string format;  // "sparse-24-bitmask", "dense"...
