@@ -6,7 +6,6 @@
 #include "cli/command.hpp"
 #include "twofour/io/compressed_tensors.hpp"
 #include "twofour/prune/targets.hpp"
-#include "twofour/sparse/nm_scan.hpp"
 
 #include <iostream>
 #include <memory>
@@ -21,31 +20,9 @@ struct Options {
   bool any_shape = false;
 };
 
-// Zero elements over all floating elements written: compressed-tensors' global_sparsity.
-struct ZeroCount {
-  std::size_t zeros = 0, elements = 0;
-  void add(std::span<const std::byte> bytes, io::DType dtype) {
-    if (!io::is_floating(dtype)) return;
-    const auto s = sparse::count_zeros(bytes, io::dtype_size(dtype), io::sign_bit(dtype));
-    zeros += s.zeros;
-    elements += s.elements;
-  }
-  double share() const { return elements ? static_cast<double>(zeros) / static_cast<double>(elements) : 0.0; }
-};
-
-io::OutputTensor counted_copy(const io::Checkpoint& in, const io::CheckpointTensor& t, ZeroCount& count) {
-  return {t.name, t.dtype, t.shape, [&in, &t, &count](const io::ByteSink& sink) {
-            const auto b = in.bytes(t);
-            count.add(b, t.dtype);
-            sink(b);
-            in.release(t);
-          }};
-}
-
-void add_compressed(const io::Checkpoint& in, const io::CheckpointTensor& t, io::OutputShard& shard, ZeroCount& count) {
-  auto parts = io::compressed_outputs(t.name, t.dtype, t.shape[0], t.shape[1], [&in, &t, &count] {
+void add_compressed(const io::Checkpoint& in, const io::CheckpointTensor& t, io::OutputShard& shard) {
+  auto parts = io::compressed_outputs(t.name, t.dtype, t.shape[0], t.shape[1], [&in, &t] {
     const auto b = in.bytes(t);
-    count.add(b, t.dtype);
     std::vector<std::byte> dense(b.begin(), b.end());
     in.release(t);
     return dense;
@@ -95,7 +72,7 @@ int run(const Options& o) {
         const io::CompressedWeight* w = it->second;
         targets.push_back(w->prefix);
         if (o.to == io::kBitmask24Format) {
-          out.tensors.push_back(counted_copy(in, t, count));
+          out.tensors.push_back(io::copy_tensor(in, t));
           continue;
         }
         if (!done.insert(w).second) continue;  // P.weight replaces its three parts where the first one was
@@ -106,14 +83,13 @@ int run(const Options& o) {
         } catch (const io::FormatError& e) {
           throw CommandFailed(e.what());
         }
-        out.tensors.push_back({w->dense_name(), w->compressed->dtype, shape, [&in, w, &count](const io::ByteSink& sink) {
+        out.tensors.push_back({w->dense_name(), w->compressed->dtype, shape, [&in, w](const io::ByteSink& sink) {
                                  io::Array dense;
                                  try {
                                    dense = io::decompress_weight(in, *w);
                                  } catch (const io::FormatError& e) {
                                    throw CommandFailed(std::string(e.what()) + "; nothing was written");
                                  }
-                                 count.add(dense.data, dense.dtype);
                                  for (const auto* p : {w->compressed, w->bitmask, w->shape}) in.release(*p);
                                  sink(dense.data);
                                }});
@@ -122,12 +98,13 @@ int run(const Options& o) {
       const auto d = prune::decide_target(t.name, t.dtype, t.shape, rule);
       if (o.to == io::kBitmask24Format && d.target) {
         targets.push_back(io::bitmask24_prefix(t.name));
-        add_compressed(in, t, out, count);
+        add_compressed(in, t, out);
       } else {
         if (o.to == io::kBitmask24Format) std::cout << "kept dense: " << t.name << ": " << d.reason << "\n";
-        out.tensors.push_back(counted_copy(in, t, count));
+        out.tensors.push_back(io::copy_tensor(in, t));
       }
     }
+    count_all(out.tensors, count);
     shards.push_back(std::move(out));
   }
   if (o.to == io::kBitmask24Format && targets.empty())

@@ -20,9 +20,10 @@ const bool registered = [] {
   return true;
 }();
 
-std::vector<float> load(const std::string& path, const std::string& flag, std::vector<std::size_t>& shape) {
+std::vector<float> load(const std::string& path, const std::string& flag, std::vector<std::size_t>& shape,
+                        const std::optional<io::Array>& preloaded = std::nullopt) {
   try {
-    io::Array a = io::read_npy(path);
+    io::Array a = preloaded ? *preloaded : io::read_npy(path);
     if (!io::is_floating(a.dtype)) throw CommandFailed(flag + " " + path + ": expected floating-point data, got " +
                                                        std::string(io::dtype_name(a.dtype)));
     shape = a.shape;
@@ -58,9 +59,11 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
                          const prune::PruneSpec& spec, const CriteriaOptions& o, const std::string& what) {
   const std::vector<std::size_t> shape(shape_in.begin(), shape_in.end());
   const bool sparsegpt = spec.criterion == "sparsegpt";
-  if ((spec.criterion == "wanda" || sparsegpt) && o.calib.empty())
+  const bool have_calib = o.calib_data.has_value() || !o.calib.empty();
+  const bool have_grad = o.grad_data.has_value() || !o.grad.empty();
+  if ((spec.criterion == "wanda" || sparsegpt) && !have_calib)
     throw UsageError("--criterion " + spec.criterion + " needs --calib X.npy (activations, (samples, in))");
-  if (spec.criterion == "taylor" && o.grad.empty()) throw UsageError("--criterion taylor needs --grad G.npy");
+  if (spec.criterion == "taylor" && !have_grad) throw UsageError("--criterion taylor needs --grad G.npy");
   if (sparsegpt && spec.transposable) throw UsageError("--criterion sparsegpt makes N:M masks, not --transposable ones");
   if (!(o.holdout >= 0.0 && o.holdout < 1.0)) throw UsageError("--holdout must be in [0, 1)");
   if (!(o.permute_seconds >= 0.0)) throw UsageError("--permute-seconds must be >= 0");
@@ -74,14 +77,14 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
     // Data, loaded and checked against the weight before anything is searched.
     std::vector<std::size_t> xshape, gshape;
     std::vector<float> x, g;
-    if (!o.calib.empty()) {
-      x = load(o.calib, "--calib", xshape);
+    if (have_calib) {
+      x = load(o.calib_data ? o.data_name : o.calib, "--calib", xshape, o.calib_data);
       if (xshape.size() != 2) throw CommandFailed("--calib " + o.calib + ": expected (samples, in), got shape " +
                                                   sparse::shape_string(xshape));
       prune::validate_activations({x, xshape[0], xshape[1]}, grouped.in(), "--calib " + o.calib);
     }
-    if (!o.grad.empty()) {
-      g = load(o.grad, "--grad", gshape);
+    if (have_grad) {
+      g = load(o.grad_data ? o.data_name : o.grad, "--grad", gshape, o.grad_data);
       if (gshape != shape) throw CommandFailed("--grad " + o.grad + " has shape " + sparse::shape_string(gshape) +
                                                ", the weight " + sparse::shape_string(shape));
     }
