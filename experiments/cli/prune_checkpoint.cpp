@@ -4,6 +4,7 @@
 #include "twofour/io/compressed_tensors.hpp"
 #include "twofour/io/mask_files.hpp"
 #include "twofour/prune/targets.hpp"
+#include "twofour/sparse/magnitude_bits.hpp"
 #include "twofour/sparse/nm_scan.hpp"
 
 #include <cmath>
@@ -18,6 +19,20 @@ std::string percent(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * x);
   return buf;
+}
+
+// The smallest magnitude bit pattern that is infinite or NaN (exponent all ones; E4M3 has no
+// infinity and only 0x7f is NaN): IEEE 754 binary16/32/64, bfloat16, OCP FP8 E4M3 / E5M2.
+std::uint64_t non_finite_bits(io::DType t) {
+  switch (t) {
+    case io::DType::bf16: return 0x7f80;
+    case io::DType::f16: return 0x7c00;
+    case io::DType::f32: return 0x7f800000;
+    case io::DType::f64: return 0x7ff0000000000000;
+    case io::DType::f8e4m3: return 0x7f;
+    case io::DType::f8e5m2: return 0x7c;
+    default: return ~std::uint64_t{0};
+  }
 }
 
 // Calibration or gradient arrays keyed by tensor name ("P.weight", or "P").
@@ -71,25 +86,30 @@ struct Pruner {
   const KeyedArrays& calib;
   const KeyedArrays& grad;
 
-  // Magnitude N:M needs nothing beyond each group, so it runs a block of rows at a time and
-  // streams: memory stays near one block plus the mapped tensor.
+  // Magnitude N:M needs nothing beyond each group, so it runs a block of rows at a time on the
+  // stored bits and streams: memory stays near one block plus the mapped tensor.
   void magnitude_streamed(const io::CheckpointTensor& t, const io::ByteSink& sink) const {
     const std::size_t rows = t.shape[0], cols = t.shape[1], es = io::dtype_size(t.dtype);
-    const std::size_t block = std::max<std::size_t>(1, (std::size_t{8} << 20) / (cols * 4));
+    const std::size_t block = std::max<std::size_t>(1, (std::size_t{4} << 20) / (cols * es));
     const auto bytes = in.bytes(t);
     double kept = 0, total = 0;
     for (std::size_t r0 = 0; r0 < rows; r0 += block) {
       const std::size_t n = std::min(block, rows - r0);
       const auto part = bytes.subspan(r0 * cols * es, n * cols * es);
-      const auto values = io::to_float32(io::make_array(t.dtype, {n, cols}, part));
-      const std::size_t shape[2] = {n, cols};
-      const auto result = prune::prune_nm(values, shape, o.spec);
-      double sum = 0;
-      for (float v : values) sum += std::fabs(static_cast<double>(v));
-      total += sum;
-      kept += result.kept_l1 * sum;
-      sink(zero_pruned(part, result.mask, es));
-      in.release(t);  // a no-op for pages still to come; drops those done
+      const auto r = sparse::nm_magnitude_mask_bits(part, n, cols, es, io::sign_bit(t.dtype), non_finite_bits(t.dtype), o.spec.pattern);
+      if (r.first_non_finite) {
+        const std::size_t i = r0 * cols + *r.first_non_finite;
+        throw CommandFailed("tensor '" + t.name + "': weight (" + std::to_string(i / cols) + ", " + std::to_string(i % cols) +
+                            ") is NaN or infinite; prune rejects non-finite weights; nothing was written");
+      }
+      if (o.report) {
+        const auto values = io::to_float32(io::make_array(t.dtype, {n, cols}, part));
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          total += std::fabs(static_cast<double>(values[i]));
+          kept += r.mask[i] ? std::fabs(static_cast<double>(values[i])) : 0.0;
+        }
+      }
+      sink(zero_pruned(part, r.mask, es));
     }
     in.release(t);
     if (o.report) std::cout << "  " << t.name << ": kept L1 " << percent(total > 0 ? kept / total : 1.0) << "\n";

@@ -1,5 +1,6 @@
 #include "twofour/sparse/nm_scan.hpp"
 
+#include <bit>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -51,6 +52,37 @@ NMScan scan_typed(std::span<const std::byte> bytes, std::size_t rows, std::size_
   return s;
 }
 
+// 16-bit 2:4-style groups (M = 4) as one 64-bit word of four lanes: a lane's magnitude m is
+// non-zero exactly when m + 0x7fff sets its bit 15 (m <= 0x7fff, so no carry crosses lanes).
+NMScan scan_u16_m4(std::span<const std::byte> bytes, std::size_t rows, std::size_t cols, std::uint16_t sign, std::size_t n) {
+  constexpr std::uint64_t low15 = 0x7fff7fff7fff7fffull, top = 0x8000800080008000ull;
+  const std::uint64_t magnitude = sign != 0 ? low15 : ~std::uint64_t{0};
+  NMScan s;
+  s.elements = rows * cols;
+  s.groups = rows * cols / 4;
+  const std::byte* p = bytes.data();
+  for (std::size_t g = 0; g < s.groups; ++g, p += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    const std::uint64_t mag = v & magnitude;
+    const auto value_nonzero = static_cast<std::size_t>(std::popcount((((mag & low15) + low15) | mag) & top));
+    const auto bits_nonzero = static_cast<std::size_t>(std::popcount((((v & low15) + low15) | v) & top));
+    s.zeros += 4 - value_nonzero;
+    s.negative_zeros += bits_nonzero - value_nonzero;
+    if (value_nonzero > n) {
+      if (s.bad_groups == 0) {
+        s.first_row = g / (cols / 4);
+        s.first_group = g % (cols / 4);
+        s.first_nonzeros = value_nonzero;
+      }
+      ++s.bad_groups;
+    } else if (bits_nonzero > n) {
+      ++s.bitwise_bad_groups;
+    }
+  }
+  return s;
+}
+
 template <typename U>
 NMScan zeros_typed(std::span<const std::byte> bytes, std::uint64_t sign_bit) {
   const U sign = static_cast<U>(sign_bit);
@@ -78,7 +110,9 @@ NMScan scan_nm(std::span<const std::byte> bytes, std::size_t rows, std::size_t c
   if (bytes.size() != rows * cols * element_size) throw std::invalid_argument("scan_nm: byte count does not match the shape");
   switch (element_size) {
     case 1: return scan_typed<std::uint8_t>(bytes, rows, cols, sign_bit, pattern);
-    case 2: return scan_typed<std::uint16_t>(bytes, rows, cols, sign_bit, pattern);
+    case 2:
+      if (pattern.m == 4) return scan_u16_m4(bytes, rows, cols, static_cast<std::uint16_t>(sign_bit), static_cast<std::size_t>(pattern.n));
+      return scan_typed<std::uint16_t>(bytes, rows, cols, sign_bit, pattern);
     case 4: return scan_typed<std::uint32_t>(bytes, rows, cols, sign_bit, pattern);
     case 8: return scan_typed<std::uint64_t>(bytes, rows, cols, sign_bit, pattern);
     default: throw std::invalid_argument("scan_nm: element size " + std::to_string(element_size) + " is not 1, 2, 4 or 8");
