@@ -3,7 +3,7 @@
 // --json for tools; exit 0 when every target conforms, 1 when any does not. The input kinds are
 // a table (kCheckers), so another file type is one more entry.
 #include "cli/command.hpp"
-#include "twofour/io/atomic_file.hpp"
+#include "twofour/io/output_set.hpp"
 #include "twofour/io/checkpoint.hpp"
 #include "twofour/prune/checkpoint_check.hpp"
 
@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace twofour::cli {
@@ -69,6 +70,8 @@ void print_table(const prune::CheckReport& r) {
 }
 
 int check_safetensors(const Options& o, const prune::TargetRule& rule) {
+  std::optional<io::OutputSet> json_out;
+  if (!o.json.empty()) json_out.emplace(std::vector<std::filesystem::path>{o.path}, std::vector<std::filesystem::path>{o.json});
   io::Checkpoint c;
   try {
     c = io::Checkpoint::open(o.path);
@@ -82,7 +85,10 @@ int check_safetensors(const Options& o, const prune::TargetRule& rule) {
     throw CommandFailed(e.what());
   }
   print_table(report);
-  if (!o.json.empty()) io::write_file_atomically(o.json, prune::check_report_json(report));
+  if (json_out) {
+    json_out->write(o.json, prune::check_report_json(report));
+    json_out->commit();
+  }
   return report.ok() ? 0 : 1;
 }
 

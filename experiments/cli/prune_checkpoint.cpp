@@ -222,7 +222,7 @@ int prune_checkpoint(const CheckpointPruneOptions& o) {
         out.tensors.push_back({t.name, t.dtype, t.shape, [&pruner, &t](const io::ByteSink& sink) { sink(pruner.pruned_bytes(t)); }});
       }
     }
-    count_all(out.tensors, count);
+    if (compressed_out && read_config(in)) count_all(out.tensors, count);  // global_sparsity goes into config.json
     shards.push_back(std::move(out));
   }
   if (targets.empty())

@@ -198,6 +198,18 @@ TEST_F(CheckpointPrune, DataAwareCriteriaTakeCalibrationKeyedByTensorName) {
   EXPECT_EQ(run_tool("check --tensor '*up_proj*' " + q("out3")).exit_code, 0);
 }
 
+TEST_F(CheckpointPrune, FolderWithOneModelSafetensorsAndNoIndex) {
+  std::filesystem::create_directories(p("single"));
+  std::filesystem::copy_file(p("model") / kShard3, p("single") / "model.safetensors");
+  std::filesystem::copy_file(p("model") / "config.json", p("single") / "config.json");
+  const auto r = run_tool("prune --format sparse-24-bitmask --tensor '*down_proj*' " + q("single") + " " + q("out"));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(std::filesystem::exists(p("out") / "model.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(p("out") / "model.safetensors.index.json"));
+  EXPECT_TRUE(std::filesystem::exists(p("out") / "config.json"));
+  EXPECT_EQ(run_tool("check --tensor '*down_proj*' " + q("out")).exit_code, 0);
+}
+
 // --- hostile checkpoints: one located error, exit 1 ---
 
 TEST_F(CheckpointPrune, IndexNamingAMissingShard) {

@@ -1,6 +1,5 @@
 #include "twofour/sparse/nm_scan.hpp"
 
-#include <bit>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -52,6 +51,13 @@ NMScan scan_typed(std::span<const std::byte> bytes, std::size_t rows, std::size_
   return s;
 }
 
+// The number of lanes whose bit 15 is set: the lane bits moved to bit 0 of each lane and summed
+// into the top lane by one multiply (a portable popcount of 4 bits; without -mpopcnt
+// std::popcount is a library call that would dominate the scan).
+inline std::size_t lanes_set(std::uint64_t top_bits) {
+  return static_cast<std::size_t>(((top_bits >> 15) * 0x0001000100010001ull) >> 48);
+}
+
 // 16-bit 2:4-style groups (M = 4) as one 64-bit word of four lanes: a lane's magnitude m is
 // non-zero exactly when m + 0x7fff sets its bit 15 (m <= 0x7fff, so no carry crosses lanes).
 NMScan scan_u16_m4(std::span<const std::byte> bytes, std::size_t rows, std::size_t cols, std::uint16_t sign, std::size_t n) {
@@ -65,8 +71,8 @@ NMScan scan_u16_m4(std::span<const std::byte> bytes, std::size_t rows, std::size
     std::uint64_t v;
     std::memcpy(&v, p, 8);
     const std::uint64_t mag = v & magnitude;
-    const auto value_nonzero = static_cast<std::size_t>(std::popcount((((mag & low15) + low15) | mag) & top));
-    const auto bits_nonzero = static_cast<std::size_t>(std::popcount((((v & low15) + low15) | v) & top));
+    const auto value_nonzero = lanes_set((((mag & low15) + low15) | mag) & top);
+    const auto bits_nonzero = lanes_set((((v & low15) + low15) | v) & top);
     s.zeros += 4 - value_nonzero;
     s.negative_zeros += bits_nonzero - value_nonzero;
     if (value_nonzero > n) {

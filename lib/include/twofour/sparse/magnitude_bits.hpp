@@ -15,7 +15,7 @@ namespace twofour::sparse {
 
 // `bytes`: rows x cols elements of `element_size` (1, 2, 4 or 8) bytes; `sign_bit` the sign mask;
 // `non_finite_from`: the smallest magnitude pattern that is infinite or NaN (the exponent all
-// ones), checked first. Returns the flat index of the first non-finite element instead of a mask
+// ones), checked first; ~0 (more than the element holds) turns the check off. Returns the flat index of the first non-finite element instead of a mask
 // when there is one. Throws std::invalid_argument when cols % M != 0 or sizes disagree.
 struct BitsMaskResult {
   Mask mask;
