@@ -3,6 +3,7 @@
 #include "cli/command.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
 #include "twofour/sim/spec/layout.hpp"
+#include "twofour/sim/find_instruction.hpp"
 #include "twofour/sim/spec/registry.hpp"
 
 #include <cstdio>
@@ -57,9 +58,7 @@ int run_explain(const Options& o) {
       std::printf("%-52s %s\n", std::string(row.name).c_str(), std::string(row.ptx).c_str());
     return 0;
   }
-  const spec::Instruction* found = spec::find_instruction(o.name);
-  if (found == nullptr) throw UsageError("unknown instruction '" + o.name + "' (twofour explain --list)");
-  const spec::Instruction& in = *found;
+  const spec::Instruction& in = sim::find_instruction_or_throw<UsageError>(o.name);
   std::printf("%s\n  %s\n", std::string(in.name).c_str(), std::string(in.ptx).c_str());
   std::printf("  m%dn%dk%d  A %s  B %s  C %s  D %s  min arch %s%s\n", in.m, in.n, in.k, std::string(in.a->name).c_str(),
               std::string(in.b->name).c_str(), std::string(in.c->name).c_str(), std::string(in.d->name).c_str(),

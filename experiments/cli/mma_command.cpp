@@ -8,6 +8,7 @@
 #include "twofour/io/output_set.hpp"
 #include "twofour/sim/describe.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
+#include "twofour/sim/find_instruction.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 #include "twofour/sim/warp.hpp"
@@ -110,9 +111,7 @@ struct Options {
 };
 
 int run_mma(const Options& o) {
-  const spec::Instruction* found = spec::find_instruction(o.instr);
-  if (found == nullptr) throw UsageError("unknown instruction '" + o.instr + "' (see `twofour explain --list`)");
-  const spec::Instruction& in = *found;
+  const spec::Instruction& in = sim::find_instruction_or_throw<UsageError>(o.instr);
   spec::Arch arch{};
   try {
     arch = sim::parse_arch(o.arch);

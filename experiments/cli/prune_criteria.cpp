@@ -1,9 +1,7 @@
 #include "cli/prune_criteria.hpp"
 
 #include "twofour/io/npy.hpp"
-#include "twofour/prune/extended_criteria.hpp"
 #include "twofour/prune/metrics.hpp"
-#include "twofour/prune/sparsegpt.hpp"
 #include "twofour/prune/wanda.hpp"
 
 #include <cmath>
@@ -13,12 +11,6 @@
 
 namespace twofour::cli {
 namespace {
-
-// The criteria join the registry before main() runs, so --help and error messages list them.
-const bool registered = [] {
-  prune::register_extended_criteria();
-  return true;
-}();
 
 std::vector<float> load(const std::string& path, const std::string& flag, std::vector<std::size_t>& shape,
                         const std::optional<io::Array>& preloaded = std::nullopt) {
@@ -42,13 +34,16 @@ std::string fixed(double v, int digits) {
 }  // namespace
 
 void add_criteria_options(CLI::App& sub, CriteriaOptions& o) {
-  (void)registered;
   sub.add_option("--calib", o.calib, "calibration activations .npy, (samples, in): wanda, sparsegpt, --report");
   sub.add_option("--grad", o.grad, "accumulated gradient .npy, the weight's shape: taylor");
   sub.add_option("--seed", o.seed, "seed of the random criterion and of the permutation search");
   sub.add_option("--block-size", o.block_size, "sparsegpt column block (default 128, a multiple of M)");
   sub.add_option("--damping", o.damping, "sparsegpt Hessian damping, share of mean(diag H) (default 0.01)");
-  sub.add_option("--holdout", o.holdout, "share of --calib samples held out for --report's error (default 0.25)");
+  // Calibration uses every --calib sample unless a held-out error is asked for.
+  sub.add_option("--holdout", o.holdout,
+                 "with --report: share of --calib samples held out of calibration to measure the error on "
+                 "(default 0: all samples calibrate, the error is in-sample)")
+      ->needs(sub.get_option("--report"));
   sub.add_flag("--permute", o.permute, "first permute input channels to raise the kept magnitude (Pool & Yu 2021)");
   sub.add_option("--permutation", o.permutation_out, "where --permute writes the int64 permutation (default OUTPUT.perm.npy)");
   sub.add_option("--permute-seconds", o.permute_seconds, "time bound of the permutation search (default 10)");
@@ -58,13 +53,16 @@ void add_criteria_options(CLI::App& sub, CriteriaOptions& o) {
 CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std::size_t> shape_in,
                          const prune::PruneSpec& spec, const CriteriaOptions& o, const std::string& what) {
   const std::vector<std::size_t> shape(shape_in.begin(), shape_in.end());
-  const bool sparsegpt = spec.criterion == "sparsegpt";
+  const prune::Criterion* criterion = prune::find_criterion(spec.criterion);
+  if (criterion == nullptr) throw UsageError("unknown --criterion '" + spec.criterion + "'");
   const bool have_calib = o.calib_data.has_value() || !o.calib.empty();
   const bool have_grad = o.grad_data.has_value() || !o.grad.empty();
-  if ((spec.criterion == "wanda" || sparsegpt) && !have_calib)
+  if (criterion->needs.calibration && !have_calib)
     throw UsageError("--criterion " + spec.criterion + " needs --calib X.npy (activations, (samples, in))");
-  if (spec.criterion == "taylor" && !have_grad) throw UsageError("--criterion taylor needs --grad G.npy");
-  if (sparsegpt && spec.transposable) throw UsageError("--criterion sparsegpt makes N:M masks, not --transposable ones");
+  if (criterion->needs.gradients && !have_grad)
+    throw UsageError("--criterion " + spec.criterion + " needs --grad G.npy");
+  if (criterion->prune && spec.transposable)
+    throw UsageError("--criterion " + spec.criterion + " makes N:M masks, not --transposable ones");
   if (!(o.holdout >= 0.0 && o.holdout < 1.0)) throw UsageError("--holdout must be in [0, 1)");
   if (!(o.permute_seconds >= 0.0)) throw UsageError("--permute-seconds must be >= 0");
 
@@ -77,15 +75,17 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
     // Data, loaded and checked against the weight before anything is searched.
     std::vector<std::size_t> xshape, gshape;
     std::vector<float> x, g;
+    const std::string calib_name = o.calib_data ? o.data_name : o.calib;
+    const std::string grad_name = o.grad_data ? o.data_name : o.grad;
     if (have_calib) {
-      x = load(o.calib_data ? o.data_name : o.calib, "--calib", xshape, o.calib_data);
-      if (xshape.size() != 2) throw CommandFailed("--calib " + o.calib + ": expected (samples, in), got shape " +
+      x = load(calib_name, "--calib", xshape, o.calib_data);
+      if (xshape.size() != 2) throw CommandFailed("--calib " + calib_name + ": expected (samples, in), got shape " +
                                                   sparse::shape_string(xshape));
-      prune::validate_activations({x, xshape[0], xshape[1]}, grouped.in(), "--calib " + o.calib);
+      prune::validate_activations({x, xshape[0], xshape[1]}, grouped.in(), "--calib " + calib_name);
     }
     if (have_grad) {
-      g = load(o.grad_data ? o.data_name : o.grad, "--grad", gshape, o.grad_data);
-      if (gshape != shape) throw CommandFailed("--grad " + o.grad + " has shape " + sparse::shape_string(gshape) +
+      g = load(grad_name, "--grad", gshape, o.grad_data);
+      if (gshape != shape) throw CommandFailed("--grad " + grad_name + " has shape " + sparse::shape_string(gshape) +
                                                ", the weight " + sparse::shape_string(shape));
     }
 
@@ -109,7 +109,7 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
       run.weights_changed = true;
     }
 
-    // Calibration / held-out split: the last `holdout` share of the samples is never calibrated on.
+    // Calibration / held-out split: with --holdout the last share of the samples is never calibrated on.
     prune::Activations all{x, x.empty() ? 0 : xshape[0], x.empty() ? 0 : xshape[1]};
     prune::Activations calib = all, held = all;
     if (!x.empty()) {
@@ -117,32 +117,27 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
       if (n_held > 0 && n_held < all.samples) {
         calib = prune::sample_range(all, 0, all.samples - n_held);
         held = prune::sample_range(all, all.samples - n_held, n_held);
+        run.heldout_samples = n_held;
       } else {
         run.in_sample = true;
       }
+      run.calibration_samples = calib.samples;
     }
 
-    if (sparsegpt) {
-      prune::SparseGPTOptions so;
-      so.pattern = spec.pattern;
-      so.block_size = o.block_size;
-      so.damping = o.damping;
-      auto r = prune::sparsegpt_prune(w, shape, calib, so);
-      run.result.mask = std::move(r.mask);
-      run.result.pruned = std::move(r.weights);
-      run.result.kept_l1 = sparse::kept_l1_fraction(w, run.result.mask);
-      run.weights_changed = true;
-    } else {
-      std::vector<float> norms;
-      prune::CriterionInputs in;
-      in.seed = o.seed;
-      if (!x.empty()) {
-        norms = prune::activation_norms(calib);
-        in.input_norms = norms;
-      }
-      in.gradients = g;
-      run.result = prune::prune_nm(w, shape, spec, in);
+    prune::CriterionInputs in;
+    in.seed = o.seed;
+    in.gradients = g;
+    in.block_size = o.block_size;
+    in.damping = o.damping;
+    in.time_limit_seconds = o.permute_seconds;
+    std::vector<float> norms;
+    if (!x.empty()) {
+      norms = prune::activation_norms(calib);
+      in.input_norms = norms;
+      in.calibration = calib;
     }
+    run.result = prune::prune_nm(w, shape, spec, in);
+    run.weights_changed = run.weights_changed || criterion->updates_weights;
     if (!x.empty() && shape.size() == 2)
       run.reconstruction_error = prune::reconstruction_error(w, run.result.pruned, shape, held);
   } catch (const std::invalid_argument& e) {
@@ -153,6 +148,9 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
 
 std::string criteria_report(const CriteriaRun& run) {
   std::string s;
+  if (run.calibration_samples > 0)
+    s += "calibration: " + std::to_string(run.calibration_samples) + " samples used by the criterion, " +
+         std::to_string(run.heldout_samples) + " held out for the error\n";
   if (run.reconstruction_error >= 0)
     s += "reconstruction error ||WX - W'X|| / ||WX||" + std::string(run.in_sample ? " (in-sample)" : " (held-out)") +
          ": " + fixed(run.reconstruction_error, 6) + "\n";

@@ -23,7 +23,7 @@ struct CriteriaOptions {
   std::uint64_t seed = 0;       // random criterion; permutation escapes
   std::size_t block_size = 128; // sparsegpt column block
   double damping = 0.01;        // sparsegpt: fraction of mean(diag H)
-  double holdout = 0.25;        // share of --calib samples kept out of calibration for --report
+  double holdout = 0;           // share of --calib samples kept out of calibration for --report (needs --report)
   bool permute = false;         // search an input-channel permutation first (magnitude, Pool & Yu)
   std::string permutation_out;  // int64 .npy; default: OUTPUT with .perm.npy
   double permute_seconds = 10;  // time bound of the search
@@ -43,6 +43,8 @@ struct CriteriaRun {
   std::optional<prune::PermutationResult> search;
   double reconstruction_error = -1;  // < 0: not measured (no --calib, or not a Linear weight)
   bool in_sample = false;            // the error was measured on the calibration samples themselves
+  std::size_t calibration_samples = 0;  // --calib samples the criterion used
+  std::size_t heldout_samples = 0;      // --calib samples kept for the error only
 };
 
 // Runs spec.criterion on `weights` (float32, C order) with the data named in `o`.
@@ -51,8 +53,9 @@ struct CriteriaRun {
 CriteriaRun run_criteria(std::span<const float> weights, std::span<const std::size_t> shape,
                          const prune::PruneSpec& spec, const CriteriaOptions& o, const std::string& what);
 
-// The lines --report adds after the command's own "kept L1" line: the reconstruction error
-// ||WX - W'X|| / ||WX|| on held-out --calib samples, and the permutation's efficacy and time.
+// The lines --report adds after the command's own "kept L1" line: how many --calib samples the
+// criterion used and how many were held out, the reconstruction error ||WX - W'X|| / ||WX|| (on
+// the held-out samples with --holdout, else in-sample), and the permutation's efficacy and time.
 std::string criteria_report(const CriteriaRun& run);
 
 // Where --permute writes the permutation: --permutation-out, or OUTPUT with .perm.npy ("" without --permute).

@@ -4,11 +4,13 @@
 // same command is run again) and writes DIR/results.json. Progress goes to stderr.
 #include "cli/command.hpp"
 #include "common/progress.hpp"
-#include "study/masks.hpp"
 #include "twofour/build_info.hpp"
 #include "twofour/io/array.hpp"
 #include "twofour/io/atomic_file.hpp"
+#include "twofour/nn/layer_data.hpp"
 #include "twofour/nn/train.hpp"
+#include "twofour/prune/criterion.hpp"
+#include "twofour/prune/model_prune.hpp"
 
 #include <nlohmann/json.hpp>
 #include <omp.h>
@@ -85,8 +87,8 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
     sub.add_option("--gamma", o->gamma, "step schedule: factor per drop")->capture_default_str();
     sub.add_option("--srste-lambda", o->srste_lambda, "SR-STE decay on pruned weights")->capture_default_str();
     sub.add_option("--criterion", o->criterion,
-                   "asp: how to choose the 2:4 mask (magnitude, random, wanda, sparsegpt, taylor, magnitude+permutation); "
-                   "data-aware criteria calibrate on the first 512 training images")
+                   "asp: how to choose the 2:4 mask (" + prune::criterion_names() +
+                       "); data-aware criteria calibrate on the first 512 training images")
         ->capture_default_str();
     sub.add_option("--threads", o->threads, "OpenMP threads (0: all cores)");
     sub.add_option("--out", o->out, "folder for results.json and the checkpoint (resumed when present)");
@@ -120,22 +122,17 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
       c.schedule.gamma = o->gamma;
       c.srste_lambda = static_cast<float>(o->srste_lambda);
       c.threads = o->threads;
-      const auto& criteria = experiments::criterion_names_for_study();
-      if (std::find(criteria.begin(), criteria.end(), o->criterion) == criteria.end())
-        throw UsageError("unknown --criterion '" + o->criterion + "'");
+      if (prune::find_criterion(o->criterion) == nullptr)
+        throw UsageError("unknown --criterion '" + o->criterion + "' (known: " + prune::criterion_names() + ")");
       if (o->criterion != "magnitude") {
         if (c.workflow != nn::Workflow::asp) throw UsageError("--criterion applies to --workflow asp only");
         // Layer by layer on the dense-trained model, each layer seeing the already-pruned earlier
-        // ones (experiments/study/masks.hpp); the retraining then keeps exactly these masks.
+        // ones (prune/model_prune.hpp); the retraining then keeps exactly these masks.
         c.mask_name = o->criterion;
         c.mask_provider = [criterion = o->criterion, seed = o->seed](nn::Model& m, const nn::Dataset& data) {
-          nn::Dataset calibration;
-          calibration.rows = data.rows;
-          calibration.cols = data.cols;
-          const std::size_t n = std::min<std::size_t>(512, data.size());
-          calibration.labels.assign(data.labels.begin(), data.labels.begin() + static_cast<std::ptrdiff_t>(n));
-          calibration.images.assign(data.images.begin(), data.images.begin() + static_cast<std::ptrdiff_t>(n * data.rows * data.cols));
-          experiments::apply_criterion(m, criterion, calibration, seed);
+          prune::ModelPruneOptions options;
+          options.seed = seed;
+          prune::prune_model(m, criterion, nn::slice(data, 0, 512), options);
         };
       }
       const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();

@@ -2,7 +2,7 @@
 
 #include "common/plot.hpp"
 #include "common/results.hpp"
-#include "study/layer_data.hpp"
+#include "twofour/nn/layer_data.hpp"
 #include "twofour/build_info.hpp"
 
 #include <omp.h>
@@ -59,12 +59,12 @@ int StudyContext::epochs(const std::string& model) const {
 }
 
 nn::Dataset StudyContext::calibration() const {
-  return slice(train_, 0, std::min<std::size_t>(512, train_.size() / 2));
+  return nn::slice(train_, 0, std::min<std::size_t>(512, train_.size() / 2));
 }
 
 nn::Dataset StudyContext::heldout() const {
   const std::size_t first = std::min<std::size_t>(512, train_.size() / 2);
-  return slice(train_, first, std::min<std::size_t>(256, train_.size() - first));
+  return nn::slice(train_, first, std::min<std::size_t>(256, train_.size() - first));
 }
 
 nn::TrainConfig StudyContext::dense_config(const std::string& model, std::uint64_t seed) const {

@@ -29,6 +29,18 @@ class StudyContext {
   // The seeds this run covers: first_seed .. first_seed + seeds - 1.
   std::vector<std::uint64_t> seed_list() const;
   const std::vector<std::string>& models() const { return options_.models; }
+  // The study's grid: run(model, seed, item, progress) -> one results row, for every model, seed
+  // and item in that order, under one progress bar named after the study.
+  template <class Item, class Run>
+  std::vector<nlohmann::json> run_grid(const std::vector<Item>& items, Run run) {
+    ProgressReporter progress(name_, models().size() * static_cast<std::size_t>(seeds_) * items.size());
+    std::vector<nlohmann::json> rows;
+    for (const auto& model : models())
+      for (const std::uint64_t seed : seed_list())
+        for (const Item& item : items) rows.push_back(run(model, seed, item, progress));
+    progress.finish();
+    return rows;
+  }
   int epochs(const std::string& model) const;
   const nn::Dataset& train_data() const { return train_; }
   const nn::Dataset& test_data() const { return test_; }

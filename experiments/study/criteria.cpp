@@ -4,8 +4,10 @@
 // epochs), plus each mask's kept-L1 fraction and mean layer output error on held-out images.
 #include "common/results.hpp"
 #include "study/context.hpp"
-#include "study/layer_data.hpp"
+#include "twofour/nn/layer_data.hpp"
 #include "study/masks.hpp"
+#include "twofour/prune/criterion.hpp"
+#include "twofour/prune/model_prune.hpp"
 #include "study/studies.hpp"
 
 #include <algorithm>
@@ -46,14 +48,17 @@ json run_one(StudyContext& ctx, const std::string& model, std::uint64_t seed, co
   }
   progress.start(label);
   auto& dense = ctx.dense(model, seed, progress);
-  std::shared_ptr<nn::Model> pruned = clone_model(*dense.model);
+  std::shared_ptr<nn::Model> pruned = nn::clone_model(*dense.model);
   const auto t0 = std::chrono::steady_clock::now();
-  apply_criterion(*pruned, criterion, ctx.calibration(), seed, {2, 4}, permute_seconds);
+  prune::ModelPruneOptions prune_options;
+  prune_options.seed = seed;
+  prune_options.time_limit_seconds = permute_seconds;
+  prune::prune_model(*pruned, criterion, ctx.calibration(), prune_options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   // Mask statistics against the dense weights, layer by layer on held-out inputs.
   double kept = 0, total = 0, err_sum = 0;
-  const auto dense_targets = target_layers(*dense.model);
+  const auto dense_targets = nn::target_layers(*dense.model);
   const auto pruned_params = pruned->pruned_parameters();
   const nn::Dataset held = ctx.heldout();
   for (std::size_t i = 0; i < dense_targets.size(); ++i) {
@@ -62,7 +67,7 @@ json run_one(StudyContext& ctx, const std::string& model, std::uint64_t seed, co
       total += std::fabs(static_cast<double>(w[j]));
       if (pruned_params[i]->mask[j]) kept += std::fabs(static_cast<double>(w[j]));
     }
-    err_sum += output_error(dense_targets[i], layer_input(*dense.model, dense_targets[i], held), pruned_params[i]->value.data);
+    err_sum += nn::output_error(dense_targets[i], nn::layer_input(*dense.model, dense_targets[i], held), pruned_params[i]->value.data);
   }
 
   const auto r = ctx.retrain(model, seed, key, mask_name, copy_from(pruned), progress);
@@ -70,7 +75,7 @@ json run_one(StudyContext& ctx, const std::string& model, std::uint64_t seed, co
   row.update({{"criterion", criterion},
               {"pattern", "2:4"},
               {"kept_l1", total > 0 ? kept / total : 1.0},
-              {"actual_sparsity", target_sparsity(*pruned)},
+              {"actual_sparsity", prune::target_sparsity(*pruned)},
               {"mean_output_error", err_sum / static_cast<double>(dense_targets.size())},
               {"prune_seconds", seconds},
               {"dense_accuracy", dense.accuracy},
@@ -104,7 +109,8 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
       v[c]["dense"].push_back(100 * r["dense_accuracy"].get<double>());
     }
     std::vector<std::vector<std::string>> cells;
-    for (const auto& c : criterion_names_for_study()) {
+    for (const auto& criterion : prune::criteria()) {
+      const std::string& c = criterion.name;
       if (!v.count(c)) continue;
       dense = mean_of(v[c]["dense"]);
       cells.push_back({c, fixed(mean_of(v[c]["sparsity"]), 2), fixed(mean_of(v[c]["kept"]), 2), fixed(mean_of(v[c]["err"]), 4), mean_pm_std(v[c]["one"]),
@@ -122,7 +128,9 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
     body += line("magnitude one-shot > random one-shot", m("magnitude", "one"), m("random", "one"));
     body += line("magnitude+permutation one-shot > magnitude one-shot", m("magnitude+permutation", "one"), m("magnitude", "one"));
     double spread_one = 0, spread_re = 0;
-    for (const auto& c : {"magnitude", "wanda", "sparsegpt", "taylor", "magnitude+permutation"}) {
+    for (const auto& criterion : prune::criteria()) {
+      const std::string& c = criterion.name;
+      if (c == "random") continue;  // the chance baseline is not expected to close the gap
       spread_one = std::max(spread_one, std::fabs(m(c, "one") - m("magnitude", "one")));
       spread_re = std::max(spread_re, std::fabs(m(c, "re") - m("magnitude", "re")));
     }
@@ -137,13 +145,12 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
 
 int run_criteria_study(const StudyOptions& options) {
   StudyContext ctx("criteria", options);
-  const auto& names = criterion_names_for_study();
-  ProgressReporter progress("criteria", ctx.models().size() * static_cast<std::size_t>(ctx.seeds()) * names.size());
-  std::vector<json> rows;
-  for (const auto& model : ctx.models())
-    for (const std::uint64_t seed : ctx.seed_list())
-      for (const auto& c : names) rows.push_back(run_one(ctx, model, seed, c, progress));
-  progress.finish();
+  std::vector<std::string> names;
+  for (const auto& c : prune::criteria()) names.push_back(c.name);
+  const std::vector<json> rows =
+      ctx.run_grid(names, [&ctx](const std::string& model, std::uint64_t seed, const auto& item, ProgressReporter& p) {
+        return run_one(ctx, model, seed, item, p);
+      });
   ctx.finish(rows, "criteria.py", report(ctx, rows));
   return 0;
 }

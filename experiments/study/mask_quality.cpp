@@ -4,7 +4,7 @@
 // Gaussian 256x256 matrix of pruning.md §5, whose kept-L1 values the literature table computed.
 #include "common/results.hpp"
 #include "study/context.hpp"
-#include "study/layer_data.hpp"
+#include "twofour/nn/layer_data.hpp"
 #include "study/masks.hpp"
 #include "study/studies.hpp"
 #include "twofour/nn/tensor.hpp"
@@ -68,13 +68,13 @@ Built build(const Method& m, std::span<const float> w, std::span<const std::size
     b.efficacy = search.efficacy;
     b.timed_out = search.timed_out;
     const auto permuted = prune::permute_input_channels(w, shape, search.permutation);
-    b.mask = unpermute_mask(sparse::nm_magnitude_mask(permuted, g, m.nm), shape, search.permutation);
+    b.mask = prune::unpermute_mask(sparse::nm_magnitude_mask(permuted, g, m.nm), shape, search.permutation);
   }
   b.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return b;
 }
 
-json measure(const Method& m, const TargetLayer* t, const nn::Tensor* input, std::span<const float> w,
+json measure(const Method& m, const nn::TargetLayer* t, const nn::Tensor* input, std::span<const float> w,
              std::span<const std::size_t> shape, double permute_seconds) {
   const Built b = build(m, w, shape, permute_seconds);
   std::vector<float> pruned(w.begin(), w.end());
@@ -84,7 +84,7 @@ json measure(const Method& m, const TargetLayer* t, const nn::Tensor* input, std
   json r = {{"method", m.label},
             {"kept_l1", sparse::kept_l1_fraction(w, b.mask)},
             {"density", static_cast<double>(kept) / static_cast<double>(b.mask.size())},
-            {"output_error", t ? json(output_error(*t, *input, pruned)) : json(nullptr)},
+            {"output_error", t ? json(nn::output_error(*t, *input, pruned)) : json(nullptr)},
             {"permutation_efficacy", std::isnan(b.efficacy) ? json(nullptr) : json(b.efficacy)},
             {"permutation_timed_out", b.timed_out},
             {"seconds", b.seconds}};
@@ -238,8 +238,8 @@ int run_mask_quality_study(const StudyOptions& options) {
       auto& dense = ctx.dense(model, seed, progress);
       const nn::Dataset held = ctx.heldout();
       std::vector<json> mine;
-      for (const auto& t : target_layers(*dense.model)) {
-        const nn::Tensor input = layer_input(*dense.model, t, held);
+      for (const auto& t : nn::target_layers(*dense.model)) {
+        const nn::Tensor input = nn::layer_input(*dense.model, t, held);
         for (const auto& m : methods()) {
           json r = ctx.row_base(model, seed);
           r["layer"] = t.weight->name;

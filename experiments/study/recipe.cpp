@@ -159,12 +159,10 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
 int run_recipe_study(const StudyOptions& options) {
   StudyContext ctx("recipe", options);
   const auto list = recipes();
-  ProgressReporter progress("recipe", ctx.models().size() * static_cast<std::size_t>(ctx.seeds()) * list.size());
-  std::vector<json> rows;
-  for (const auto& model : ctx.models())
-    for (const std::uint64_t seed : ctx.seed_list())
-      for (const auto& r : list) rows.push_back(run_one(ctx, model, seed, r, progress));
-  progress.finish();
+  const std::vector<json> rows =
+      ctx.run_grid(list, [&ctx](const std::string& model, std::uint64_t seed, const auto& item, ProgressReporter& p) {
+        return run_one(ctx, model, seed, item, p);
+      });
   ctx.finish(rows, "recipe.py", report(ctx, rows));
   return 0;
 }

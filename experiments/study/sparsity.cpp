@@ -5,8 +5,9 @@
 // 0% point is the dense model trained for the same total epochs.
 #include "common/results.hpp"
 #include "study/context.hpp"
-#include "study/layer_data.hpp"
+#include "twofour/nn/layer_data.hpp"
 #include "study/masks.hpp"
+#include "twofour/prune/model_prune.hpp"
 #include "study/studies.hpp"
 
 #include <algorithm>
@@ -88,14 +89,14 @@ json run_one(StudyContext& ctx, const std::string& model, std::uint64_t seed, co
   progress.start(label);
   auto& dense = ctx.dense(model, seed, progress);
   // Mask statistics on a copy (retraining may resume from a checkpoint without re-running the provider).
-  auto pruned = clone_model(*dense.model);
+  auto pruned = nn::clone_model(*dense.model);
   double kept = 0, total = 0;
   for (auto* p : pruned->pruned_parameters())
     for (float w : p->value.data) total += std::fabs(static_cast<double>(w));
   apply_pattern(*pruned, spec);
   for (auto* p : pruned->pruned_parameters())
     for (float w : p->value.data) kept += std::fabs(static_cast<double>(w));
-  const double actual = target_sparsity(*pruned);
+  const double actual = prune::target_sparsity(*pruned);
 
   const PatternSpec captured = spec;
   const auto r = ctx.retrain(model, seed, key, mask_name,
@@ -191,12 +192,10 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
 int run_sparsity_study(const StudyOptions& options) {
   StudyContext ctx("sparsity", options);
   const auto specs = patterns(options.full);
-  ProgressReporter progress("sparsity", ctx.models().size() * static_cast<std::size_t>(ctx.seeds()) * specs.size());
-  std::vector<json> rows;
-  for (const auto& model : ctx.models())
-    for (const std::uint64_t seed : ctx.seed_list())
-      for (const auto& spec : specs) rows.push_back(run_one(ctx, model, seed, spec, progress));
-  progress.finish();
+  const std::vector<json> rows =
+      ctx.run_grid(specs, [&ctx](const std::string& model, std::uint64_t seed, const auto& item, ProgressReporter& p) {
+        return run_one(ctx, model, seed, item, p);
+      });
   ctx.finish(rows, "sparsity.py", report(ctx, rows));
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include "twofour/sim/describe.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
+#include "twofour/sim/find_instruction.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 
@@ -16,11 +17,7 @@ namespace spec = sim::spec;
 using spec::Arch;
 using spec::Instruction;
 
-const Instruction& row(const char* name) {
-  const Instruction* in = spec::find_instruction(name);
-  if (in == nullptr) throw std::logic_error(std::string("no instruction row ") + name);
-  return *in;
-}
+const Instruction& row(const char* name) { return sim::find_instruction_or_throw<std::logic_error>(name); }
 
 // All-zero operands of the row's shapes; sparse metadata 0b0100 (cols 0, 1 of every chunk).
 sim::TileOperands zero_tiles(const Instruction& in) {

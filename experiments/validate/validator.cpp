@@ -5,7 +5,7 @@
 #include "twofour/sim/instruction_datapath.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/describe.hpp"
-#include "validate/cases.hpp"
+#include "twofour/sim/validation_cases.hpp"
 #include "validate/compare.hpp"
 
 #include <fnmatch.h>
@@ -21,6 +21,9 @@ namespace twofour::validate {
 namespace {
 
 namespace spec = sim::spec;
+using sim::GeneratedCase;
+using sim::generate_case;
+using sim::case_class_name;
 
 // Prints failing cases within the limits and counts them.
 class Reporter {

@@ -2,6 +2,8 @@
 // docs/datapath.md, and checked against the independent oracle in tests/sim/support/.
 #include "twofour/sim/blockfma.hpp"
 
+#include "twofour/sim/spec/block_sum.hpp"
+
 #include <bit>
 #include <stdexcept>
 
@@ -137,15 +139,7 @@ std::uint32_t finite_block(const DatapathSpec& s, const Unpacker& ua, const Unpa
     const std::int64_t iv = static_cast<std::int64_t>(v);
     sum += neg[t] ? -iv : iv;
   }
-  if (sum == 0) return 0u;
-  const bool negative = sum < 0;
-  const std::uint64_t mag = negative ? 0u - static_cast<std::uint64_t>(sum) : static_cast<std::uint64_t>(sum);
-  const FormatSpec& out = *s.out_format;
-  if (s.overflow_to_infinity) {
-    const int top = 63 - std::countl_zero(mag) + unit;
-    if (top > out.max_exponent()) return spec::infinity_bits(out, negative);
-  }
-  return spec::round_to_format(out, negative, mag, unit, false, s.rounding, false, s.result_fraction_bits);
+  return spec::round_block_sum(*s.out_format, sum, unit, s.rounding, s.overflow_to_infinity, s.result_fraction_bits);
 }
 
 void check_sizes(const DatapathSpec& s, std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) {

@@ -1,9 +1,9 @@
 #include "twofour/sim/compress.hpp"
 
 #include "twofour/sim/spec/format.hpp"
+#include "twofour/sim/spec/two_four_group.hpp"
 
 #include <stdexcept>
-#include <utility>
 #include <string>
 
 namespace twofour::sim {
@@ -21,7 +21,7 @@ CompressedA compress_a(const spec::Instruction& instr, const Tile& dense) {
   out.metadata.resize(static_cast<std::size_t>(dense.rows) * static_cast<std::size_t>(dense.cols / 4));
   for (int r = 0; r < dense.rows; ++r) {
     for (int chunk = 0; chunk < dense.cols / 4; ++chunk) {
-      int kept[2] = {-1, -1};
+      unsigned nonzero = 0;
       int count = 0;
       for (int i = 0; i < 4; ++i) {
         if ((dense.at(r, 4 * chunk + i) & magnitude_mask) == 0) continue;
@@ -29,16 +29,14 @@ CompressedA compress_a(const spec::Instruction& instr, const Tile& dense) {
           throw std::invalid_argument("compress_a: row " + std::to_string(r) + ", chunk " + std::to_string(chunk) +
                                       " (columns " + std::to_string(4 * chunk) + ".." + std::to_string(4 * chunk + 3) +
                                       ") holds more than two non-zeros: not 2:4");
-        kept[count++] = i;
+        nonzero |= 1u << i;
+        ++count;
       }
-      // Fill the pair with the lowest-indexed positions not yet taken (zeros), keeping idx0 < idx1.
-      for (int i = 0; count < 2 && i < 4; ++i)
-        if (i != kept[0]) kept[count++] = i;
-      if (kept[0] > kept[1]) std::swap(kept[0], kept[1]);
-      out.values.at(r, 2 * chunk) = dense.at(r, 4 * chunk + kept[0]);
-      out.values.at(r, 2 * chunk + 1) = dense.at(r, 4 * chunk + kept[1]);
+      const spec::TwoFourSelection pick = spec::select_two_of_four(nonzero);
+      out.values.at(r, 2 * chunk) = dense.at(r, 4 * chunk + static_cast<int>(pick.idx0));
+      out.values.at(r, 2 * chunk + 1) = dense.at(r, 4 * chunk + static_cast<int>(pick.idx1));
       out.metadata[static_cast<std::size_t>(r) * static_cast<std::size_t>(dense.cols / 4) + static_cast<std::size_t>(chunk)] =
-          static_cast<std::uint8_t>(kept[0] | (kept[1] << 2));
+          static_cast<std::uint8_t>(pick.nibble());
     }
   }
   return out;

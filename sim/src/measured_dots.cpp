@@ -3,6 +3,7 @@
 
 #include "twofour/sim/blockfma.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
+#include "twofour/sim/find_instruction.hpp"
 #include "twofour/sim/spec/registry.hpp"
 
 #include <bit>
@@ -119,8 +120,7 @@ MeasuredDots read_measured_dots(const std::filesystem::path& dir, std::string_vi
   dots.c_forced_zero = fp8 && o == "fp32";
   if (fp8 && o == "fp16" && dots.arch == spec::Arch::sm90) {
     const std::string ptx = "mma.sync.aligned.m16n8k32.row.col.f16." + fmt + "." + fmt + ".f16";
-    dots.instruction = spec::find_instruction(ptx);
-    if (dots.instruction == nullptr) throw std::logic_error("instruction table lacks " + ptx);
+    dots.instruction = &find_instruction_or_throw<std::logic_error>(ptx);
   }
 
   // The data names fp8 folders and files in upper case; accept either spelling.

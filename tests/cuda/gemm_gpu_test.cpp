@@ -8,6 +8,7 @@
 #include "twofour/sim/spec/registry.hpp"
 
 #include <cuda_runtime.h>
+#include "support/seed.hpp"
 #include <gtest/gtest.h>
 
 #include <array>
@@ -85,7 +86,7 @@ TEST(GpuGemm, DenseTwinHandlesK16Tails) {
 
 TEST(GpuGemm, RandomShapes) {
   if (const std::string why = cuda_test::no_gpu_reason(); !why.empty()) GTEST_SKIP() << why;
-  std::mt19937 rng(2026);
+  std::mt19937 rng(twofour::testing::test_seed("GpuGemm.RandomShapes", 2026));
   for (int i = 0; i < 12; ++i) {
     const char* name = kRows[static_cast<std::size_t>(i) % kRows.size()];
     const Shape s{16 * static_cast<int>(1 + u32(rng) % 24), 8 * static_cast<int>(1 + u32(rng) % 40),
@@ -100,7 +101,7 @@ TEST(GpuGemm, RawApiWithoutCIsPlusZeroAndRunsInPlace) {
   if (const std::string why = cuda_test::no_gpu_reason(); !why.empty()) GTEST_SKIP() << why;
   const spec::Instruction& instr = *spec::find_instruction("SM80_SP_16x8x32_F32F16F16F32_TN");
   const Shape s{144, 72, 96};
-  std::mt19937 rng(5);
+  std::mt19937 rng(twofour::testing::test_seed("GpuGemm.RawApiWithoutCIsPlusZeroAndRunsInPlace", 5));
   sim::GemmOperands ops = random_operands(instr, s, rng);
   std::vector<std::uint16_t> a(ops.a.bits.begin(), ops.a.bits.end()), b(ops.b.bits.begin(), ops.b.bits.end());
   std::vector<std::uint16_t> words(static_cast<std::size_t>(s.m) * (s.k / 16), 0);

@@ -3,8 +3,10 @@
 // full of ties, +-0, NaN, +-Inf and subnormals. On a GPU: the kernel itself (skips without one).
 #include "gpu_available.hpp"
 #include "twofour/cuda/prune_compress.hpp"
+#include "twofour/sim/spec/two_four_group.hpp"
 #include "twofour/sparse/compress.hpp"
 
+#include "support/seed.hpp"
 #include <gtest/gtest.h>
 
 #include <array>
@@ -81,7 +83,7 @@ std::vector<std::uint16_t> lib_words(const sparse::Compressed& c) {
 constexpr std::array<PruneElement, 3> kTypes = {PruneElement::f16, PruneElement::bf16, PruneElement::f32};
 
 TEST(PruneCompress, GroupRuleMatchesLibOnAdversarialInputs) {
-  std::mt19937 rng(11);
+  std::mt19937 rng(twofour::testing::test_seed("PruneCompress.GroupRuleMatchesLibOnAdversarialInputs", 11));
   for (PruneElement t : kTypes)
     for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{1, 4}, {7, 20}, {33, 64}, {64, 132}}) {
       const std::vector<std::uint32_t> bits = adversarial_bits(t, rows * cols, rng);
@@ -105,13 +107,29 @@ TEST(PruneCompress, EveryFlagPatternGivesLibsNibble) {
         kept |= 1u << i;
         ++n;
       }
-    EXPECT_EQ(p.nibble, sparse::semi_structured_nibble(kept)) << "flags " << flags;
+    EXPECT_EQ(p.nibble, twofour::sim::spec::select_two_of_four(kept).nibble()) << "flags " << flags;
+  }
+}
+
+TEST(PruneCompress, EveryTernaryGroupMatchesLib) {
+  // The 81 groups of {0, +1, -1} through the kernel's rule (on the CPU) and lib's pruned compress.
+  constexpr std::uint32_t value[3] = {0x0000u, 0x3c00u, 0xbc00u};
+  for (int code = 0; code < 81; ++code) {
+    std::uint32_t x[4];
+    for (int i = 0, c = code; i < 4; ++i, c /= 3) x[i] = value[c % 3];
+    const std::vector<std::uint32_t> bits(std::begin(x), std::end(x));
+    const twofour::cuda::PrunedGroup p = twofour::cuda::prune_compress_group(PruneElement::f16, x);
+    const sparse::Compressed lib =
+        sparse::compress(to_bytes(PruneElement::f16, bits), sparse::ElementType::f16, 1, 4, sparse::MetaLayout::rowmajor, true);
+    EXPECT_EQ(p.nibble, lib_words(lib).at(0)) << "group " << code;
+    const twofour::cuda::PruneCompressed mine = kernel_rule_on_cpu(PruneElement::f16, bits, 1, 4);
+    EXPECT_EQ(mine.values, lib.values) << "group " << code;
   }
 }
 
 TEST(PruneCompress, GpuMatchesLib) {
   if (const std::string why = cuda_test::no_gpu_reason(); !why.empty()) GTEST_SKIP() << why;
-  std::mt19937 rng(12);
+  std::mt19937 rng(twofour::testing::test_seed("PruneCompress.GpuMatchesLib", 12));
   for (PruneElement t : kTypes)
     for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{1, 4}, {7, 20}, {129, 264}, {512, 1024}}) {
       const std::vector<std::uint32_t> bits = adversarial_bits(t, rows * cols, rng);

@@ -6,6 +6,7 @@
 #include "twofour/sim/vectors.hpp"
 #include "twofour/sim/warp.hpp"
 
+#include "support/seed.hpp"
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -63,7 +64,7 @@ std::vector<std::uint32_t> read_hex_words(const std::string& path) {
 
 TEST(MmaCli, LaneHexInputMatchesRunWarp) {
   const auto& in = row("SM80_SP_16x8x32_F32F16F16F32_TN");
-  std::mt19937_64 rng(51);
+  std::mt19937_64 rng(twofour::testing::test_seed("MmaCli.LaneHexInputMatchesRunWarp", 51));
   const sim::VectorCase c = sim::make_random_case(in, sim::spec::Arch::sm80, 1, rng);
   TempDir dir;
   write_words(dir.file("a.txt"), c.in, in.a_registers(), 0);
@@ -97,7 +98,7 @@ io::Array u16_array(const sim::Tile& t) {
 
 TEST(MmaCli, NpyTilesMatchRunTile) {
   const auto& in = row("SM80_SP_16x8x16_F16F16F16F16_TN");
-  std::mt19937_64 rng(52);
+  std::mt19937_64 rng(twofour::testing::test_seed("MmaCli.NpyTilesMatchRunTile", 52));
   const sim::TileOperands t = sim::random_tile_operands(in, rng);
   TempDir dir;
   io::write_npy(dir.file("a.npy"), u16_array(t.a));

@@ -3,6 +3,7 @@
 // (decompress(compress(x)) == x), and the tool contract (bad argument: one line, exit 2).
 #include "twofour/io/npy.hpp"
 #include "twofour/io/safetensors.hpp"
+#include "twofour/prune/sparsegpt.hpp"
 #include "twofour/sparse/compress.hpp"
 
 #include "support/run_tool.hpp"
@@ -56,6 +57,35 @@ TEST_F(ToolFiles, PruneWritesAnInt8MaskThePrunedWeightAndAReport) {
   const auto p = to_float32(read_npy(file("p.npy")));
   for (std::size_t g = 0; g < 32; ++g) EXPECT_EQ(m[4 * g] + m[4 * g + 1] + m[4 * g + 2] + m[4 * g + 3], 2.0f);
   for (std::size_t i = 0; i < w.size(); ++i) EXPECT_EQ(p[i], m[i] != 0 ? w[i] : 0.0f);
+}
+
+TEST_F(ToolFiles, PruneCalibratesOnEverySampleUnlessAHeldOutErrorIsAsked) {
+  // Oracle: lib's sparsegpt_prune on all 40 samples, then on the first 30.
+  const auto w = gaussian(8 * 16, 3);
+  const auto x = gaussian(40 * 16, 4);
+  write_npy(file("w.npy"), from_float32(w, {8, 16}, DType::f32));
+  write_npy(file("x.npy"), from_float32(x, {40, 16}, DType::f32));
+  const std::string base = "prune --criterion sparsegpt --calib " + path("x.npy") + " " + path("w.npy") + " " +
+                           path("m.npy") + " --pruned " + path("p.npy");
+  const std::vector<std::size_t> shape = {8, 16};
+
+  auto r = run_tool(base + " --report");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("calibration: 40 samples used by the criterion, 0 held out"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(in-sample)"), std::string::npos) << r.out;
+  const auto all = twofour::prune::sparsegpt_prune(w, shape, twofour::prune::Activations{x, 40, 16});
+  EXPECT_EQ(to_float32(read_npy(file("p.npy"))), all.weights);
+
+  r = run_tool(base + " --report --holdout 0.25");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("calibration: 30 samples used by the criterion, 10 held out"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(held-out)"), std::string::npos) << r.out;
+  const std::span<const float> first30(x.data(), 30 * 16);
+  const auto part = twofour::prune::sparsegpt_prune(w, shape, twofour::prune::Activations{first30, 30, 16});
+  EXPECT_EQ(to_float32(read_npy(file("p.npy"))), part.weights);
+
+  r = run_tool(base + " --holdout 0.25");  // a held-out share only serves --report
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
 }
 
 TEST_F(ToolFiles, PruneConv2dAndTransposable) {

@@ -1,10 +1,12 @@
 // experiments/study building blocks: the masks of the pattern study hit their sparsity, permuted
 // masks map back to the original channel order, the conv GEMM view used by SparseGPT reproduces
 // the convolution, and each criterion leaves every target 2:4 with pruned weights at zero.
-#include "study/layer_data.hpp"
+#include "twofour/nn/layer_data.hpp"
 #include "study/masks.hpp"
 #include "study/study.hpp"
 #include "twofour/nn/models.hpp"
+#include "twofour/prune/criterion.hpp"
+#include "twofour/prune/model_prune.hpp"
 #include "twofour/prune/permutation.hpp"
 #include "twofour/sparse/mask.hpp"
 
@@ -76,7 +78,7 @@ TEST(StudyMasks, UnpermutedMaskKeepsThePermutedMagnitude) {
   const sparse::GroupedShape g(shape);
   const auto search = prune::search_permutation(w, g, {});
   const auto permuted = prune::permute_input_channels(w, shape, search.permutation);
-  const auto mask = unpermute_mask(sparse::nm_magnitude_mask(permuted, g, {2, 4}), shape, search.permutation);
+  const auto mask = prune::unpermute_mask(sparse::nm_magnitude_mask(permuted, g, {2, 4}), shape, search.permutation);
   double kept = 0;
   for (std::size_t i = 0; i < w.size(); ++i) kept += mask[i] ? std::fabs(static_cast<double>(w[i])) : 0.0;
   EXPECT_NEAR(kept, search.kept_permuted, 1e-3 * kept);
@@ -89,17 +91,17 @@ TEST(StudyMasks, UnpermutedMaskKeepsThePermutedMagnitude) {
 TEST(StudyLayers, ConvGemmViewReproducesTheConvolution) {
   auto model = nn::make_model("cnn");
   nn::initialize(*model, 7);
-  const auto targets = target_layers(*model);
+  const auto targets = nn::target_layers(*model);
   ASSERT_EQ(targets.size(), 3u);
   const auto data = random_images(3, 9);
   for (const auto& t : targets) {
-    const nn::Tensor x = layer_input(*model, t, data);
+    const nn::Tensor x = nn::layer_input(*model, t, data);
     const nn::Tensor y = t.layer->forward(x, false);
     std::size_t samples = 0, features = 0;
-    const auto rows = gemm_rows(t, x, samples, features);
+    const auto rows = nn::gemm_rows(t, x, samples, features);
     const auto& shape = t.weight->value.shape;
-    const auto w = to_krsc(t.weight->value.data, shape);
-    EXPECT_EQ(from_krsc(w, shape), t.weight->value.data);
+    const auto w = nn::to_krsc(t.weight->value.data, shape);
+    EXPECT_EQ(nn::from_krsc(w, shape), t.weight->value.data);
     const std::size_t K = shape[0];
     ASSERT_EQ(samples * K, y.numel());
     const std::size_t spatial = samples / x.dim(0);
@@ -111,7 +113,7 @@ TEST(StudyLayers, ConvGemmViewReproducesTheConvolution) {
         const std::size_t n = s / spatial, pos = s % spatial;
         EXPECT_NEAR(dot, y.data[(n * K + k) * spatial + pos], 1e-3) << t.weight->name;
       }
-    EXPECT_DOUBLE_EQ(output_error(t, x, t.weight->value.data), 0.0);
+    EXPECT_DOUBLE_EQ(nn::output_error(t, x, t.weight->value.data), 0.0);
   }
 }
 
@@ -120,9 +122,13 @@ TEST(StudyMasks, EveryCriterionLeavesExact24Targets) {
   for (const char* kind : {"mlp", "cnn"}) {
     auto dense = nn::make_model(kind);
     nn::initialize(*dense, 5);
-    for (const auto& c : criterion_names_for_study()) {
-      auto m = clone_model(*dense);
-      apply_criterion(*m, c, calib, 1, {2, 4}, 0.2);
+    for (const auto& criterion : prune::criteria()) {
+      const std::string& c = criterion.name;
+      auto m = nn::clone_model(*dense);
+      prune::ModelPruneOptions options;
+      options.seed = 1;
+      options.time_limit_seconds = 0.2;
+      prune::prune_model(*m, c, calib, options);
       for (auto* p : m->pruned_parameters()) {
         ASSERT_EQ(p->mask.size(), p->value.numel()) << kind << " " << c;
         for (std::size_t i = 0; i < p->mask.size(); ++i)
@@ -136,14 +142,14 @@ TEST(StudyMasks, EveryCriterionLeavesExact24Targets) {
       // SparseGPT also zeroes the weights of inputs that are always 0 on the calibration data (dead
       // ReLUs of this untrained net), as its reference code does, so it may exceed 50%.
       if (c == "sparsegpt") {
-        EXPECT_GE(target_sparsity(*m), 0.5 - 1e-9) << kind;
+        EXPECT_GE(prune::target_sparsity(*m), 0.5 - 1e-9) << kind;
       } else {
-        EXPECT_NEAR(target_sparsity(*m), 0.5, 1e-9) << kind << " " << c;
+        EXPECT_NEAR(prune::target_sparsity(*m), 0.5, 1e-9) << kind << " " << c;
       }
     }
   }
   auto m = nn::make_model("mlp");
-  EXPECT_THROW(apply_criterion(*m, "nonsense", calib, 0), std::invalid_argument);
+  EXPECT_THROW(prune::prune_model(*m, "nonsense", calib), std::invalid_argument);
 }
 
 TEST(Study, UnknownNamesAndBadOptionsThrow) {

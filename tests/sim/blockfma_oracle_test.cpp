@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <random>
 #include <string>
@@ -190,32 +189,6 @@ TEST(BlockFmaOracle, IntegerPathEqualsWideSumIncludingLimits) {
   }
   std::printf("[ oracle   ] %lld integer cases\n", cases);
   EXPECT_GT(cases, 0);
-}
-
-}  // namespace
-}  // namespace twofour::sim
-
-namespace twofour::sim {
-namespace {
-
-// Not a benchmark (benchmarks/ has those): prints the cost of one 16-product fp16 dot so that a
-// regression by an order of magnitude is visible in the test log.
-TEST(BlockFmaSpeed, SixteenProductDotIsCheap) {
-  const auto s = *spec::find_datapath(spec::Arch::sm90, spec::fp16, spec::fp16, spec::fp32);
-  std::mt19937_64 rng(7);
-  std::vector<std::uint32_t> a(16 * 64), b(16 * 64);
-  for (auto& x : a) x = static_cast<std::uint32_t>(rng()) & 0x3fffu;  // finite, |x| < 2
-  for (auto& x : b) x = static_cast<std::uint32_t>(rng()) & 0xbfffu;
-  const int reps = twofour::testing::sanitizer_build() ? 20000 : 400000;
-  std::uint32_t acc = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int r = 0; r < reps; ++r) {
-    const std::size_t off = static_cast<std::size_t>(r % 64) * 16;
-    acc = dot(s, std::span<const std::uint32_t>(a).subspan(off, 16), std::span<const std::uint32_t>(b).subspan(off, 16), acc & 0x3f800000u);
-  }
-  const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / reps;
-  std::printf("[ speed    ] sm_90 fp16->fp32, 16 products: %.1f ns per dot (checksum %08x)\n", ns, acc);
-  EXPECT_GT(ns, 0.0);
 }
 
 }  // namespace

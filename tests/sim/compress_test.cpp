@@ -14,7 +14,7 @@ namespace twofour::sim {
 namespace {
 
 // A 16 x 32 fp16 matrix whose chunks hold 0, 1 or 2 non-zeros at random positions, some with a -0
-// in the zero slot that compress_a keeps.
+// in a zero slot that compress_a stores.
 Tile random_24_fp16(std::mt19937_64& rng) {
   Tile t(16, 32);
   std::uniform_int_distribution<std::uint32_t> bits(1, 0x7bffu), count(0, 2), pos(0, 3), coin(0, 1);
@@ -28,13 +28,14 @@ Tile random_24_fp16(std::mt19937_64& rng) {
         t.at(r, 4 * chunk + i) = bits(rng) | (coin(rng) << 15);
         ++placed;
       }
-      // A -0 where compress_a keeps a zero (the lowest-indexed free position) must survive.
-      if (n < 2 && coin(rng))
-        for (int i = 0; i < 4; ++i)
-          if (t.at(r, 4 * chunk + i) == 0) {
-            t.at(r, 4 * chunk + i) = 0x8000u;
-            break;
-          }
+      // A -0 in a zero slot that compress_a stores must survive: PyTorch's choice for groups
+      // with one non-zero at element 0 (0, 2), 1 (1, 2) or 2, 3 (2, 3), and (2, 3) for none.
+      if (n < 2 && coin(rng)) {
+        unsigned flags = 0;
+        for (int i = 0; i < 4; ++i) flags |= static_cast<unsigned>(t.at(r, 4 * chunk + i) != 0) << i;
+        const int stored_zero = flags == 0 ? 3 : flags == 0b0100u ? 3 : 2;
+        t.at(r, 4 * chunk + stored_zero) = 0x8000u;
+      }
     }
   return t;
 }

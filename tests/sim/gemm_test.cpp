@@ -94,7 +94,7 @@ TEST(Gemm, ThreadCountDoesNotChangeBits) {
 
 TEST(Gemm, SatfiniteClampsInFastPath) {
   const Instruction& in = testing::row_named("SM80_SP_16x8x32_S32S8S8S32_SATFINITE_TN");
-  std::mt19937_64 rng(32);
+  std::mt19937_64 rng(twofour::testing::test_seed("Gemm.SatfiniteClampsInFastPath", 32));
   GemmOperands g = random_gemm(in, 16, 8, 64, rng, false);
   for (auto& v : g.c.bits) v = 0x7fffff00u;
   GemmOptions generic, fast;
@@ -127,7 +127,7 @@ TEST(Gemm, ChainFollowsStatedKOrder) {
 
 TEST(Gemm, RejectsBadShapesAndUndefinedMetadata) {
   const Instruction& in = testing::row_named("SM80_SP_16x8x32_F32F16F16F32_TN");
-  std::mt19937_64 rng(34);
+  std::mt19937_64 rng(twofour::testing::test_seed("Gemm.RejectsBadShapesAndUndefinedMetadata", 34));
   GemmOperands g = random_gemm(in, 32, 16, 64, rng, false);
   GemmOperands bad = g;
   bad.c = Tile(24, 16);

@@ -103,7 +103,7 @@ TEST(Tile, DecompressPlacesStoredValues) {
 
 TEST(Tile, RejectsBadShapesAndMetadata) {
   const Instruction& in = testing::row_named("SM80_SP_ORDERED_16x8x32_F32F16F16F32_TN");
-  std::mt19937_64 rng(23);
+  std::mt19937_64 rng(twofour::testing::test_seed("Tile.RejectsBadShapesAndMetadata", 23));
   TileOperands t = random_tile_operands(in, rng);
   TileOperands bad = t;
   bad.b = Tile(16, 8);

@@ -1,7 +1,9 @@
 #include "twofour/nn/sim_inference.hpp"
 
+#include "twofour/nn/conv_gemm.hpp"
 #include "twofour/sim/compress.hpp"
 #include "twofour/sim/gemm.hpp"
+#include "twofour/sim/find_instruction.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 
@@ -27,11 +29,7 @@ struct Rows {
 };
 
 Rows rows_for(Arithmetic a) {
-  const auto row = [](const char* name) {
-    const spec::Instruction* in = spec::find_instruction(name);
-    if (in == nullptr) throw std::logic_error(std::string("instruction table lacks ") + name);
-    return in;
-  };
+  const auto row = [](const char* name) { return &sim::find_instruction_or_throw<std::logic_error>(name); };
   switch (a) {
     case Arithmetic::fp16_sm80:
       return {row("SM80_SP_16x8x32_F32F16F16F32_TN"), row("SM80_16x8x16_F32F16F16F32_TN"), spec::Arch::sm80};
@@ -54,44 +52,11 @@ struct LayerMatrix {
 
 // Conv weight (K, C, R, S) -> (K, R*S*C): 2:4 groups along C become 4 consecutive columns.
 LayerMatrix conv_matrix(const Conv2d& conv) {
-  const std::size_t out = conv.out_c, c = conv.in_c, kk = conv.k;
-  LayerMatrix m{out, kk * kk * c, std::vector<float>(out * kk * kk * c)};
-  for (std::size_t o = 0; o < out; ++o)
-    for (std::size_t ci = 0; ci < c; ++ci)
-      for (std::size_t r = 0; r < kk; ++r)
-        for (std::size_t s = 0; s < kk; ++s)
-          m.w[o * m.k + (r * kk + s) * c + ci] = conv.weight.value.data[((o * c + ci) * kk + r) * kk + s];
-  return m;
+  return {conv.out_c, conv.k * conv.k * conv.in_c, to_krsc(conv.weight.value.data, conv.weight.value.shape)};
 }
 
 LayerMatrix linear_matrix(const Linear& lin) {
   return {lin.weight.value.dim(0), lin.weight.value.dim(1), lin.weight.value.data};
-}
-
-// Conv input (N, C, H, W) -> columns (R*S*C) x (N*OH*OW), zero padding, matching conv_matrix.
-std::vector<float> conv_columns(const Conv2d& conv, const Tensor& x, std::size_t& oh, std::size_t& ow) {
-  const std::size_t n = x.dim(0), c = conv.in_c, h = x.dim(2), w = x.dim(3), kk = conv.k;
-  if (x.rank() != 4 || x.dim(1) != c) throw std::invalid_argument(conv.name + ": input " + x.shape_string() + " has the wrong shape");
-  oh = (h + 2 * conv.pad - kk) / conv.stride + 1;
-  ow = (w + 2 * conv.pad - kk) / conv.stride + 1;
-  const std::size_t cols = n * oh * ow;
-  std::vector<float> out(kk * kk * c * cols, 0.0f);
-  for (std::size_t img = 0; img < n; ++img)
-    for (std::size_t y = 0; y < oh; ++y)
-      for (std::size_t xo = 0; xo < ow; ++xo) {
-        const std::size_t col = (img * oh + y) * ow + xo;
-        for (std::size_t r = 0; r < kk; ++r) {
-          const std::size_t iy = y * conv.stride + r;
-          if (iy < conv.pad || iy - conv.pad >= h) continue;
-          for (std::size_t s = 0; s < kk; ++s) {
-            const std::size_t ix = xo * conv.stride + s;
-            if (ix < conv.pad || ix - conv.pad >= w) continue;
-            for (std::size_t ci = 0; ci < c; ++ci)
-              out[((r * kk + s) * c + ci) * cols + col] = x.data[((img * c + ci) * h + (iy - conv.pad)) * w + (ix - conv.pad)];
-          }
-        }
-      }
-  return out;
 }
 
 // Linear input (N, in) -> columns in x N.
@@ -222,7 +187,7 @@ Tensor simulated_layer_forward(const Layer& layer, const Tensor& x, Arithmetic a
   }
   const auto& conv = dynamic_cast<const Conv2d&>(layer);
   std::size_t oh = 0, ow = 0;
-  const auto columns = conv_columns(conv, x, oh, ow);
+  const auto columns = conv_patches(conv, x, PatchLayout::columns, oh, ow);
   const std::size_t n = x.dim(0), cols = n * oh * ow;
   const auto d = simulated_product(conv_matrix(conv), columns, cols, arithmetic, activation_scale, info, fallbacks);
   Tensor y({n, conv.out_c, oh, ow});

@@ -428,4 +428,13 @@ PermutationResult search_permutation(std::span<const float> weights, const spars
   return finish();
 }
 
+sparse::Mask unpermute_mask(const sparse::Mask& permuted, std::span<const std::size_t> shape,
+                            std::span<const std::int64_t> perm) {
+  const std::vector<float> as_float(permuted.begin(), permuted.end());
+  const std::vector<float> back = permute_input_channels(as_float, shape, invert_permutation(perm));
+  sparse::Mask out(back.size());
+  for (std::size_t i = 0; i < back.size(); ++i) out[i] = back[i] != 0.0f ? 1 : 0;
+  return out;
+}
+
 }  // namespace twofour::prune

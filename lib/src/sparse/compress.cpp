@@ -1,6 +1,7 @@
 #include "twofour/sparse/compress.hpp"
 
 #include "twofour/sim/spec/format.hpp"
+#include "twofour/sim/spec/two_four_group.hpp"
 #include "twofour/sparse/mask.hpp"
 #include "twofour/sparse/rowmajor_layout.hpp"
 
@@ -100,17 +101,6 @@ std::size_t meta_cols(ElementType t, MetaLayout l, std::size_t k) {
   return k / (2 * meta_element_bytes(t, l) * static_cast<std::size_t>(group_size(t, l)));
 }
 
-unsigned semi_structured_nibble(unsigned nonzero4) {
-  // PyTorch `_sparse_semi_structured_from_dense_cutlass`: Boolean functions of the flags m0..m3
-  // (chosen with the Espresso minimizer) that give the six valid 2:4 nibbles for 2:4 groups and
-  // fixed encodings otherwise; all-zero and element-0-only stay valid for 1:2 (0b1110, 0b0100).
-  const bool m0 = nonzero4 & 1u, m1 = nonzero4 & 2u, m3 = nonzero4 & 8u;
-  const bool e0 = m0 && m1, e1 = !m0 && m1, e2 = !m0 && !m1;
-  const unsigned idx0 = static_cast<unsigned>(e1) | (static_cast<unsigned>(e2) << 1);
-  const unsigned idx1 = static_cast<unsigned>(e0 || e2 || m3) | (static_cast<unsigned>(e1 || !m1) << 1);
-  return make_nibble(idx0, idx1);
-}
-
 std::size_t cutlass_meta_index(std::size_t row, std::size_t col, std::size_t rows, std::size_t meta_bytes) {
   // CUTLASS tools/util/include/cutlass/util/host_reorder.h (reorder_meta): interleave rows,
   // swap the off-diagonal of each 2x2 block, store ColumnMajorInterleaved<2>.
@@ -176,14 +166,15 @@ Compressed compress(std::span<const std::byte> dense, ElementType type, std::siz
         const std::uint32_t* e = row + 4 * g;
         unsigned flags = 0;
         for (unsigned i = 0; i < 4; ++i) flags |= static_cast<unsigned>(nz[r * cols + 4 * g + i]) << i;
-        nib = semi_structured_nibble(flags);
-        store(c.values.data() + (r * (cols / 2) + 2 * g) * eb, eb, e[nibble_idx0(nib)]);
-        store(c.values.data() + (r * (cols / 2) + 2 * g + 1) * eb, eb, e[nibble_idx1(nib)]);
+        const auto pick = sim::spec::select_two_of_four(flags);
+        nib = pick.nibble();
+        store(c.values.data() + (r * (cols / 2) + 2 * g) * eb, eb, e[pick.idx0]);
+        store(c.values.data() + (r * (cols / 2) + 2 * g + 1) * eb, eb, e[pick.idx1]);
       } else {
-        // 1:2 "as if 4 halves": element j's flag stands for halves 2j and 2j+1.
-        const unsigned f0 = nz[r * cols + 2 * g], f1 = nz[r * cols + 2 * g + 1];
-        nib = semi_structured_nibble(f0 | (f0 << 1) | (f1 << 2) | (f1 << 3));
-        store(c.values.data() + (r * (cols / 2) + g) * eb, eb, row[2 * g + nibble_idx0(nib) / 2]);
+        const unsigned flags = nz[r * cols + 2 * g] | (static_cast<unsigned>(nz[r * cols + 2 * g + 1]) << 1);
+        const auto pick = sim::spec::select_one_of_two(flags);
+        nib = pick.nibble();
+        store(c.values.data() + (r * (cols / 2) + g) * eb, eb, row[2 * g + pick.idx0 / 2]);
       }
       logical[r * mcols + g / nibbles_per_elem] |= static_cast<std::uint32_t>(nib) << (4 * (g % nibbles_per_elem));
     }

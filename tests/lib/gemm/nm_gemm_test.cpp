@@ -164,7 +164,7 @@ std::string error_of(const RowMajorNMView& a, const float* b, std::size_t ldb, f
 }
 
 TEST(NmGemm, ShapeErrorsAreClear) {
-  std::mt19937_64 rng(7);
+  std::mt19937_64 rng(twofour::testing::test_seed("NmGemm.ShapeErrorsAreClear", 7));
   CompressedNM a = random_nm(rng, 3, 16, {2, 8});
   std::vector<float> b(16 * 4), c(3 * 4);
   a.cols = 12;  // not a multiple of 8

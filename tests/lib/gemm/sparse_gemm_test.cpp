@@ -251,7 +251,7 @@ TEST(SparseGemm, KNotMultipleOf4IsAClearError) {
 }
 
 TEST(SparseGemm, BadLeadingDimensionIsAClearError) {
-  std::mt19937_64 rng(5);
+  std::mt19937_64 rng(twofour::testing::test_seed("SparseGemm.BadLeadingDimensionIsAClearError", 5));
   const Random24<float> a = testing::random_24_fp32(rng, 4, 8);
   std::vector<float> b(8 * 20), c(4 * 20);
   EXPECT_THROW(gemm(a.view(), b.data(), 19, c.data(), 20, 20), std::invalid_argument);
@@ -324,7 +324,7 @@ TEST(SparseGemm, IsaSelection) {
   }
   for (Isa isa : {Isa::avx2, Isa::avx512}) {
     if (!isa_supported(isa)) {
-      std::mt19937_64 rng(1);
+      std::mt19937_64 rng(twofour::testing::test_seed("SparseGemm.IsaSelection", 1));
       const Random24<float> a = testing::random_24_fp32(rng, 2, 8);
       std::vector<float> b(8 * 2), c(4);
       GemmOptions o;

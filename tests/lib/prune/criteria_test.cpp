@@ -2,7 +2,6 @@
 #include "lib/prune/prune_data_support.hpp"
 #include "support/seed.hpp"
 #include "twofour/prune/criterion.hpp"
-#include "twofour/prune/extended_criteria.hpp"
 #include "twofour/prune/metrics.hpp"
 #include "twofour/prune/random_criterion.hpp"
 #include "twofour/prune/taylor.hpp"
@@ -111,9 +110,7 @@ TEST(Random, SeededDeterministicAndNM) {
   }
 }
 
-TEST(Registry, ExtendedCriteriaRunThroughPruneNM) {
-  register_extended_criteria();
-  register_extended_criteria();  // idempotent
+TEST(Registry, ScoreCriteriaRunThroughPruneNM) {
   for (const char* name : {"magnitude", "random", "wanda", "taylor", "sparsegpt"})
     EXPECT_NE(find_criterion(name), nullptr) << name;
   const GroupedShape shape(kShape);

@@ -2,7 +2,6 @@
 // permutation search reject a non-finite weight, naming its index and the counts, instead of
 // ranking it (before this policy a NaN was silently kept as if it were +infinity).
 #include "twofour/prune/criterion.hpp"
-#include "twofour/prune/extended_criteria.hpp"
 #include "twofour/prune/finite.hpp"
 #include "twofour/prune/permutation.hpp"
 #include "twofour/prune/sparsegpt.hpp"
@@ -38,7 +37,6 @@ std::string error_of(F&& f) {
 }
 
 TEST(FiniteWeights, EveryCriterionRejectsNaNAndInfinityWithTheLocation) {
-  register_extended_criteria();
   const std::vector<float> norms(8, 1.0f), grads(32, 0.5f);
   CriterionInputs inputs;
   inputs.input_norms = norms;

@@ -5,6 +5,7 @@
 //          (2) PyTorch's gather offsets of `_sparse_semi_structured_to_dense_cutlass`
 //          (torch/sparse/_semi_structured_conversions.py), transcribed as a formula;
 //          (3) PyTorch's comment table of encodings for groups without exactly two non-zeros.
+#include "twofour/sim/spec/two_four_group.hpp"
 #include "twofour/sparse/compress.hpp"
 #include "twofour/sparse/render.hpp"
 #include "twofour/sparse/rowmajor_layout.hpp"
@@ -115,7 +116,7 @@ TEST(Compress, PyTorchDegenerateEncodings) {
   };
   for (const auto& c : table) {
     const unsigned flags = c.m[0] | (c.m[1] << 1) | (c.m[2] << 2) | (c.m[3] << 3);
-    EXPECT_EQ(semi_structured_nibble(flags), c.nibble) << "flags " << flags;
+    EXPECT_EQ(twofour::sim::spec::select_two_of_four(flags).nibble(), c.nibble) << "flags " << flags;
   }
   // In a compressed matrix: all-zero, element-0-only and element-3-only groups of f16.
   std::vector<std::uint16_t> d(32 * 64, 0);
@@ -164,7 +165,7 @@ std::vector<std::uint32_t> logical_meta(const std::vector<std::byte>& dense, Ele
         for (std::size_t b = 0; b < eb; ++b) nz = nz || dense[(r * cols + g * static_cast<std::size_t>(group) + static_cast<std::size_t>(i)) * eb + b] != std::byte{0};
         flags |= group == 4 ? static_cast<unsigned>(nz) << i : static_cast<unsigned>(nz) * (3u << (2 * i));
       }
-      out[r * mc + g / per] |= semi_structured_nibble(flags) << (4 * (g % per));
+      out[r * mc + g / per] |= twofour::sim::spec::select_two_of_four(flags).nibble() << (4 * (g % per));
     }
   return out;
 }

@@ -240,13 +240,16 @@ TEST(Criterion, RegistryDrivesPruning) {
   EXPECT_NE(twofour::prune::find_criterion("magnitude"), nullptr);
   EXPECT_EQ(twofour::prune::find_criterion("nope"), nullptr);
   // A plug-in criterion: prefer the last input channel of every group.
-  twofour::prune::register_criterion({"test-position", "scores = input channel", [](std::span<const float> w, const GroupedShape& g,
-                                                                                   const twofour::prune::CriterionInputs&) {
-                                        std::vector<float> s(w.size());
-                                        for (std::size_t r = 0; r < g.rows(); ++r)
-                                          for (std::size_t c = 0; c < g.cols(); ++c) s[g.offset(r, c)] = static_cast<float>(c);
-                                        return s;
-                                      }});
+  twofour::prune::Criterion position;
+  position.name = "test-position";
+  position.summary = "scores = input channel";
+  position.score = [](std::span<const float> w, const GroupedShape& g, const twofour::prune::CriterionInputs&) {
+    std::vector<float> s(w.size());
+    for (std::size_t r = 0; r < g.rows(); ++r)
+      for (std::size_t c = 0; c < g.cols(); ++c) s[g.offset(r, c)] = static_cast<float>(c);
+    return s;
+  };
+  twofour::prune::register_criterion(position);
   twofour::prune::PruneSpec spec;
   spec.criterion = "test-position";
   const std::vector<float> w = {9, 9, 1, 1};

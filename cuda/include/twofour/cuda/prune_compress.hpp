@@ -6,7 +6,7 @@
 //     nm_mask rule, sparse/mask.hpp): NaN ranks as +infinity, ties keep the lower column; the
 //     other two become +0 (bit pattern 0).
 //  2. The group's nibble comes from its non-zero flags (x != 0, so -0 counts as zero and NaN as
-//     non-zero) through PyTorch's encoding (sparse::semi_structured_nibble, which also fixes the
+//     non-zero) through sim::spec::select_two_of_four (PyTorch's encoding, which also fixes the
 //     nibble of groups with fewer than 2 non-zeros); the stored values are the group's elements
 //     at idx0 and idx1, in that order.
 //  3. Layout = lib's rowmajor (sparse/rowmajor_layout.hpp): values M x K/2, metadata
@@ -14,16 +14,12 @@
 //
 // prune_compress_group below is that per-group rule, shared by the kernel and the CPU tests.
 // Host part of this header needs no CUDA headers.
+#include "twofour/sim/spec/two_four_group.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
-
-#if defined(__CUDACC__)
-#define TWOFOUR_PRUNE_HD __host__ __device__
-#else
-#define TWOFOUR_PRUNE_HD
-#endif
 
 namespace twofour::cuda {
 
@@ -32,7 +28,7 @@ enum class PruneElement { f16, bf16, f32 };
 // Magnitude as an order-preserving unsigned key: the sign bit cleared, NaNs mapped to +infinity.
 // Integer comparison of keys equals comparison of |x| for every non-NaN encoding (subnormals
 // included), so no float arithmetic (nor flush-to-zero) is involved.
-TWOFOUR_PRUNE_HD constexpr std::uint32_t magnitude_key(PruneElement type, std::uint32_t bits) {
+TWOFOUR_HOST_DEVICE constexpr std::uint32_t magnitude_key(PruneElement type, std::uint32_t bits) {
   const std::uint32_t abs_mask = type == PruneElement::f32 ? 0x7fffffffu : 0x7fffu;
   const std::uint32_t inf = type == PruneElement::f32 ? 0x7f800000u : type == PruneElement::f16 ? 0x7c00u : 0x7f80u;
   const std::uint32_t a = bits & abs_mask;
@@ -45,7 +41,7 @@ struct PrunedGroup {
 };
 
 // One group of 4 elements (bit patterns in the low bits) -> its stored values and nibble.
-TWOFOUR_PRUNE_HD constexpr PrunedGroup prune_compress_group(PruneElement type, const std::uint32_t (&x)[4]) {
+TWOFOUR_HOST_DEVICE constexpr PrunedGroup prune_compress_group(PruneElement type, const std::uint32_t (&x)[4]) {
   std::uint32_t kept[4] = {0, 0, 0, 0};
   unsigned nonzero = 0;
   for (int i = 0; i < 4; ++i) {
@@ -60,14 +56,10 @@ TWOFOUR_PRUNE_HD constexpr PrunedGroup prune_compress_group(PruneElement type, c
     const std::uint32_t abs_mask = type == PruneElement::f32 ? 0x7fffffffu : 0x7fffu;
     if ((kept[i] & abs_mask) != 0) nonzero |= 1u << i;
   }
-  // PyTorch's _sparse_semi_structured_from_dense_cutlass encoding (as lib's semi_structured_nibble).
-  const bool m0 = (nonzero & 1u) != 0, m1 = (nonzero & 2u) != 0, m3 = (nonzero & 8u) != 0;
-  const bool e0 = m0 && m1, e1 = !m0 && m1, e2 = !m0 && !m1;
-  const unsigned idx0 = static_cast<unsigned>(e1) | (static_cast<unsigned>(e2) << 1);
-  const unsigned idx1 = static_cast<unsigned>(e0 || e2 || m3) | (static_cast<unsigned>(e1 || !m1) << 1);
+  const sim::spec::TwoFourSelection pick = sim::spec::select_two_of_four(nonzero);
   // Selects instead of kept[idx]: a run-time index would put `kept` in local memory on the GPU.
-  auto pick = [&](unsigned idx) { return idx == 0 ? kept[0] : idx == 1 ? kept[1] : idx == 2 ? kept[2] : kept[3]; };
-  return {pick(idx0), pick(idx1), (idx1 << 2) | idx0};
+  auto value_at = [&](unsigned idx) { return idx == 0 ? kept[0] : idx == 1 ? kept[1] : idx == 2 ? kept[2] : kept[3]; };
+  return {value_at(pick.idx0), value_at(pick.idx1), pick.nibble()};
 }
 
 // Element size in bytes (2, 2, 4).

@@ -27,6 +27,7 @@
 //
 // Convention: `perm[j]` is the ORIGINAL index of the channel placed at position j
 // (permuted[:, j] = original[:, perm[j]]), as numpy's `w[:, perm]`.
+#include "twofour/sparse/mask.hpp"
 #include "twofour/sparse/pattern.hpp"
 
 #include <cstddef>
@@ -87,5 +88,10 @@ std::vector<float> permute_output_channels(std::span<const float> weights, std::
 std::vector<float> permute_vector(std::span<const float> values, std::span<const std::int64_t> perm);
 // The inverse permutation: inverse[perm[j]] = j.
 std::vector<std::int64_t> invert_permutation(std::span<const std::int64_t> perm);
+// A mask built in permuted input-channel order mapped back to the original order: permuting the
+// producer layer's outputs the same way makes the layer N:M without changing the network, so a
+// mask in the original order with this pattern is equivalent.
+sparse::Mask unpermute_mask(const sparse::Mask& permuted, std::span<const std::size_t> shape,
+                            std::span<const std::int64_t> perm);
 
 }  // namespace twofour::prune

@@ -17,8 +17,8 @@
 //
 // Nibbles follow mma.sp (PTX ISA "sparse matrix storage"): (idx1 << 2) | idx0, idx0 < idx1, values
 // in idx0, idx1 order. A group with fewer than 2 non-zeros uses PyTorch's fixed encodings (both
-// layouts): e.g. all-zero -> 0b1110, only element 0 -> 0b1000, only element 1 -> 0b1001; the
-// stored values are the dense elements at idx0 and idx1 (so zeros). "Non-zero" means != 0, so
+// layouts, sim::spec::select_two_of_four): e.g. all-zero -> 0b1110, only element 0 -> 0b1000,
+// only element 1 -> 0b1001; the stored values are the dense elements at idx0 and idx1. "Non-zero" means != 0, so
 // -0.0 counts as zero and NaN as non-zero, as in PyTorch (`dense != 0`).
 #include <cstddef>
 #include <cstdint>
@@ -70,9 +70,6 @@ Compressed compress_f32(std::span<const float> dense, std::size_t rows, std::siz
                         bool prune_first = false);
 std::vector<float> decompress_f32(const Compressed& c);
 
-// PyTorch's nibble for a group's non-zero flags (bit i of `nonzero4` = element i is non-zero),
-// including the encodings of groups with 0, 1, 3 or 4 non-zeros.
-unsigned semi_structured_nibble(unsigned nonzero4);
 // CUTLASS reorder_meta: storage index (in metadata elements) of logical metadata element
 // (row, col) of an M-row matrix; meta_bytes = 2 (G, I = 32, 4) or 4 (G, I = 16, 2).
 std::size_t cutlass_meta_index(std::size_t row, std::size_t col, std::size_t rows, std::size_t meta_bytes);

@@ -16,9 +16,9 @@ struct CompressedA {
 };
 
 // `instr` must be a 2:4 row (f16, bf16, 8-bit, fp8; tf32 and 4-bit rows pack differently).
-// A chunk with fewer than two non-zeros keeps its lowest-indexed zeros to fill the pair, so that
-// decompress_a gives back every element exactly, except that a -0 in a position not kept comes
-// back as +0. Zero means +0 or -0 for floats, 0 for integers.
+// A chunk with fewer than two non-zeros stores the positions spec::select_two_of_four names
+// (PyTorch's choice), so decompress_a gives back every element exactly, except that a -0 in a
+// position not stored comes back as +0. Zero means +0 or -0 for floats, 0 for integers.
 // Throws std::invalid_argument when K is not a multiple of 4, a chunk holds more than two
 // non-zeros (naming row and chunk), or the row is not a 2:4 row.
 CompressedA compress_a(const spec::Instruction& instr, const Tile& dense);

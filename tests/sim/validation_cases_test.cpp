@@ -1,6 +1,6 @@
 // The validator's case generator: every class, selector and defined metadata nibble is covered,
 // nothing it generates is undefined behaviour, and the adversarial classes hold what they promise.
-#include "validate/cases.hpp"
+#include "twofour/sim/validation_cases.hpp"
 
 #include "twofour/sim/instruction_datapath.hpp"
 #include "twofour/sim/spec/registry.hpp"
@@ -13,10 +13,9 @@
 #include <set>
 #include <string>
 
-namespace twofour::validate {
+namespace twofour::sim {
 namespace {
 
-namespace spec = sim::spec;
 using spec::Arch;
 using spec::Instruction;
 
@@ -37,7 +36,7 @@ TEST(ValidateCases, EveryRowRunsEveryClassAndSelectorWithoutUndefinedBehaviour) 
     for (std::uint64_t i = 0; i < 2 * classes.size() * static_cast<std::uint64_t>(selectors); ++i) {
       const GeneratedCase c = generate_case(in, 7, i);
       seen.insert({static_cast<int>(c.cls), c.selector});
-      ASSERT_NO_THROW((void)sim::run_warp(in, arch_of(in), c.regs, c.selector))
+      ASSERT_NO_THROW((void)run_warp(in, arch_of(in), c.regs, c.selector))
           << in.name << " case " << i << " " << case_class_name(c.cls);
       ++cases;
     }
@@ -75,7 +74,7 @@ TEST(ValidateCases, MetadataPatternsCoverEveryNibbleAtEveryPosition) {
     for (std::size_t cycle = 0; cycle < nibbles.size() * static_cast<std::size_t>(in.selector_count()); ++cycle) {
       const GeneratedCase c = generate_case(in, 3, k + cycle * classes.size());
       ASSERT_EQ(c.cls, CaseClass::metadata_patterns);
-      const sim::TileOperands t = sim::unpack_operands(in, c.regs, c.selector);
+      const TileOperands t = sim::unpack_operands(in, c.regs, c.selector);
       for (int r = 0; r < in.m; ++r)
         for (int ch = 0; ch < in.chunks_per_row(); ++ch)
           at[{r, ch}].insert(t.metadata[static_cast<std::size_t>(r * in.chunks_per_row() + ch)]);
@@ -91,14 +90,14 @@ TEST(ValidateCases, DescendingMetadataIsFlaggedUnconfirmed) {
   const auto k = static_cast<std::uint64_t>(std::find(classes.begin(), classes.end(), CaseClass::descending_metadata) - classes.begin());
   const GeneratedCase c = generate_case(in, 5, k);
   ASSERT_EQ(c.cls, CaseClass::descending_metadata);
-  EXPECT_TRUE(sim::run_warp(in, Arch::sm80, c.regs, c.selector).unconfirmed);
+  EXPECT_TRUE(run_warp(in, Arch::sm80, c.regs, c.selector).unconfirmed);
   EXPECT_EQ(defined_nibbles(in, true).size(), 12u);
   EXPECT_EQ(defined_nibbles(row("SM80_SP_ORDERED_16x8x16_F32F16F16F32_TN"), true).size(), 6u);
 }
 
 // Collects the operand tiles of the first `count` cases of one class.
-std::vector<sim::TileOperands> tiles_of(const Instruction& in, CaseClass cls, int count) {
-  std::vector<sim::TileOperands> out;
+std::vector<TileOperands> tiles_of(const Instruction& in, CaseClass cls, int count) {
+  std::vector<TileOperands> out;
   for (std::uint64_t i = 0; out.size() < static_cast<std::size_t>(count) && i < 100000; ++i) {
     const GeneratedCase c = generate_case(in, 11, i);
     if (c.cls == cls) out.push_back(sim::unpack_operands(in, c.regs, c.selector));
@@ -129,7 +128,7 @@ TEST(ValidateCases, AdversarialClassesHoldWhatTheyPromise) {
   // Cancellation: some row of D is far smaller than the products that formed it.
   bool cancelled = false;
   for (const auto& t : tiles_of(in, CaseClass::cancellation, 5)) {
-    const sim::Tile d = sim::run_tile(in, Arch::sm80, t).d;
+    const Tile d = run_tile(in, Arch::sm80, t).d;
     for (std::uint32_t b : d.bits) cancelled = cancelled || spec::bits_float(b) == 0.0f;
     // paired stored values are exact negatives
     cancelled = cancelled || (t.a.at(0, 1) == (t.a.at(0, 0) ^ 0x8000u));
@@ -169,4 +168,4 @@ TEST(ValidateCases, CasesAreReproducibleFromSeedAndIndex) {
 }
 
 }  // namespace
-}  // namespace twofour::validate
+}  // namespace twofour::sim

@@ -1,4 +1,4 @@
-#include "validate/cases.hpp"
+#include "twofour/sim/validation_cases.hpp"
 
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/spec/rounding.hpp"
@@ -14,10 +14,9 @@
 #include <span>
 #include <utility>
 
-namespace twofour::validate {
+namespace twofour::sim {
 namespace {
 
-namespace spec = sim::spec;
 using spec::FormatSpec;
 using spec::Instruction;
 
@@ -40,7 +39,7 @@ int row_index(const Instruction& instr) {
 int a_cols(const Instruction& instr) { return instr.is_sparse() ? instr.stored_k() : instr.k; }
 
 // Dense column of every stored A value of row `r` (dense rows: the identity).
-std::vector<int> columns_of(const Instruction& instr, const sim::TileOperands& t, int r) {
+std::vector<int> columns_of(const Instruction& instr, const TileOperands& t, int r) {
   std::vector<int> cols;
   if (!instr.is_sparse()) {
     cols.resize(at(instr.k));
@@ -132,7 +131,7 @@ const std::vector<Vector>& discriminating_vectors() {
   return vectors;
 }
 
-void place_vector(const Instruction& instr, sim::TileOperands& t, std::mt19937_64& rng) {
+void place_vector(const Instruction& instr, TileOperands& t, std::mt19937_64& rng) {
   const Vector& vec = discriminating_vectors()[rng() % discriminating_vectors().size()];
   const int i = static_cast<int>(rng() % at(instr.m)), j = static_cast<int>(rng() % at(instr.n));
   const std::vector<int> cols = columns_of(instr, t, i);
@@ -157,7 +156,7 @@ void place_vector(const Instruction& instr, sim::TileOperands& t, std::mt19937_6
 }
 
 // Every row gets the same nibbles, so that tying B rows pairs the same products in every row.
-void cancellation(const Instruction& instr, sim::TileOperands& t, std::mt19937_64& rng) {
+void cancellation(const Instruction& instr, TileOperands& t, std::mt19937_64& rng) {
   if (instr.is_sparse()) {
     const int chunks = instr.chunks_per_row();
     for (int r = 1; r < instr.m; ++r)
@@ -173,7 +172,7 @@ void cancellation(const Instruction& instr, sim::TileOperands& t, std::mt19937_6
   }
 }
 
-void integer_extremes(const Instruction& instr, sim::TileOperands& t, std::mt19937_64& rng) {
+void integer_extremes(const Instruction& instr, TileOperands& t, std::mt19937_64& rng) {
   const auto pick = [&rng](const FormatSpec& f) -> std::uint32_t {
     const std::int64_t lo = f.is_signed ? -(std::int64_t{1} << (f.bits - 1)) : 0;
     const std::int64_t hi = f.is_signed ? (std::int64_t{1} << (f.bits - 1)) - 1 : (std::int64_t{1} << f.bits) - 1;
@@ -194,7 +193,7 @@ void integer_extremes(const Instruction& instr, sim::TileOperands& t, std::mt199
 
 // `occurrence`: how many cases of this class came before (the case index / number of classes),
 // so that consecutive metadata_patterns cases shift every position by one nibble.
-void fill_metadata(const Instruction& instr, sim::TileOperands& t, CaseClass cls, std::uint64_t occurrence,
+void fill_metadata(const Instruction& instr, TileOperands& t, CaseClass cls, std::uint64_t occurrence,
                    std::mt19937_64& rng) {
   if (!instr.is_sparse()) return;
   const int chunks = instr.chunks_per_row();
@@ -262,7 +261,7 @@ GeneratedCase generate_case(const Instruction& instr, std::uint64_t seed, std::u
   const int selectors = instr.is_sparse() ? instr.selector_count() : 1;
   out.selector = static_cast<int>((index / classes.size()) % static_cast<std::uint64_t>(selectors));
 
-  sim::TileOperands t = sim::random_tile_operands(instr, rng);
+  TileOperands t = random_tile_operands(instr, rng);
   fill_metadata(instr, t, out.cls, index / classes.size(), rng);
   switch (out.cls) {
     case CaseClass::random:
@@ -277,7 +276,7 @@ GeneratedCase generate_case(const Instruction& instr, std::uint64_t seed, std::u
     case CaseClass::cancellation: cancellation(instr, t, rng); break;
     case CaseClass::subnormals:
       for (auto& v : t.a.bits) v = subnormal_or_tiny(*instr.a, rng);
-      for (auto& v : t.b.bits) v = (rng() & 1u) != 0 ? subnormal_or_tiny(*instr.b, rng) : sim::random_element(*instr.b, rng);
+      for (auto& v : t.b.bits) v = (rng() & 1u) != 0 ? subnormal_or_tiny(*instr.b, rng) : random_element(*instr.b, rng);
       for (auto& v : t.c.bits) v = subnormal_or_tiny(*instr.c, rng);
       break;
     case CaseClass::specials:
@@ -293,4 +292,4 @@ GeneratedCase generate_case(const Instruction& instr, std::uint64_t seed, std::u
   return out;
 }
 
-}  // namespace twofour::validate
+}  // namespace twofour::sim

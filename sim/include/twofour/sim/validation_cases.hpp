@@ -1,6 +1,6 @@
 #pragma once
-// Test cases for `twofour validate`: random and adversarial inputs for one instruction row, as the
-// per-lane registers that both the GPU runner and sim::run_warp take. Every case is a pure
+// Test cases for validating an instruction row against hardware (`twofour validate`): random and
+// adversarial inputs as the per-lane registers the GPU runner and run_warp take. Every case is a pure
 // function of (seed, row, case index), so a failing case can be regenerated alone.
 #include "twofour/sim/spec/instruction.hpp"
 #include "twofour/sim/warp.hpp"
@@ -9,10 +9,10 @@
 #include <string_view>
 #include <vector>
 
-namespace twofour::validate {
+namespace twofour::sim {
 
 enum class CaseClass : std::uint8_t {
-  random,              // sim::random_tile_operands: moderate values, some zeros and subnormals
+  random,              // random_tile_operands: moderate values, some zeros and subnormals
   discriminating,      // one isa.md §3.3 vector in one output element, its terms spread over chunks
   exponent_spread,     // every exponent of the format, random signs
   cancellation,        // +x and -x products in one row, with small terms left over
@@ -27,23 +27,23 @@ std::string_view case_class_name(CaseClass c);
 
 // The classes generated for a row: float rows get the float classes, integer rows
 // integer_extremes; sparse rows the metadata classes (descending only without ::ordered_metadata).
-std::vector<CaseClass> case_classes(const sim::spec::Instruction& instr);
+std::vector<CaseClass> case_classes(const spec::Instruction& instr);
 
 struct GeneratedCase {
-  const sim::spec::Instruction* instr = nullptr;
+  const spec::Instruction* instr = nullptr;
   CaseClass cls = CaseClass::random;
   int selector = 0;
-  sim::WarpRegisters regs{};
+  WarpRegisters regs{};
 };
 
 // Case `index` of the row: class case_classes(instr)[index % count], selector index % selector
 // range (so every selector meets every class), inputs from a generator seeded by (seed, row, index).
 // Never produces undefined behaviour (equal indices, descending under ::ordered_metadata, a tf32
 // nibble other than 0100/1110, a selector out of range).
-GeneratedCase generate_case(const sim::spec::Instruction& instr, std::uint64_t seed, std::uint64_t index);
+GeneratedCase generate_case(const spec::Instruction& instr, std::uint64_t seed, std::uint64_t index);
 
 // The defined nibbles of a sparse row, ascending pairs first; `with_descending` adds the descending
 // pairs of plain mma.sp.
-std::vector<std::uint8_t> defined_nibbles(const sim::spec::Instruction& instr, bool with_descending);
+std::vector<std::uint8_t> defined_nibbles(const spec::Instruction& instr, bool with_descending);
 
-}  // namespace twofour::validate
+}  // namespace twofour::sim
