@@ -21,7 +21,26 @@ if(NOT TWOFOUR_CUDA STREQUAL "OFF")
     set(CMAKE_CUDA_STANDARD 20)
     find_package(CUDAToolkit REQUIRED)
     set(TWOFOUR_HAVE_CUDA ON)
-    message(STATUS "twofour: CUDA backend ON (${CMAKE_CUDA_COMPILER}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
+    # The instruction runner (every table row as inline PTX) also gets native code for the other
+    # architectures whose rows run differently: sm_89 (native fp8 QMMA, which sm_80 code cannot
+    # hold: its fp8 rows trap), sm_100 (fp8 lowered; sm_90 code does not run there) and sm_86.
+    # Only that one file, which compiles in seconds per architecture: the GEMM kernels need more
+    # shared memory than sm_86/sm_89 have and reach sm_100 through the compute_90 PTX.
+    set(TWOFOUR_CUDA_RUNNER_ARCHITECTURES "86;89;100" CACHE STRING
+        "Extra native architectures for the CUDA instruction runner (those nvcc lacks are skipped)")
+    execute_process(COMMAND "${CMAKE_CUDA_COMPILER}" --list-gpu-arch OUTPUT_VARIABLE _twofour_nvcc_archs
+                    ERROR_QUIET RESULT_VARIABLE _twofour_list_status)
+    set(TWOFOUR_CUDA_RUNNER_GENCODE "")
+    set(TWOFOUR_CUDA_RUNNER_ARCHS_USED "")
+    foreach(arch IN LISTS TWOFOUR_CUDA_RUNNER_ARCHITECTURES)
+      if(_twofour_list_status EQUAL 0 AND _twofour_nvcc_archs MATCHES "compute_${arch}([^0-9]|$)"
+         AND NOT arch IN_LIST CMAKE_CUDA_ARCHITECTURES)
+        list(APPEND TWOFOUR_CUDA_RUNNER_GENCODE "--generate-code=arch=compute_${arch},code=sm_${arch}")
+        list(APPEND TWOFOUR_CUDA_RUNNER_ARCHS_USED ${arch})
+      endif()
+    endforeach()
+    message(STATUS "twofour: CUDA backend ON (${CMAKE_CUDA_COMPILER}, architectures ${CMAKE_CUDA_ARCHITECTURES}; "
+                   "instruction runner also ${TWOFOUR_CUDA_RUNNER_ARCHS_USED})")
   elseif(TWOFOUR_CUDA STREQUAL "ON")
     message(FATAL_ERROR "TWOFOUR_CUDA=ON but no nvcc was found (looked in PATH and /usr/local/cuda/bin)")
   else()

@@ -85,11 +85,17 @@ int check_safetensors(const Options& o, const prune::TargetRule& rule) {
     throw CommandFailed(e.what());
   }
   print_table(report);
-  if (json_out) {
+  if (json_out) {  // the report is the answer, written whether or not the targets conform
     json_out->write(o.json, prune::check_report_json(report));
     json_out->commit();
   }
-  return report.ok() ? 0 : 1;
+  if (report.ok()) return 0;
+  for (const auto& t : report.tensors)
+    if (!t.conforms())
+      throw CommandFailed(std::to_string(report.failing()) + " of " + std::to_string(report.targets()) + " targets are not " +
+                          sparse::to_string(rule.pattern) + "; first: " + t.name +
+                          (t.error.empty() ? " at " + prune::first_violation(t, rule.pattern) : ": " + t.error));
+  return 1;
 }
 
 struct Checker {

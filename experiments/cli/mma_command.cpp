@@ -232,7 +232,7 @@ RegisterCommand reg{{"mma", "Simulate one warp-level mma / mma.sp instruction bi
   [](CLI::App& sub) -> std::function<int()> {
     auto o = std::make_shared<Options>();
     sub.add_option("--instr", o->instr, "instruction row name or PTX mnemonic (see `twofour explain --list`)")->required();
-    sub.add_option("--arch", o->arch, "sm80, sm89 or sm90 (default sm80)");
+    sub.add_option("--arch", o->arch, "sm80, sm86, sm89, sm90 or sm100 (default sm80)");
     sub.add_option("--selector", o->selector, "sparsity selector f (default 0)");
     sub.add_option("--a", o->a, "A: .npy tile (compressed M x K/2 for sparse rows) or per-lane hex text");
     sub.add_option("--b", o->b, "B: .npy K x N tile or per-lane hex text");

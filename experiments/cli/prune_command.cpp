@@ -202,10 +202,13 @@ RegisterCommand reg{{"prune", "N:M masks (N kept of every M input channels) for 
     sub.add_option("--dtype", o->dtype, "bf16: read uint16 .npy input as bfloat16 bit patterns");
     add_criteria_options(sub, o->data);
     sub.footer("N:M means N weights KEPT of every M along the input dim (as in PTX); SparseGPT, Wanda and llm-compressor count N "
-               "as the pruned ones. A checkpoint (a folder with model.safetensors.index.json + shards or model.safetensors, or a "
-               ".safetensors file with --format/--mask) is written with the same layout: shards, index and other files kept, "
-               "provenance added to each shard's metadata; every tensor not pruned is listed with its reason. For a checkpoint, "
-               "--calib/--grad are an .npz or .safetensors keyed by tensor name ('P.weight' or 'P').\n" + prune::target_rule_help());
+               "as the pruned ones. NaN and infinite weights are rejected by every criterion, with the index of the first one "
+               "and the counts (no rule ranks a NaN honestly). Outputs never overwrite an input or each other and appear all "
+               "together or not at all. A checkpoint (a folder with model.safetensors.index.json + shards or model.safetensors, "
+               "or a .safetensors file with --format/--mask) is written with the same layout: shards, index and other files "
+               "kept, provenance added to each shard's metadata; every tensor not pruned is listed with its reason. For a "
+               "checkpoint, --calib/--grad are an .npz or .safetensors keyed by tensor name ('P.weight' or 'P').\n" +
+               prune::target_rule_help());
     return [o]() { return run(*o); };
   }}};
 

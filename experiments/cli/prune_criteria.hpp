@@ -1,5 +1,5 @@
 #pragma once
-// Data-aware criteria and channel permutations for `twofour prune` (issue 6): the options
+// Data-aware criteria and channel permutations for `twofour prune`: the options
 // (--calib, --grad, --seed, --permute...), loading the criterion's .npy data, the permutation
 // search, SparseGPT's weight update and the two report metrics. prune_command.cpp calls
 // add_criteria_options() when it builds its options and run_criteria() instead of prune_nm().

@@ -1,6 +1,7 @@
 // `twofour reproduce`: the whitepaper's table for both models (experiments/reproduce/). The
 // default --quick run is README command (1)'s main job: under 20 minutes on 2 cores.
 #include "cli/command.hpp"
+#include "twofour/io/output_set.hpp"
 #include "reproduce/reproduce.hpp"
 #include "twofour/io/array.hpp"
 
@@ -42,6 +43,7 @@ RegisterCommand reg{{"reproduce", "Reproduce the whitepaper: dense vs 2:4 one-sh
       if (o->r.epochs < 0 || o->r.epochs > 1000) throw UsageError("--epochs must be in 1..1000");
       if (o->r.train_limit == 1) throw UsageError("--limit must be at least 2");
       if (o->r.out.empty()) throw UsageError("--out must not be empty");
+      io::require_output_folder(o->r.out);
       o->r.full = o->full;
       o->r.plots = !o->no_plots;
       o->r.studies = o->studies || (o->full && !o->no_studies);

@@ -2,6 +2,7 @@
 // sparsity, recipe, or all of them), writing OUT/NAME/results.{json,csv}, plots and a section of
 // OUT/REPORT.md. Progress goes to stderr; re-running reuses every finished run.
 #include "cli/command.hpp"
+#include "twofour/io/output_set.hpp"
 #include "study/study.hpp"
 #include "twofour/io/array.hpp"
 
@@ -61,6 +62,7 @@ RegisterCommand reg{{"study", "Research studies: mask quality, pruning criteria,
       if (o->threads < 0) throw UsageError("--threads must be >= 0");
       if (o->limit == 1) throw UsageError("--limit must be at least 2");
       if (o->out.empty()) throw UsageError("--out DIR is required");
+      io::require_output_folder(o->out);
       experiments::StudyOptions so;
       so.full = o->full;
       so.seeds = o->seeds;

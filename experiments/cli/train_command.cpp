@@ -3,6 +3,7 @@
 // With --out DIR it checkpoints after every epoch (DIR/checkpoint.safetensors, resumed when the
 // same command is run again) and writes DIR/results.json. Progress goes to stderr.
 #include "cli/command.hpp"
+#include "twofour/io/output_set.hpp"
 #include "common/progress.hpp"
 #include "twofour/build_info.hpp"
 #include "twofour/io/array.hpp"
@@ -136,6 +137,7 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
         };
       }
       const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+      if (!o->out.empty()) io::require_output_folder(o->out);
 
       nn::Dataset train_data, test_data;
       try {

@@ -1,8 +1,8 @@
-// `twofour validate`: the GPU-versus-simulator validator (issue 9). Generated cases run on the GPU
+// `twofour validate`: the GPU-versus-simulator validator. Generated cases run on the GPU
 // and in the simulator, every mismatch is printed decoded, and the last line is
 // "N passed, M failed". --vectors replays a test-vector file's recorded outputs against the
 // simulator without a GPU; --gemm checks the GPU GEMM kernel against sim's GEMM level; --probe
-// runs the isa.md §3.4 probes. Exit: 0 all pass, 1 mismatches or bad input file, 2 usage,
+// runs the probes of docs/isa-findings.md §GPU probes. Exit: 0 all pass, 1 mismatches or bad input file, 2 usage,
 // 77 no GPU (one line). The logic lives in experiments/validate/.
 #include "cli/command.hpp"
 #include "twofour/io/input_file.hpp"
@@ -146,7 +146,7 @@ RegisterCommand reg{{"validate", "Check the GPU's mma / mma.sp (and GEMM) bit fo
     sub.add_option("--vectors", o->vectors, "Replay a test-vector file's recorded D against the simulator (no GPU needed)");
     sub.add_option("--out", o->out, "Write the GPU's outputs as a test-vector file");
     sub.add_option("--gemm", o->gemm, "Validate the GPU GEMM kernel against sim's GEMM level, shape MxNxK");
-    sub.add_option("--probe", o->probe, "Run an isa.md 3.4 probe on the GPU: grouping, descending, nan, negzero, overflow, fp8, all");
+    sub.add_option("--probe", o->probe, "Run a probe of docs/isa-findings.md on the GPU: grouping, descending, nan, negzero, overflow, fp8, all");
     sub.add_option("--grouping", o->grouping, "Simulator's sparse grouping: stored (default) or logical");
     sub.add_option("--max-report", o->max_report, "Mismatching elements described in full (default 20)");
     return [o]() { return run(*o); };

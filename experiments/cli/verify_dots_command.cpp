@@ -23,16 +23,24 @@ RegisterCommand reg{{"verify-dots", "Replay GPU-measured tensor-core dot product
       std::string gpu, format, out, dir;
     };
     auto o = std::make_shared<Options>();
-    sub.add_option("--gpu", o->gpu, "A100 (sm_80), H100 or H200 (sm_90)")->required();
+    sub.add_option("--gpu", o->gpu,
+                   "A100 (sm_80), A2 (sm_86), Ada, L40S (sm_89), H100 (sm_90), B200 (sm_100); also RTX3090 (sm_86), "
+                   "RTX4090 (sm_89), H200 (sm_90): simulated as their architecture, not measured [I]")
+        ->required();
     sub.add_option("--format", o->format, "input format: fp16, bf16, tf32, e4m3, e5m2")->required();
     sub.add_option("--out", o->out, "output format: fp32 or fp16")->required();
     sub.add_option("DIR", o->dir, "folder with GPU/FORMAT/ subfolders (tests/data/tensor-core-hw layout)")->required();
     return [o]() {
-      if (!sim::gpu_arch(o->gpu)) throw UsageError("unknown --gpu '" + o->gpu + "' (A100, H100, H200)");
+      const sim::GpuInfo* gpu = sim::find_gpu(o->gpu);
+      if (gpu == nullptr) throw UsageError("unknown --gpu '" + o->gpu + "' (" + sim::known_gpu_names() + ")");
       try {
         io::require_input_folder(o->dir);
       } catch (const io::FormatError& e) {
         throw CommandFailed(e.what());
+      }
+      if (!gpu->measured) {
+        std::cout << "note: " << gpu->name << " is simulated as " << sim::spec::arch_name(gpu->arch) << " [I]: "
+                  << gpu->note << "\n";
       }
       sim::MeasuredDots dots;
       try {
@@ -48,10 +56,11 @@ RegisterCommand reg{{"verify-dots", "Replay GPU-measured tensor-core dot product
                          " tensor-core datapath on " + dots.gpu);
       }
       if (dots.instruction != nullptr) {
+        const bool lowered = sim::lowering_of(*dots.instruction, dots.arch) == sim::Lowering::fp8_via_fp16_sm90;
         std::cout << "replayed through " << dots.instruction->ptx << " on " << sim::spec::arch_name(dots.arch)
-                  << (sim::lowering_of(*dots.instruction, dots.arch) == sim::Lowering::fp8_via_fp16_sm90
-                          ? " (ptxas lowering: two fp16 HMMAs, then HADD2 of C)"
-                          : "")
+                  << (lowered ? std::string(" (ptxas lowering: two fp16 HMMAs, then ") +
+                                    (*dots.out_format == sim::spec::fp16 ? "HADD2" : "FADD") + " of C)"
+                              : std::string(" (native)"))
                   << "\n";
       }
       const sim::spec::FormatSpec& in = *dots.in_format;

@@ -1,6 +1,6 @@
 #include "common/results.hpp"
 
-#include "twofour/io/atomic_file.hpp"
+#include "twofour/io/output_set.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -89,8 +89,10 @@ void write_results(const std::filesystem::path& dir, const json& meta, const std
   create_dir(dir);
   // NaN is not JSON: nlohmann writes it as null, which readers treat as "not measured".
   const json doc = {{"meta", meta}, {"rows", rows}};
-  io::write_file_atomically(dir / "results.json", doc.dump(2) + "\n");
-  io::write_file_atomically(dir / "results.csv", results_csv(rows));
+  io::OutputSet out({}, {dir / "results.json", dir / "results.csv"});  // both or neither
+  out.write(dir / "results.json", doc.dump(2) + "\n");
+  out.write(dir / "results.csv", results_csv(rows));
+  out.commit();
 }
 
 }  // namespace twofour::experiments

@@ -19,7 +19,7 @@
 namespace twofour::experiments {
 
 struct ReproduceOptions {
-  bool full = false;           // full schedules (and, with --studies, the issue-10 studies)
+  bool full = false;           // full schedules (and, with --studies, the studies of docs/studies.md)
   int seeds = 0;               // 0: the mode's default (quick 2, full 3)
   int first_seed = 0;          // seeds first_seed .. first_seed + seeds - 1 (to split runs across machines)
   std::filesystem::path out = "twofour-reproduce";

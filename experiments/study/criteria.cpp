@@ -93,7 +93,7 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
                      "images (Wanda: |w|·||X_c||; SparseGPT: OBS with weight update, convolutions through im2col; "
                      "Taylor: |w·g| with the mean gradient of those images). Output error: mean over layers of "
                      "||f(X;W) − f(X;W')|| / ||f(X;W)|| on 256 held-out training images. Accuracies in %, mean ± std over seeds.\n\n";
-  body += "**Expected (pruning.md §3, (b)3):** Hessian- and activation-aware criteria (SparseGPT, Wanda) are much better "
+  body += "**Expected (docs/pruning-methods.md §Expected outcomes):** Hessian- and activation-aware criteria (SparseGPT, Wanda) are much better "
           "than magnitude one-shot; the gap mostly closes after retraining; random is the floor.\n\n";
   for (const auto& model : ctx.models()) {
     std::map<std::string, std::map<std::string, std::vector<double>>> v;

@@ -1,7 +1,7 @@
 // Study 1, mask quality without training: on every prunable layer of the trained dense models,
 // how much weight magnitude each 50%-sparse mask keeps (kept-L1 fraction) and how far the layer's
 // output moves (||f(X;W) - f(X;W')|| / ||f(X;W)|| on held-out training images). Also the iid
-// Gaussian 256x256 matrix of pruning.md §5, whose kept-L1 values the literature table computed.
+// Gaussian 256x256 matrix of docs/pruning-methods.md §Gaussian kept-L1 oracle, with its expected values.
 #include "common/results.hpp"
 #include "study/context.hpp"
 #include "twofour/nn/layer_data.hpp"
@@ -91,7 +91,7 @@ json measure(const Method& m, const nn::TargetLayer* t, const nn::Tensor* input,
   return r;
 }
 
-// The Gaussian oracle of pruning.md §5 (seed 0 there was NumPy's; ours is lib's Rng, so values
+// The Gaussian oracle of docs/pruning-methods.md (computed with NumPy there; ours is lib's Rng, so values
 // agree to sampling noise, about 0.1 points, not digit for digit).
 std::vector<json> gaussian_rows(const StudyContext& ctx, double permute_seconds) {
   nn::Rng rng(0);
@@ -109,7 +109,7 @@ std::vector<json> gaussian_rows(const StudyContext& ctx, double permute_seconds)
   return rows;
 }
 
-// kept-L1 the literature computed for the Gaussian matrix (pruning.md §5).
+// Expected kept-L1 of the Gaussian matrix (docs/pruning-methods.md §Gaussian kept-L1 oracle).
 const std::map<std::string, double>& literature_gaussian() {
   static const std::map<std::string, double> v = {{"unstructured 50%", 0.7967}, {"per-row 50%", 0.7957},
                                                   {"4:8", 0.7681}, {"2:4", 0.7442},
@@ -183,7 +183,7 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
 
   std::string body;
   body += ctx.setup_text() + " Masks are built from |w| of the dense models (one per seed); the output error uses 256 held-out training images.\n\n";
-  body += "**Expected (pruning.md §5 and (b)1):** kept magnitude orders unstructured ≥ per-row > 4:8 > 2:4 > "
+  body += "**Expected (docs/pruning-methods.md §Expected outcomes):** kept magnitude orders unstructured ≥ per-row > 4:8 > 2:4 > "
           "transposable 2:4 exact > transposable greedy (iid Gaussian: 79.67 / 79.57 / 76.81 / 74.42 / 70.23 / 69.18%); "
           "a channel permutation recovers 35–37% of the gap between 2:4 and the per-row bound (Pool & Yu 2021).\n\n";
   body += "**Measured:** the ordering unstructured ≥ 4:8 ≥ 2:4 ≥ transposable exact ≥ greedy holds on " + std::to_string(held) +
@@ -196,7 +196,7 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
                                    " s per layer here; the library reaches ~48–52% on a 64x128 matrix without a bound), so wide "
                                    "layers (many 4-column stripes) stop early; trained layers also start closer to the bound.") +
           "\n\n";
-  body += "Gaussian oracle, literature vs measured kept-L1 (%):\n\n| mask | pruning.md §5 | measured |\n|---|---|---|\n" + gauss + "\n";
+  body += "Gaussian oracle, expected vs measured kept-L1 (%):\n\n| mask | expected | measured |\n|---|---|---|\n" + gauss + "\n";
   body += "Kept-L1 fraction (%), mean ± std over seeds:\n\n" + markdown_table(header, kept_cells) + "\n";
   body += "Output reconstruction error ||f(X;W) − f(X;W')|| / ||f(X;W)||:\n\n" + markdown_table(header, err_cells) + "\n";
   body += "Plot: `mask-quality/mask_quality.png` (kept-L1 and output error per layer and mask).\n";

@@ -86,7 +86,7 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
                      "recipes; asp = E dense + E retraining epochs with the magnitude mask fixed; srste = 2E epochs "
                      "from scratch, λ_W = 2e-4. Mask change = share of the pruned layers' mask entries that differ "
                      "between the start and the end of an epoch. Accuracies in %, mean ± std over seeds.\n\n";
-  body += "**Expected (pruning.md §3, (b)5; Zhou et al. 2021, Mishra et al. 2021):** SR-STE ≈ dense at 2:4 and ASP "
+  body += "**Expected (docs/pruning-methods.md §Expected outcomes; Zhou et al. 2021, Mishra et al. 2021):** SR-STE ≈ dense at 2:4 and ASP "
           "retraining ≈ dense at 2:4; 1:4 (75%) costs more than 2:4 (SR-STE ResNet-50: 77.0 at 2:4 vs 75.9 at 1:4); "
           "the mask flip rate falls as training converges.\n\n";
   for (const auto& model : ctx.models()) {

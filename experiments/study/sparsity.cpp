@@ -132,7 +132,7 @@ ReportSection report(const StudyContext& ctx, const std::vector<json>& rows) {
                      "sparsity; \"filters\" prunes whole output channels; N:M with M not dividing a layer's input "
                      "channels (mlp fc2: 300) pads the last group with zeros. Retrained = ASP: the mask fixed, the same "
                      "epochs again. Accuracies in %, mean ± std over seeds.\n\n";
-  body += "**Expected (pruning.md §5, (b)4):** unstructured ≥ larger M ≥ 2:4 > blocks > channels, with bigger gaps at "
+  body += "**Expected (docs/pruning-methods.md §Expected outcomes):** unstructured ≥ larger M ≥ 2:4 > blocks > channels, with bigger gaps at "
           "75%; at equal sparsity larger M wins (SR-STE on ResNet-50: 4:8 > 2:4, 2:8 > 1:4); 1x4 blocks beat filter "
           "pruning (about 3 points on MobileNet-V2 at 50%); N:M recipes degrade above 80% sparsity.\n\n";
   for (const auto& model : ctx.models()) {

@@ -1,5 +1,5 @@
 #pragma once
-// The research studies of issue 10, each run by `twofour study NAME` and by `twofour reproduce
+// The research studies (docs/studies.md), each run by `twofour study NAME` and by `twofour reproduce
 // --full` through run_study():
 //   mask-quality  kept-L1 fraction and output reconstruction error of 2:4 (1-D, transposable
 //                 exact and greedy, channel-permuted), 4:8 and unstructured 50% masks on every

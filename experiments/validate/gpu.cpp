@@ -17,10 +17,14 @@
 namespace twofour::validate {
 
 std::optional<sim::spec::Arch> arch_for_compute_capability(int cc) {
-  if (cc >= 80 && cc < 89) return sim::spec::Arch::sm80;
+  // 8.7/8.8 (Jetson Orin and later GA10x parts) and 10.3 (B300) are taken as their family's
+  // measured architecture [I]; 11.x and 12.x (Thor, RTX 50) have no simulator model.
+  if (cc == 80) return sim::spec::Arch::sm80;
+  if (cc >= 86 && cc <= 88) return sim::spec::Arch::sm86;
   if (cc == 89) return sim::spec::Arch::sm89;
   if (cc == 90) return sim::spec::Arch::sm90;
-  return std::nullopt;  // no simulator model (older, or Blackwell and later)
+  if (cc >= 100 && cc <= 103) return sim::spec::Arch::sm100;
+  return std::nullopt;
 }
 
 #ifdef TWOFOUR_HAVE_CUDA

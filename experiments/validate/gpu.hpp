@@ -29,7 +29,8 @@ class Gpu {
 // and `why_not` says why in one line.
 std::unique_ptr<Gpu> open_cuda_gpu(std::string& why_not);
 
-// The simulator architecture for a compute capability (80..88 -> sm80, 89 -> sm89, 90 -> sm90).
+// The simulator architecture for a compute capability (80 -> sm80, 86..88 -> sm86, 89 -> sm89,
+// 90 -> sm90, 100..103 -> sm100); nullopt where none is modelled.
 std::optional<sim::spec::Arch> arch_for_compute_capability(int cc);
 
 }  // namespace twofour::validate

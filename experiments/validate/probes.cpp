@@ -157,11 +157,11 @@ Probe overflow(Arch arch) {
   return p;
 }
 
-// sm_90 only: fp8 mma(.sp) adds C last by FADD/HADD2 (docs/isa-findings.md), keeps fp16 precision,
-// and groups K by register half.
+// sm_90 and sm_100 only: fp8 mma(.sp) adds C last by FADD/HADD2 (docs/isa-findings.md), keeps fp16
+// precision, and groups K by register half.
 Probe fp8(Arch arch) {
-  Probe p{"fp8", "does fp8 mma(.sp) on sm_90 run as two fp16 HMMAs, low then high register halves, plus a round-to-nearest add of C?", {}};
-  if (arch != Arch::sm90) return p;
+  Probe p{"fp8", "does fp8 mma(.sp) on sm_90 / sm_100 run as two fp16 HMMAs, low then high register halves, plus a round-to-nearest add of C?", {}};
+  if (arch != Arch::sm90 && arch != Arch::sm100) return p;
   const Instruction& in = row("SM89_SP_16x8x64_F32E4M3E4M3F32_TN");
   sim::TileOperands t = zero_tiles(in);
   t.a.at(0, 0) = spec::encode(spec::e4m3, 1.0);

@@ -1,5 +1,5 @@
 #pragma once
-// The isa.md §3.4 probes: hand-built warp-level inputs whose D, read on a GPU, answers one open
+// The GPU probes: hand-built warp-level inputs whose D, read on a GPU, answers one open
 // question about mma.sp. Each case names the element to read and the value every hypothesis
 // predicts (computed by the simulator under that hypothesis where it can be), so that the GPU's
 // output is printed as an answer, not as a number. docs/isa-findings.md lists what each decides.

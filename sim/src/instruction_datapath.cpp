@@ -15,17 +15,18 @@ namespace {
 bool is_fp8(const spec::FormatSpec& f) { return f == spec::e4m3 || f == spec::e5m2; }
 
 Lowering choose_lowering(const spec::Instruction& instr, spec::Arch arch) {
-  // ptxas 13.0 emits no QMMA for sm_90: fp8 mma(.sp) becomes fp16 HMMA(.SP) + FADD / HADD2
-  // (docs/isa-findings.md). sm_89 (Ada) has native QMMA and keeps the fp8 rows of the table.
-  if (arch == spec::Arch::sm90 && is_fp8(*instr.a) && is_fp8(*instr.b)) return Lowering::fp8_via_fp16_sm90;
+  // ptxas 13.0 emits no QMMA for sm_90 or sm_100: fp8 mma(.sp) becomes fp16 HMMA(.SP) + FADD /
+  // HADD2 (docs/isa-findings.md). sm_89 (Ada) has native QMMA and keeps the fp8 rows of the table.
+  const bool lowers_fp8 = arch == spec::Arch::sm90 || arch == spec::Arch::sm100;
+  if (lowers_fp8 && is_fp8(*instr.a) && is_fp8(*instr.b)) return Lowering::fp8_via_fp16_sm90;
   return Lowering::native;
 }
 
 std::optional<spec::DatapathSpec> lookup(const spec::Instruction& instr, spec::Arch arch) {
   if (static_cast<int>(arch) < static_cast<int>(instr.min_arch)) return std::nullopt;
-  // The lowered HMMAs are the sm_90 fp16 rows with the instruction's D type.
+  // The lowered HMMAs are the architecture's fp16 rows with the instruction's D type.
   if (choose_lowering(instr, arch) == Lowering::fp8_via_fp16_sm90)
-    return spec::find_datapath(spec::Arch::sm90, spec::fp16, spec::fp16, *instr.d);
+    return spec::find_datapath(arch, spec::fp16, spec::fp16, *instr.d);
   // C and D share one format in every row (PTX: dtype = ctype), so the D format picks the row.
   return spec::find_datapath(arch, *instr.a, *instr.b, *instr.d, instr.d->is_integer && instr.satfinite);
 }
@@ -99,10 +100,9 @@ spec::Arch parse_arch(std::string_view text) {
   std::string s(text);
   if (s.rfind("sm_", 0) == 0) s.erase(2, 1);
   if (s.rfind("sm", 0) == 0) s.erase(0, 2);
-  if (s == "80") return spec::Arch::sm80;
-  if (s == "89") return spec::Arch::sm89;
-  if (s == "90") return spec::Arch::sm90;
-  throw std::invalid_argument("unknown architecture '" + std::string(text) + "' (sm80, sm89, sm90)");
+  for (const spec::Arch arch : spec::all_archs)
+    if (s == std::to_string(static_cast<int>(arch))) return arch;
+  throw std::invalid_argument("unknown architecture '" + std::string(text) + "' (sm80, sm86, sm89, sm90, sm100)");
 }
 
 }  // namespace twofour::sim

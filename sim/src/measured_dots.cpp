@@ -91,20 +91,30 @@ std::uint32_t to_format(const spec::FormatSpec& f, std::uint32_t fp32_word, cons
 
 }  // namespace
 
+const GpuInfo* find_gpu(std::string_view name) {
+  for (const GpuInfo& g : known_gpus)
+    if (upper(g.name) == upper(name)) return &g;
+  return nullptr;
+}
+
+std::string known_gpu_names() {
+  std::string names;
+  for (const GpuInfo& g : known_gpus) names += (names.empty() ? "" : ", ") + std::string(g.name);
+  return names;
+}
+
 std::optional<spec::Arch> gpu_arch(std::string_view gpu) {
-  const std::string g = upper(gpu);
-  if (g == "A100") return spec::Arch::sm80;
-  if (g == "H100" || g == "H200") return spec::Arch::sm90;
-  return std::nullopt;
+  const GpuInfo* g = find_gpu(gpu);
+  return g == nullptr ? std::nullopt : std::optional<spec::Arch>(g->arch);
 }
 
 MeasuredDots read_measured_dots(const std::filesystem::path& dir, std::string_view gpu, std::string_view format,
                                 std::string_view out) {
   MeasuredDots dots;
-  dots.gpu = upper(gpu);
-  const auto arch = gpu_arch(dots.gpu);
-  if (!arch) throw std::invalid_argument("unknown GPU '" + std::string(gpu) + "' (A100, H100, H200)");
-  dots.arch = *arch;
+  const GpuInfo* info = find_gpu(gpu);
+  if (info == nullptr) throw std::invalid_argument("unknown GPU '" + std::string(gpu) + "' (" + known_gpu_names() + ")");
+  dots.gpu = std::string(info->name);
+  dots.arch = info->arch;
   const std::string fmt = lower(format);
   dots.in_format = spec::find_format(fmt);
   if (dots.in_format == nullptr || !(fmt == "fp16" || fmt == "bf16" || fmt == "tf32" || fmt == "e4m3" || fmt == "e5m2"))
@@ -113,13 +123,14 @@ MeasuredDots read_measured_dots(const std::filesystem::path& dir, std::string_vi
   if (o != "fp32" && o != "fp16") throw std::invalid_argument("unknown output format '" + std::string(out) + "' (fp32 fp16)");
   dots.out_format = o == "fp32" ? &spec::fp32 : &spec::fp16;
   const bool fp8 = fmt == "e4m3" || fmt == "e5m2";
-  // The data README says the fp8 cases ran with C = 0 (wgmma). That holds for fp32 output (every
-  // case replays with C = 0). The fp16-output cases come from a different driver
-  // (MATLAB-tensor-core model_validation/CUDA/mma_fp8_output_fp16.cu): mma.sync m16n8k32 with
-  // C = __float2half(c), lowered by ptxas on sm_90 (docs/datapath.md, fp8 -> fp16).
-  dots.c_forced_zero = fp8 && o == "fp32";
-  if (fp8 && o == "fp16" && dots.arch == spec::Arch::sm90) {
-    const std::string ptx = "mma.sync.aligned.m16n8k32.row.col.f16." + fmt + "." + fmt + ".f16";
+  // Only the H100 fp8 -> fp32 cases ran wgmma, with C = 0 (every case replays with C = 0). Every
+  // other fp8 set comes from the mma.sync drivers (MATLAB-tensor-core model_validation/CUDA/
+  // mma_fp8_output_fp{32,16}.cu): m16n8k32 with C from the c file, native on sm_89 and lowered by
+  // ptxas on sm_90 and sm_100 (docs/datapath.md).
+  dots.c_forced_zero = fp8 && o == "fp32" && dots.arch == spec::Arch::sm90;
+  if (fp8 && !dots.c_forced_zero) {
+    const std::string d_type = o == "fp32" ? "f32" : "f16";
+    const std::string ptx = "mma.sync.aligned.m16n8k32.row.col." + d_type + "." + fmt + "." + fmt + "." + d_type;
     dots.instruction = &find_instruction_or_throw<std::logic_error>(ptx);
   }
 

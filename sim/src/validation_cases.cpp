@@ -89,7 +89,7 @@ std::uint32_t special_value(const FormatSpec& f, std::mt19937_64& rng) {
   return (negative ? f.sign_mask() : 0u) | (((exp_ones << f.mantissa_bits) | man) << f.ignored_low_bits);
 }
 
-// isa.md §3.3 (FHMP's discriminating vectors) plus block size, grouping, -0 and overflow. Terms
+// FHMP's discriminating vectors (docs/ptx-facts.md) plus block size, grouping, -0 and overflow. Terms
 // are (a, b) products; values are fp16-scaled and rounded to the row's formats.
 struct Vector {
   std::vector<std::pair<double, double>> terms;

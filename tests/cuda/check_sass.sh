@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SASS check of the compiled CUDA backend: the sparse wrappers must compile to sparse tensor-core
-# instructions (HMMA.SP / IMMA.SP) for every target architecture, not to an emulation. Exit 77
+# instructions (HMMA.SP / IMMA.SP) for every target architecture, not to an emulation, and the fp8
+# rows must be native or lowered exactly where the simulator says. Exit 77
 # (ctest: skipped) when no cuobjdump is available. The tiled GEMM kernels are checked one by one:
 # HMMA.SP in each sparse kernel, HMMA and no .SP in each dense twin.
 # Usage: check_sass.sh LIBRARY
@@ -14,15 +15,60 @@ if ! command -v cuobjdump >/dev/null 2>&1 || ! command -v nvdisasm >/dev/null 2>
 fi
 sass=$(cuobjdump -sass "$lib")
 status=0
-for arch in sm_80 sm_90; do
+# Per architecture: the sparse tensor-core instructions, and how the fp8 rows (mma / mma.sp with
+# e4m3 / e5m2) reach the tensor core. The simulator assumes (InstructionDatapath::lowering):
+#   sm_80, sm_86   no fp8 (the rows trap: PTX needs sm_89)
+#   sm_89          native QMMA / QMMA.SP, no fp8 -> fp16 unpacking
+#   sm_90, sm_100  lowered: F2FP fp8 -> fp16 unpacking feeding HMMA, no QMMA
+# A toolkit that emits otherwise fails this test: the simulator's fp8 model would be wrong there.
+# sm_80 and sm_90 are the library's base targets; the others come with the instruction runner
+# where nvcc supports them (cmake/TwofourCuda.cmake) and are reported "not built" otherwise.
+count() { printf '%s\n' "$1" | grep -cE "$2" || true; }
+for arch in sm_80 sm_86 sm_89 sm_90 sm_100; do
   section=$(printf '%s\n' "$sass" | awk -v a="$arch" '/arch = /{keep = ($3 == a)} keep')
-  hmma=$(printf '%s\n' "$section" | grep -c 'HMMA\.SP' || true)
-  imma=$(printf '%s\n' "$section" | grep -c 'IMMA\.SP' || true)
-  f2fp=$(printf '%s\n' "$section" | grep -c 'F2FP\.F16\.E[45]M[32]' || true)
-  qmma=$(printf '%s\n' "$section" | grep -c 'QMMA' || true)
-  echo "$arch: $hmma HMMA.SP, $imma IMMA.SP, $qmma QMMA, $f2fp F2FP fp8->f16 (docs/isa-findings.md)"
+  if [ -z "$section" ]; then
+    if [ "$arch" = sm_80 ] || [ "$arch" = sm_90 ]; then
+      echo "FAIL: $arch: no code in the library"
+      status=1
+    else
+      echo "$arch: not built (nvcc lacks it, or TWOFOUR_CUDA_RUNNER_ARCHITECTURES leaves it out)"
+    fi
+    continue
+  fi
+  hmma=$(count "$section" 'HMMA\.SP')
+  imma=$(count "$section" 'IMMA\.SP')
+  qmma=$(count "$section" 'QMMA\.[0-9]')
+  qmma_sp=$(count "$section" 'QMMA\.SP')
+  f2fp=$(count "$section" 'F2FP\.F16\.E[45]M[32]')
+  case "$arch" in
+    sm_80 | sm_86) want=absent ;;
+    sm_89) want=native ;;
+    *) want=lowered ;;
+  esac
+  if [ $((qmma + qmma_sp)) -gt 0 ] && [ "$f2fp" -eq 0 ]; then
+    fp8="native ($qmma QMMA, $qmma_sp QMMA.SP)"
+    got=native
+  elif [ $((qmma + qmma_sp)) -eq 0 ] && [ "$f2fp" -gt 0 ]; then
+    fp8="lowered ($f2fp F2FP fp8->f16 unpacks feeding HMMA(.SP), no QMMA)"
+    got=lowered
+  elif [ $((qmma + qmma_sp + f2fp)) -eq 0 ]; then
+    fp8="absent (no QMMA, no fp8 unpacking)"
+    got=absent
+  else
+    fp8="mixed ($qmma QMMA, $qmma_sp QMMA.SP, $f2fp F2FP fp8->f16)"
+    got=mixed
+  fi
+  echo "$arch: $hmma HMMA.SP, $imma IMMA.SP; fp8 mma: $fp8 (docs/isa-findings.md)"
   if [ "$hmma" -eq 0 ] || [ "$imma" -eq 0 ]; then
     echo "FAIL: $arch has no sparse tensor-core instruction"
+    status=1
+  fi
+  if [ "$got" != "$want" ]; then
+    echo "FAIL: $arch: fp8 mma is $got, the simulator assumes $want"
+    status=1
+  fi
+  if [ "$want" = native ] && { [ "$qmma" -eq 0 ] || [ "$qmma_sp" -eq 0 ]; }; then
+    echo "FAIL: $arch: expected both QMMA (dense) and QMMA.SP (sparse)"
     status=1
   fi
 done

@@ -14,12 +14,13 @@ inline std::string no_gpu_reason() {
   return info.count > 0 ? std::string() : "no GPU: " + info.reason;
 }
 
-// The simulator architecture whose datapath the present GPU has (sm_90 for Hopper and newer).
+// The simulator architecture whose datapath the present GPU has (the newest one not above it).
 inline twofour::sim::spec::Arch device_arch() {
   const int cc = twofour::cuda::query_devices().compute_capability;
-  if (cc >= 90) return twofour::sim::spec::Arch::sm90;
-  if (cc == 89) return twofour::sim::spec::Arch::sm89;
-  return twofour::sim::spec::Arch::sm80;
+  twofour::sim::spec::Arch best = twofour::sim::spec::Arch::sm80;
+  for (const twofour::sim::spec::Arch arch : twofour::sim::spec::all_archs)
+    if (static_cast<int>(arch) <= cc) best = arch;
+  return best;
 }
 
 }  // namespace cuda_test

@@ -9,11 +9,13 @@
 #include "support/seed.hpp"
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 
 namespace {
 
@@ -123,44 +125,86 @@ TEST(MmaCli, NpyTilesMatchRunTile) {
 // An sm_90 fp8 row says that ptxas lowers it, and the lowering's grouping shows in D: 16 * 16 at
 // K position 0, -16 * 16 at 2 and 2^-9 * 2^-9 at 16 give +0 on sm_90 (register halves) and 2^-18
 // on sm_89 (one native QMMA block over positions 0-15, then 16-31).
-TEST(MmaCli, Fp8RowOnSm90NamesItsLowering) {
-  TempDir dir;
-  std::vector<float> a(16 * 32, 0.0f), b(32 * 8, 0.0f);
-  a[0] = 16.0f;
-  b[0] = 16.0f;
-  a[2] = -16.0f;
-  b[2 * 8] = 16.0f;
-  a[16] = 0x1p-9f;
-  b[16 * 8] = 0x1p-9f;
+// A (16 x k) and B (k x 8) as f32 .npy tiles, zero except the products a[0][p] * b[p][0] given.
+// Returns the --a/--b arguments.
+std::string write_products(const TempDir& dir, int k, const std::vector<std::array<float, 3>>& products) {
+  std::vector<float> a(16 * static_cast<std::size_t>(k), 0.0f), b(static_cast<std::size_t>(k) * 8, 0.0f);
+  for (const auto& [p, x, y] : products) {
+    a[static_cast<std::size_t>(p)] = x;
+    b[static_cast<std::size_t>(p) * 8] = y;
+  }
   const auto as_bytes = [](const std::vector<float>& v) {
     std::vector<std::byte> out(v.size() * sizeof(float));
     std::memcpy(out.data(), v.data(), out.size());
     return out;
   };
-  io::write_npy(dir.file("a.npy"), io::make_array(io::DType::f32, {16, 32}, as_bytes(a)));
-  io::write_npy(dir.file("b.npy"), io::make_array(io::DType::f32, {32, 8}, as_bytes(b)));
-  const std::string args = " --a " + dir.file("a.npy") + " --b " + dir.file("b.npy");
+  const auto rows = static_cast<std::size_t>(k);
+  io::write_npy(dir.file("a.npy"), io::make_array(io::DType::f32, {16, rows}, as_bytes(a)));
+  io::write_npy(dir.file("b.npy"), io::make_array(io::DType::f32, {rows, 8}, as_bytes(b)));
+  return " --a " + dir.file("a.npy") + " --b " + dir.file("b.npy");
+}
+
+// The fp8 grouping probe: 16 * 16 at K position 0, -16 * 16 at 2 and 2^-9 * 2^-9 at 16.
+std::string write_grouping_probe(const TempDir& dir) {
+  return write_products(dir, 32, {{0, 16.0f, 16.0f}, {2, -16.0f, 16.0f}, {16, 0x1p-9f, 0x1p-9f}});
+}
+
+// D(0, 0) of `twofour mma`'s printout: the first token of the first line that is neither the
+// header nor the lowering note.
+std::string first_value(const std::string& out) {
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("D (", 0) == 0 || line.rfind("(", 0) == 0) continue;
+    std::istringstream words(line);
+    std::string first;
+    words >> first;
+    return first;
+  }
+  return std::string();
+}
+
+// An sm_90 fp8 row says that ptxas lowers it, and the lowering's grouping shows in D: the probe
+// gives +0 on sm_90 (register halves) and 2^-18 on sm_89 (one native QMMA block over positions
+// 0-15, then 16-31).
+TEST(MmaCli, Fp8RowOnSm90NamesItsLowering) {
+  TempDir dir;
+  const std::string args = write_grouping_probe(dir);
   const auto h = run_tool("mma --instr mma.sync.aligned.m16n8k32.row.col.f16.e4m3.e4m3.f16 --arch sm90" + args);
   ASSERT_EQ(h.exit_code, 0) << h.err;
   EXPECT_NE(h.out.find("ptxas lowers it on sm90"), std::string::npos) << h.out;
   EXPECT_NE(h.out.find("HADD2"), std::string::npos) << h.out;
-  // D(0, 0): the first token of the first line that is neither the header nor the lowering note.
-  const auto first_value = [](const std::string& out) {
-    std::istringstream lines(out);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind("D (", 0) == 0 || line.rfind("(", 0) == 0) continue;
-      std::istringstream words(line);
-      std::string first;
-      words >> first;
-      return first;
-    }
-    return std::string();
-  };
   EXPECT_EQ(first_value(h.out), "0") << h.out;
   const auto ada = run_tool("mma --instr SM89_16x8x32_F16E4M3E4M3F16_TN --arch sm89" + args);
   ASSERT_EQ(ada.exit_code, 0) << ada.err;
   EXPECT_EQ(ada.out.find("ptxas lowers"), std::string::npos) << ada.out;
   EXPECT_EQ(first_value(ada.out), "3.814697265625e-06") << ada.out;
+}
+
+// --arch takes every simulated architecture: sm_100 lowers fp8 as sm_90 does (same D), sm_86 has
+// no fp8 (one usage line), and "sm_86" / "86" are spellings of sm86.
+TEST(MmaCli, EveryArchitectureByName) {
+  TempDir dir;
+  const std::string args = write_grouping_probe(dir);
+  const auto b200 = run_tool("mma --instr SM89_16x8x32_F32E4M3E4M3F32_TN --arch sm100" + args);
+  ASSERT_EQ(b200.exit_code, 0) << b200.err;
+  EXPECT_NE(b200.out.find("ptxas lowers it on sm100"), std::string::npos) << b200.out;
+  EXPECT_NE(b200.out.find("FADD"), std::string::npos) << b200.out;
+  EXPECT_EQ(first_value(b200.out), "0") << b200.out;
+  const auto ampere = run_tool("mma --instr SM89_16x8x32_F32E4M3E4M3F32_TN --arch sm86" + args);
+  EXPECT_EQ(ampere.exit_code, 2);
+  EXPECT_EQ(count_lines(ampere.err), 1) << ampere.err;
+  EXPECT_NE(ampere.err.find("needs sm89"), std::string::npos) << ampere.err;
+  const std::string f16_args = write_products(dir, 16, {{0, 1.5f, 2.0f}});
+  for (const char* spelling : {"sm86", "sm_86", "86"}) {
+    const auto r = run_tool(std::string("mma --instr SM80_16x8x16_F32F16F16F32_TN --arch ") + spelling + f16_args);
+    ASSERT_EQ(r.exit_code, 0) << spelling << r.err;
+    EXPECT_NE(r.out.find("on sm86"), std::string::npos) << r.out;
+    EXPECT_EQ(first_value(r.out), "3") << r.out;
+  }
+  const auto unknown = run_tool("mma --instr SM80_16x8x16_F32F16F16F32_TN --arch sm87" + f16_args);
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(count_lines(unknown.err), 1) << unknown.err;
+  EXPECT_NE(unknown.err.find("sm100"), std::string::npos) << unknown.err;
 }
 
 TEST(MmaCli, BadInstructionIsOneUsageLine) {

@@ -1,4 +1,4 @@
-// `twofour verify-dots` as issue 3 specifies it: every measured case, "N passed, M failed" as the
+// `twofour verify-dots` as documented (docs/datapath.md §Evidence): every measured case, "N passed, M failed" as the
 // last line, exit 0 only with M == 0 and N > 0, one clear error line for missing/malformed files.
 // Oracle: the GPU-measured data in tests/data/tensor-core-hw.
 #include "support/paths.hpp"
@@ -27,16 +27,60 @@ std::string last_line(const std::string& text) {
 }
 
 TEST(VerifyDots, EveryMeasuredSetPasses) {
-  for (const char* args : {"--gpu A100 --format fp16 --out fp32", "--gpu A100 --format fp16 --out fp16",
-                           "--gpu A100 --format bf16 --out fp32", "--gpu A100 --format tf32 --out fp32",
-                           "--gpu H100 --format fp16 --out fp32", "--gpu H100 --format fp16 --out fp16",
-                           "--gpu H100 --format bf16 --out fp32", "--gpu H100 --format tf32 --out fp32",
-                           "--gpu H100 --format e4m3 --out fp32", "--gpu H100 --format E5M2 --out fp32",
-                           "--gpu H100 --format e4m3 --out fp16", "--gpu H100 --format e5m2 --out fp16"}) {
-    const auto r = run_tool(std::string("verify-dots ") + args + " '" + kDir + "'");
+  const std::vector<std::string> sets = {
+      "--gpu A100 --format fp16 --out fp32", "--gpu A100 --format fp16 --out fp16", "--gpu A100 --format bf16 --out fp32",
+      "--gpu A100 --format tf32 --out fp32", "--gpu A2 --format fp16 --out fp32",   "--gpu A2 --format fp16 --out fp16",
+      "--gpu A2 --format bf16 --out fp32",   "--gpu A2 --format tf32 --out fp32",   "--gpu Ada --format fp16 --out fp32",
+      "--gpu Ada --format fp16 --out fp16",  "--gpu Ada --format bf16 --out fp32",  "--gpu Ada --format tf32 --out fp32",
+      "--gpu Ada --format e4m3 --out fp32",  "--gpu ada --format E5M2 --out fp32",  "--gpu Ada --format e4m3 --out fp16",
+      "--gpu Ada --format e5m2 --out fp16",  "--gpu L40S --format fp16 --out fp32", "--gpu L40S --format fp16 --out fp16",
+      "--gpu L40S --format bf16 --out fp32", "--gpu L40S --format tf32 --out fp32", "--gpu L40S --format e4m3 --out fp32",
+      "--gpu l40s --format e5m2 --out fp32", "--gpu H100 --format fp16 --out fp32", "--gpu H100 --format fp16 --out fp16",
+      "--gpu H100 --format bf16 --out fp32", "--gpu H100 --format tf32 --out fp32", "--gpu H100 --format e4m3 --out fp32",
+      "--gpu H100 --format E5M2 --out fp32", "--gpu H100 --format e4m3 --out fp16", "--gpu H100 --format e5m2 --out fp16",
+      "--gpu B200 --format fp16 --out fp32", "--gpu B200 --format fp16 --out fp16", "--gpu B200 --format bf16 --out fp32",
+      "--gpu B200 --format tf32 --out fp32", "--gpu B200 --format e4m3 --out fp32", "--gpu B200 --format e5m2 --out fp32",
+      "--gpu B200 --format e4m3 --out fp16", "--gpu B200 --format e5m2 --out fp16"};
+  for (const std::string& args : sets) {
+    const auto r = run_tool("verify-dots " + args + " '" + kDir + "'");
     EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.err;
     EXPECT_EQ(last_line(r.out), "2500 passed, 0 failed") << args;
+    EXPECT_EQ(r.out.find("note:"), std::string::npos) << args << ": measured GPUs carry no [I] note";
   }
+}
+
+// The fp8 sets say which instruction they ran and how it reached the tensor core: native QMMA on
+// Ada (sm_89), the ptxas lowering on B200 (sm_100) with FADD for fp32 D.
+TEST(VerifyDots, Fp8SetsNameTheirInstruction) {
+  const auto ada = run_tool("verify-dots --gpu Ada --format e4m3 --out fp32 '" + kDir + "'");
+  EXPECT_NE(ada.out.find("replayed through mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 on sm89 (native)"),
+            std::string::npos)
+      << ada.out;
+  const auto b200 = run_tool("verify-dots --gpu B200 --format e5m2 --out fp32 '" + kDir + "'");
+  EXPECT_NE(b200.out.find("on sm100 (ptxas lowering: two fp16 HMMAs, then FADD of C)"), std::string::npos) << b200.out;
+}
+
+// The GPU names users know resolve to their architecture, with a note that this is inferred: a copy
+// of the Ada data named RTX4090 (as a user's own measurement would be) replays through sm_89.
+TEST(VerifyDots, AliasesResolveToTheirArchitectureWithAnInferredNote) {
+  const auto dir = std::filesystem::temp_directory_path() / ("twofour-verify-dots-alias-" + std::to_string(::getpid()));
+  const auto folder = dir / "RTX4090" / "E4M3";
+  std::filesystem::create_directories(folder);
+  for (const auto& entry : std::filesystem::directory_iterator(kDir + "/Ada/E4M3")) {
+    std::string name = entry.path().filename().string();
+    name.replace(name.find("Ada"), 3, "RTX4090");
+    std::filesystem::copy_file(entry.path(), folder / name);
+  }
+  const auto r = run_tool("verify-dots --gpu rtx4090 --format e4m3 --out fp16 '" + dir.string() + "'");
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(last_line(r.out), "2500 passed, 0 failed");
+  EXPECT_NE(r.out.find("note: RTX4090 is simulated as sm89 [I]"), std::string::npos) << r.out;
+  // RTX3090 is known (sm_86) but has no data here: a missing folder, not an unknown GPU.
+  const auto missing = run_tool("verify-dots --gpu RTX3090 --format fp16 --out fp32 '" + kDir + "'");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.out.find("simulated as sm86 [I]"), std::string::npos) << missing.out;
+  EXPECT_NE(missing.err.find("RTX3090"), std::string::npos) << missing.err;
 }
 
 // fp8 -> fp16 on H100 ran mma.sync, which ptxas lowers; the tool says so. A copy of that set with

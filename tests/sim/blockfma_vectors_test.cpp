@@ -1,7 +1,7 @@
 // Discriminating test vectors for the block-FMA datapath, at the block sizes of sm_80 (n = 8) and
 // sm_90 (n = 16). Oracles, named per test: [FHMP] Fasi, Higham, Mikaitis, Pranesh, "Numerical
-// behavior of NVIDIA tensor cores" (PeerJ CS 2021), tc_test_numerics-*.cu vectors, as listed in
-// isa.md §3.3 with their expected outputs; [K&M] the published block-FMA model (arXiv 2512.07004),
+// behavior of NVIDIA tensor cores" (PeerJ CS 2021), tc_test_numerics-*.cu vectors, as listed with
+// their expected outputs in docs/ptx-facts.md; [K&M] the published block-FMA model (arXiv 2512.07004),
 // expected values worked out by hand in the comments; [PTX] the PTX ISA (integer mma: .satfinite
 // clamps, otherwise wraps).
 #include "twofour/sim/blockfma.hpp"
@@ -177,7 +177,7 @@ TEST_P(Vectors, SubnormalResults) {
   EXPECT_EQ(run(row(spec::fp16, spec::fp16), {pow2(-24)}, {1.5}, 0), pow2(-23));  // tie -> even (2)
 }
 
-// [K&M] NaN/Inf over the whole row (isa.md §3.1 step 1); the NaN is the canonical one.
+// [K&M] NaN/Inf over the whole row (docs/datapath.md §Model step 1); the NaN is the canonical one.
 TEST_P(Vectors, SpecialsOverTheWholeRow) {
   const auto s = row(spec::fp16, spec::fp32);
   const std::uint32_t one = 0x3c00, inf = 0x7c00, ninf = 0xfc00, nan = 0x7e00, zero = 0;

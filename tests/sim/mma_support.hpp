@@ -34,6 +34,8 @@ inline const sim::spec::Instruction& row_named(const std::string& name) {
   return *in;
 }
 
-inline constexpr sim::spec::Arch kArchs[] = {sim::spec::Arch::sm80, sim::spec::Arch::sm89, sim::spec::Arch::sm90};
+// Every simulated architecture: sm_86 and sm_100 share parameters with sm_80 and sm_90, but not
+// which rows they run (no fp8 on sm_86; lowered fp8 on sm_100).
+inline constexpr auto& kArchs = sim::spec::all_archs;
 
 }  // namespace twofour::testing

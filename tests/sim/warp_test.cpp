@@ -30,7 +30,7 @@ const Instruction& row(const char* name) {
 }
 
 // Scalar reference, independent of layout.hpp, metadata.hpp and blockfma.cpp: metadata decoded
-// here from isa.md §1.2, products grouped as the default (stored-products) assumption says, dots
+// here from docs/ptx-facts.md §Metadata, products grouped as the default (stored-products) assumption says, dots
 // by the exact wide-integer oracle.
 // sm_90 fp8 rows follow the ptxas lowering (fp8_lowering.hpp): inputs converted to fp16, the fp16
 // datapath from C = +0 over the low register halves' elements, then over the high halves', then a
@@ -218,7 +218,7 @@ TEST(Warp, Fp8NeedsSm89) {
   EXPECT_NO_THROW((void)run_warp(row("SM89_SP_16x8x64_F32E4M3E4M3F32_TN"), Arch::sm90, regs, 0));
 }
 
-// ARANGE inputs with registers built by hand from isa.md §1.3 (not from layout.hpp): A holds
+// ARANGE inputs with registers built by hand from docs/ptx-facts.md §Fragments (not from layout.hpp): A holds
 // 1..N distinct small integers, B selects column j of A, C = 0, so D exposes any permutation.
 TEST(Warp, ArangeExposesLayoutsSparseF16K32) {
   const Instruction& in = row("SM80_SP_16x8x32_F32F16F16F32_TN");

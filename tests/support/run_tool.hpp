@@ -52,3 +52,31 @@ inline int count_lines(const std::string& text) {
 }
 
 }  // namespace twofour::testing
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+namespace twofour::testing {
+
+// A character device a test may give the tool as an output. As root, a buggy tool could replace
+// the real /dev/null (root may rename over it), so root tests get their own null device node in
+// `folder`; "" when it cannot be made (then skip the device case). Others get /dev/null, which
+// they cannot replace.
+inline std::string device_for_tests(const std::string& folder, const std::string& name, unsigned minor) {
+  if (::geteuid() != 0) return "/dev/" + name;
+  const std::string path = folder + "/" + name + "-device";
+  if (::mknod(path.c_str(), S_IFCHR | 0666, ::makedev(1, minor)) != 0) return "";
+  const int fd = ::open(path.c_str(), O_WRONLY);  // fails on a file system mounted nodev
+  if (fd < 0) {
+    ::unlink(path.c_str());
+    return "";
+  }
+  ::close(fd);
+  return path;
+}
+inline std::string null_device_for_tests(const std::string& folder) { return device_for_tests(folder, "null", 3); }
+// Like /dev/full: every write fails with ENOSPC.
+inline std::string full_device_for_tests(const std::string& folder) { return device_for_tests(folder, "full", 7); }
+
+}  // namespace twofour::testing

@@ -72,8 +72,8 @@ Checkpoint Checkpoint::open(const std::filesystem::path& path) {
       std::size_t n = 0;
       for (const auto& e : std::filesystem::directory_iterator(path))
         if (e.path().extension() == ".safetensors") ++n;
-      throw FormatError(path.string() + ": a checkpoint folder needs " + kIndexFileName + " or model.safetensors (found " +
-                        std::to_string(n) + " other .safetensors files)");
+      throw FormatError(path.string() + ": it is a folder, and not a checkpoint: a checkpoint folder holds " + kIndexFileName +
+                        " or model.safetensors (found " + std::to_string(n) + " other .safetensors files)");
     }
   } else {
     shard_files.push_back(path.filename().string());

@@ -166,6 +166,8 @@ OutputSet::OutputSet(const std::vector<fs::path>& declared_inputs, const std::ve
     } else if (S_ISSOCK(st.st_mode)) {
       fail("output " + quoted(declared) + " is a socket; cannot write a file to it");
     } else if (S_ISREG(st.st_mode)) {
+      // A file the user made read-only is not replaced behind their back (rename would allow it).
+      if (::access(t.resolved.c_str(), W_OK) != 0) fail_errno("cannot write " + quoted(declared), errno);
       check_parent_writable(declared, t.resolved);
       t.kind = Impl::Kind::regular;
       t.mode = st.st_mode & 07777;
@@ -287,6 +289,19 @@ void OutputSet::commit() {
     impl_->drop_temp(t);
   }
   impl_->committed = true;
+}
+
+void require_output_folder(const fs::path& folder) {
+  fs::path p = fs::absolute(folder).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // "out/" names the folder "out"
+  struct stat st {};
+  while (::stat(p.c_str(), &st) != 0) {
+    if (errno != ENOENT) fail_errno("cannot use the output folder " + quoted(folder), errno);
+    if (p == p.parent_path()) break;
+    p = p.parent_path();
+  }
+  if (!S_ISDIR(st.st_mode)) fail("cannot use the output folder " + quoted(folder) + ": " + quoted(p) + " is not a folder");
+  if (::access(p.c_str(), W_OK | X_OK) != 0) fail_errno("cannot use the output folder " + quoted(folder) + ": " + quoted(p), errno);
 }
 
 }  // namespace twofour::io

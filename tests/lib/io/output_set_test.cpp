@@ -124,6 +124,14 @@ TEST_F(OutputSetTest, NothingIsVisibleBeforeCommitAndNothingIsLeftOnError) {
   EXPECT_TRUE((names() == std::vector<std::string>{"a.npy", "b.npy"}));
 }
 
+TEST_F(OutputSetTest, ReadOnlyFileIsNotReplaced) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root may write any file";
+  const auto f = file("locked", "keep");
+  fs::permissions(f, fs::perms::owner_read);
+  EXPECT_NE(error_of([&] { OutputSet set({}, {f}); }).find("Permission denied"), std::string::npos);
+  EXPECT_EQ(read(f), "keep");
+}
+
 TEST_F(OutputSetTest, ReplacedFileKeepsItsPermissions) {
   const auto f = file("f", "old");
   fs::permissions(f, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);

@@ -1,4 +1,4 @@
-// Random, Wanda and Taylor criteria (issue 6): each is a score plus the shared N:M selection.
+// Random, Wanda and Taylor criteria (docs/pruning-methods.md): each is a score plus the shared N:M selection.
 #include "lib/prune/prune_data_support.hpp"
 #include "support/seed.hpp"
 #include "twofour/prune/criterion.hpp"

@@ -1,4 +1,4 @@
-// Channel permutations (Pool & Yu 2021, issue 6): search efficacy, time bound, and that applying a
+// Channel permutations (Pool & Yu 2021): search efficacy, time bound, and that applying a
 // permutation to a layer and its producer leaves the network function unchanged.
 #include "lib/prune/prune_data_support.hpp"
 #include "support/seed.hpp"

@@ -1,4 +1,4 @@
-// SparseGPT for N:M (issue 6): selection by w^2/[H^-1]_cc^2 plus OBS updates.
+// SparseGPT for N:M (Frantar & Alistarh 2023): selection by w^2/[H^-1]_cc^2 plus OBS updates.
 #include "lib/prune/prune_data_support.hpp"
 #include "support/seed.hpp"
 #include "twofour/prune/metrics.hpp"

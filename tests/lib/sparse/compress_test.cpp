@@ -1,6 +1,6 @@
 // Compression round trips for every element type and layout, PyTorch's degenerate-group
 // encodings, and the identity between the reordered metadata and the mma.sp E registers.
-// Oracles: (1) the E-register lane formulas of isa.md §1.3 (PTX ISA metadata fragments), written
+// Oracles: (1) the E-register lane formulas of docs/ptx-facts.md §Fragments (PTX ISA), written
 //          here independently of the library's CUTLASS reorder_meta code;
 //          (2) PyTorch's gather offsets of `_sparse_semi_structured_to_dense_cutlass`
 //          (torch/sparse/_semi_structured_conversions.py), transcribed as a formula;

@@ -1,6 +1,6 @@
 // N:M masks, transposable 2:4 masks, the checker and kept-L1 expectations.
 // Oracles: brute-force definitions written here (N largest per group with the documented tie rule;
-// exhaustive 4x4 search), and pruning.md §5's [computed] retained-L1 table for iid Gaussian
+// exhaustive 4x4 search), and the computed kept-L1 table of docs/pruning-methods.md for iid Gaussian
 // 256x256 matrices. That table was computed with a different RNG than ours, so the comparison
 // uses a tolerance of 0.5 percentage points (the sampling spread at 65536 weights is ~0.1 pp).
 #include "twofour/prune/baselines.hpp"
@@ -204,7 +204,7 @@ TEST(Transposable, BestIsExactAndAtLeastGreedy) {
                std::invalid_argument);
 }
 
-// pruning.md §5 [computed] table, iid Gaussian 256x256 (their seed 0, different RNG).
+// docs/pruning-methods.md §Gaussian kept-L1 oracle, iid Gaussian 256x256 (different RNG).
 TEST(KeptL1, GaussianMatchesPruningDocTable) {
   const auto seed = twofour::testing::test_seed("KeptL1.Gaussian", 0);
   const std::vector<std::size_t> shape = {256, 256};
@@ -231,7 +231,7 @@ TEST(KeptL1, GaussianMatchesPruningDocTable) {
   rows.push_back({"2:4 transposable greedy", transposable_24_mask(s, g, TransposableMethod::greedy), 69.18});
   for (const auto& r : rows) {
     const double kept = 100.0 * kept_l1_fraction(w, r.mask);
-    std::printf("[ kept L1  ] %-24s %6.2f%%  (pruning.md §5: %.2f%%)\n", r.name, kept, r.expected);
+    std::printf("[ kept L1  ] %-24s %6.2f%%  (expected: %.2f%%)\n", r.name, kept, r.expected);
     EXPECT_NEAR(kept, r.expected, 0.5) << r.name;
   }
 }

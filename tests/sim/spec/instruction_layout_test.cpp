@@ -1,5 +1,5 @@
 // The instruction table and its fragment layouts.
-// Oracles: the PTX ISA 9.1 fragment figures as transcribed per element in isa.md §1.3 (written out
+// Oracles: the PTX ISA 9.1 fragment figures as transcribed in docs/ptx-facts.md §Fragments (written out
 // independently below for several rows), register counts of the PTX operand lists, and the
 // structural fact that every layout is a bijection from (lane, register, element) onto its tile.
 #include "twofour/sim/spec/layout.hpp"
@@ -103,7 +103,7 @@ TEST(InstructionTable, SelectorRangesFollowPtx) {
 }
 
 TEST(InstructionLayout, PublishedElementFormulas) {
-  // isa.md §1.3, element by element, written independently of layout.hpp.
+  // docs/ptx-facts.md §Fragments, element by element, written independently of layout.hpp.
   const Instruction& f16k32 = row("SM80_SP_16x8x32_F32F16F16F32_TN");
   const Instruction& s8k32 = row("SM80_SP_16x8x32_S32S8S8S32_TN");
   const Instruction& tf32k16 = row("SM80_SP_16x8x16_F32TF32TF32F32_TN");

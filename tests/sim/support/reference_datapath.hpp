@@ -1,10 +1,10 @@
 #pragma once
 // A slow, independent oracle of the tensor-core block-FMA datapath, written step by step from the
 // published model (Khattak & Mikaitis, "Accurate Models of NVIDIA Tensor Cores", arXiv
-// 2512.07004, `models/tools/Generic_BFMA_TC.m` and `GEMM.m`; isa.md §3.1). It shares only the
+// 2512.07004, `models/tools/Generic_BFMA_TC.m` and `GEMM.m`; docs/datapath.md §Model). It shares only the
 // parameter table (DatapathSpec) and the FormatSpec field widths with the fast path: decoding,
 // exponents, alignment, summation and rounding are re-derived here with exact wide-integer
-// arithmetic (768-bit fixed point), no 64-bit shortcuts and no call into rounding.hpp.
+// arithmetic (fixed point of kLimbs 64-bit words), no 64-bit shortcuts and no call into rounding.hpp.
 #include "twofour/sim/spec/datapath.hpp"
 
 #include <cstdint>

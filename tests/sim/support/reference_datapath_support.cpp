@@ -1,5 +1,5 @@
 // The literal block-FMA oracle; see reference_datapath.hpp. Each numbered step below is the step of
-// the published model (isa.md §3.1) it implements.
+// the published model (docs/datapath.md §Model) it implements.
 #include "sim/support/reference_datapath.hpp"
 
 #include <algorithm>

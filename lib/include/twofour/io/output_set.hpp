@@ -8,7 +8,7 @@
 //         `w.npy`, a symlink to it and a hard link to it are all the same file),
 //       - two outputs are the same file, or an input or output file lies inside an output folder,
 //       - an output file is an existing folder (or an output folder an existing file), a socket,
-//         or its folder is missing or not writable.
+//         a file without write permission, or its folder is missing or not writable.
 //   * A symlink output is written through to its final target and stays a link (as `cp` and
 //     NumPy do). A character or block device or a FIFO (`/dev/null`, `/dev/stdout`, a named pipe)
 //     is opened and written directly, never renamed over or replaced.
@@ -82,5 +82,10 @@ class OutputSet {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// For commands that keep a working folder they add to over time (train's checkpoints, study and
+// reproduce results) rather than commit whole: throws OutputError before any work unless
+// `folder` is a writable folder or can be created (its nearest existing ancestor is one).
+void require_output_folder(const std::filesystem::path& folder);
 
 }  // namespace twofour::io

@@ -1,5 +1,5 @@
 #pragma once
-// Baseline masks for the pattern studies (pruning.md §5, experiment 4): unstructured magnitude
+// Baseline masks for the pattern studies (docs/pruning-methods.md §Baselines): unstructured magnitude
 // (per layer, per row, global), block pruning and channel/filter pruning at a given sparsity.
 //
 // Sparsity s in [0, 1] is the fraction of weights (blocks, channels) pruned; the pruned count is

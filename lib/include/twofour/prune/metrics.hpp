@@ -1,5 +1,5 @@
 #pragma once
-// Calibration activations and the two measures every criterion is compared on (issue 6):
+// Calibration activations and the two measures every criterion is compared on:
 //   kept-L1 fraction   sum(|W| * mask) / sum(|W|)   (sparse::kept_l1_fraction, on the ORIGINAL weights)
 //   reconstruction     ||W X - W' X||_F / ||W X||_F  on held-out activations, W' = the pruned (and,
 //                      for SparseGPT, updated) weights.

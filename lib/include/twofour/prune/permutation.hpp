@@ -1,29 +1,8 @@
 #pragma once
 // Input-channel permutations for N:M sparsity (Pool & Yu, "Channel Permutations for N:M Sparsity",
-// NeurIPS 2021; Apex ASP `permutation_search_kernels`, pruning.md §1).
-//
-// N:M pruning keeps the N largest |w| of each M consecutive input channels. Reordering the input
-// channels changes which weights share a group, hence how much magnitude survives. The order of
-// columns inside a stripe (M columns) and the order of stripes do not matter, so the search runs
-// over partitions of the columns into stripes:
-//   * stripe-group search: for every group of g stripes (g = 2 by default: for 2:4, 8 columns and
-//     C(8,4)/2 = 35 distinct re-partitions) find the best re-partition of their columns; apply the
-//     best one over all groups greedily; only the groups touching the two changed stripes are
-//     re-evaluated (incremental costs);
-//   * bounded regressions: at a local optimum, re-partition one randomly chosen group with its
-//     least damaging alternative (the regression is bounded by that group's own loss), forbid undoing
-//     it immediately, and continue; the best permutation seen is returned. `escape_attempts` of
-//     these (Apex default 100);
-//   * a wall-clock bound: the search stops after `time_limit_seconds` and returns the best so far.
-// Efficacy = (L_default - L_perm) / (L_default - L_bound), L the magnitude LOST by N:M pruning and
-// L_bound the loss of per-row unstructured pruning at the same density (pruning.md §1: published
-// 35-37% on a random 64x128 matrix). This implementation measures ~48% (no escapes) and ~52% (100
-// escapes) on both Gaussian and uniform 64x128 matrices, in 0.02-0.3 s; see
-// tests/lib/prune/permutation_test.cpp.
-//
-// Applying a permutation keeps the network function: permute the input channels (columns) of the
-// pruned layer and the output channels (rows, bias, and any per-channel state such as batch-norm
-// statistics) of the layer producing its input, with the same vector.
+// NeurIPS 2021; Apex ASP `permutation_search_kernels`): a stripe-group search with bounded
+// regressions under a wall-clock bound, the efficacy measure, and how to apply a permutation
+// without changing the network function: docs/pruning-methods.md §Channel permutations.
 //
 // Convention: `perm[j]` is the ORIGINAL index of the channel placed at position j
 // (permuted[:, j] = original[:, perm[j]]), as numpy's `w[:, perm]`.

@@ -6,9 +6,9 @@
 //                        consecutive elements of a row, at most 2 non-zeros, values M x K/2,
 //                        uint16 metadata words (4 nibbles each) in K order; K % 4 == 0.
 //                        f32/tf32 use the same 2:4 grouping here (a 1:2 tensor is also 2:4).
-//  MetaLayout::cutlass   CUTLASS SM80 `reorder_meta` + ColumnMajorInterleaved<2> (isa.md §2.1),
-//                        byte-identical to PyTorch `sparse_semi_structured_from_dense_cutlass`
-//                        (isa.md §2.2): 2:4 for f16/bf16/s8, 1:2 for f32/tf32 (one value per pair,
+//  MetaLayout::cutlass   CUTLASS SM80 `reorder_meta` + ColumnMajorInterleaved<2>, byte-identical to
+//                        PyTorch `sparse_semi_structured_from_dense_cutlass` (docs/ptx-facts.md §CUTLASS
+//                        layout, §PyTorch layout): 2:4 for f16/bf16/s8, 1:2 for f32/tf32 (one value per pair,
 //                        nibble 0100 = element 0, 1110 = element 1, "as if 4 halves"). Metadata
 //                        elements are int16 for 16/32-bit types and int32 for s8; shape
 //                        M x (K / (elements per metadata element)). Needs M % 32 == 0 (M % 16 for

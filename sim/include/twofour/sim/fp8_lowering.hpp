@@ -1,7 +1,8 @@
 #pragma once
-// How an fp8 (e4m3/e5m2) mma / mma.sp runs on sm_90. Hopper has no fp8 tensor-core path for the
-// warp-level instructions (only wgmma's QGMMA), so ptxas lowers them (docs/isa-findings.md, read
-// from `cuobjdump -sass` of CUDA 13.0 output):
+// How an fp8 (e4m3/e5m2) mma / mma.sp runs on sm_90 and sm_100. Hopper and Blackwell have no fp8
+// tensor-core path for the warp-level instructions (only wgmma's QGMMA on sm_90, tcgen05.mma on
+// sm_100), so ptxas lowers them, the same way for both (docs/isa-findings.md, read from
+// `cuobjdump -sass` of CUDA 13.0 output):
 //   1. F2FP.F16.E4M3.UNPACK_B, first on the low 16 bits of each operand register, later on the high
 //      16 bits (.H1): every fp8 input converted to fp16 (exact: all fp8 values are fp16 values);
 //   2. two HMMA(.SP) with the D type of the instruction (fp16 -> fp32 or fp16 -> fp16), the first
@@ -11,9 +12,9 @@
 //      (p / 2) % 2 (lowered_pass below);
 //   3. the instruction's C added last, by an ordinary IEEE round-to-nearest-even addition in the
 //      D format: FADD (fp32) or HADD2 (fp16).
-// The hardware check: the 5,000 H100 fp8 -> fp16 dot products of tests/data/tensor-core-hw were
-// run with this instruction (their driver uses mma.sync m16n8k32 .f16) and replay bit-exact
-// through it, and only through the grouping above (tests/sim/measured_dots_test.cpp).
+// The hardware check: the 5,000 H100 fp8 -> fp16 and the 10,000 B200 fp8 -> fp16 / fp32 dot
+// products of tests/data/tensor-core-hw were run with mma.sync m16n8k32 and replay bit-exact
+// through it; the fp16 ones only through the grouping above (tests/sim/measured_dots_test.cpp).
 #include "twofour/sim/spec/format.hpp"
 
 #include <cstddef>

@@ -3,8 +3,8 @@
 // from the row's A/B/D formats, the architecture and .satfinite, and runs one output element's dot
 // product through blockfma.hpp (the float block-FMA model or the exact integer path).
 //
-// Not every PTX instruction is one tensor-core operation: on sm_90, fp8 mma / mma.sp are lowered
-// by ptxas to two fp16 HMMAs plus an IEEE add of C (fp8_lowering.hpp, docs/isa-findings.md).
+// Not every PTX instruction is one tensor-core operation: on sm_90 and sm_100, fp8 mma / mma.sp are
+// lowered by ptxas to two fp16 HMMAs plus an IEEE add of C (fp8_lowering.hpp, docs/isa-findings.md).
 // `lowering()` says which; `spec()` is always the tensor-core datapath that actually runs.
 #include "twofour/sim/spec/datapath.hpp"
 #include "twofour/sim/spec/instruction.hpp"
@@ -25,9 +25,10 @@ struct UnsupportedInstruction : std::invalid_argument {
 // How the instruction reaches the tensor core.
 enum class Lowering : std::uint8_t {
   native,            // one tensor-core operation with the row's own formats
-  // fp8 inputs -> fp16; the sm_90 fp16 datapath with the instruction's D type, run twice (the
-  // elements of the low register halves with C = +0, then those of the high halves); then an
-  // IEEE round-to-nearest add of C in the D format (fp8_lowering.hpp).
+  // fp8 inputs -> fp16; the architecture's fp16 datapath with the instruction's D type, run twice
+  // (the elements of the low register halves with C = +0, then those of the high halves); then an
+  // IEEE round-to-nearest add of C in the D format (fp8_lowering.hpp). Named after sm_90, the first
+  // architecture lowered this way; sm_100 gets the same SASS.
   fp8_via_fp16_sm90,
 };
 
@@ -69,8 +70,8 @@ Lowering lowering_of(const spec::Instruction& instr, spec::Arch arch);
 // True when `instr` runs on `arch` (architecture high enough and a datapath row exists).
 bool instruction_supported(const spec::Instruction& instr, spec::Arch arch);
 
-// The architecture named "sm80", "sm_80", "80", "sm89", "sm90" (nullopt-like: throws
-// std::invalid_argument naming the accepted spellings).
+// The architecture named "sm86", "sm_86" or "86" (likewise 80, 89, 90, 100); throws
+// std::invalid_argument naming the accepted spellings.
 spec::Arch parse_arch(std::string_view text);
 
 }  // namespace twofour::sim

@@ -40,7 +40,7 @@ struct TileOperands {
   Tile c;                              // M x N, in the C (= D) format
 };
 
-// How mma.sp forms datapath blocks is unpublished (isa.md §3.4). THIS is the one switch:
+// How mma.sp forms datapath blocks is unpublished (docs/ptx-facts.md §Sparse datapath). THE switch:
 //  - stored_products (default, most likely): the sparse unit selects, per stored A value, the B
 //    row its metadata names and feeds the K/2 *stored* products, in storage order, to the same
 //    block-FMA datapath as dense mma. So m16n8k32 f16 on sm_80 is two blocks of 8 stored products
@@ -49,7 +49,7 @@ struct TileOperands {
 //  - logical_k: blocks of n consecutive *logical* K (pruned positions contribute nothing), i.e.
 //    mma.sp equals the dense twin run on the decompressed A.
 // The two agree when all of K fits in one block (K <= n) and for integer rows (exact sums). A GPU
-// probe (mma.sp vs dense mma on the same data, isa.md §3.4) settles it; the CUDA side can run the
+// probe (`twofour validate --probe grouping`, docs/isa-findings.md) settles it; the CUDA side can run the
 // same vectors (vectors.hpp) under both and compare.
 enum class SparseGrouping { stored_products, logical_k };
 
@@ -66,7 +66,7 @@ struct MetadataError : std::invalid_argument {
 struct TileResult {
   Tile d;
   // Set when the metadata used a legal but hardware-unconfirmed form (a descending index pair
-  // under plain mma.sp, isa.md §1.2 [I]); `notes` says where.
+  // under plain mma.sp, docs/ptx-facts.md §Metadata [I]); `notes` says where.
   bool unconfirmed = false;
   std::vector<std::string> notes;
 };

@@ -13,7 +13,7 @@ namespace twofour::sim {
 
 enum class CaseClass : std::uint8_t {
   random,              // random_tile_operands: moderate values, some zeros and subnormals
-  discriminating,      // one isa.md §3.3 vector in one output element, its terms spread over chunks
+  discriminating,      // one FHMP vector (docs/ptx-facts.md) in one output element, terms spread over chunks
   exponent_spread,     // every exponent of the format, random signs
   cancellation,        // +x and -x products in one row, with small terms left over
   subnormals,          // subnormal and near-subnormal inputs and C

@@ -28,7 +28,7 @@ using WarpOutput = std::array<std::array<std::uint32_t, 4>, 32>;  // D registers
 struct WarpResult {
   WarpOutput d{};
   // Set when the metadata used a form that is legal but unconfirmed on hardware (a descending
-  // index pair under plain mma.sp, isa.md §1.2 [I]); `notes` names lane, register and nibble.
+  // index pair under plain mma.sp, docs/ptx-facts.md §Metadata [I]); `notes` names lane, register and nibble.
   bool unconfirmed = false;
   std::vector<std::string> notes;
 };

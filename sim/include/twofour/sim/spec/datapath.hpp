@@ -5,14 +5,17 @@
 //
 // Sources: Khattak & Mikaitis (K&M), "Accurate Models of NVIDIA Tensor Cores", arXiv 2512.07004,
 // code north-numerical-computing/MATLAB-tensor-core (`models/A100TC.m`, `models/H100TC.m`,
-// `models/AdaTC.m`, `models/tools/GEMM.m`), digested in ../shared/docs/isa.md §3.1. Rows marked
-// [V] replay every GPU-measured case of tests/data/tensor-core-hw bit for bit; [I] rows are the
-// published parameters without measured data here.
+// `models/AdaTC.m`, `models/tools/GEMM.m`), summarised in docs/datapath.md §Model. Each row of
+// `datapath_rows` names the GPU data sets of tests/data/tensor-core-hw it replays bit for bit ([V])
+// or says why it is believed ([I]).
 #include "twofour/sim/spec/format.hpp"
 #include "twofour/sim/spec/instruction.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 
+#include <array>
+#include <iterator>
 #include <optional>
+#include <string_view>
 
 namespace twofour::sim::spec {
 
@@ -39,55 +42,123 @@ struct DatapathSpec {
   constexpr bool is_integer() const { return out_format->is_integer; }
 };
 
-namespace detail {
-constexpr DatapathSpec fp_row(Arch arch, const FormatSpec& in, const FormatSpec& out, int n, int neab, int min_exp) {
-  const bool f16_out = out == fp16;
-  // K&M GEMM.m: a negative neab also lowers the result's fraction bits (23 + neab = 13 for fp32).
-  // For fp16 output that rule would leave 0 bits, which cannot be what the GPU does; the fp16 rows
-  // keep 10 ([I]: no measured wgmma fp8 -> fp16 data; docs/datapath.md §fp8 -> fp16).
-  const int result_bits = neab < 0 && !f16_out ? out.mantissa_bits + neab : out.mantissa_bits;
-  return DatapathSpec{arch, &in, &in, &out, n, neab, result_bits,
-                      f16_out ? RoundingMode::nearest_even : RoundingMode::toward_zero, min_exp,
-                      true, true, true, false};
-}
-constexpr DatapathSpec int_row(Arch arch, const FormatSpec& in) {
-  return DatapathSpec{arch, &in, &in, &s32, 0, 0, 0, RoundingMode::toward_zero, 0, true, true, false, false};
-}
-}  // namespace detail
-
-// One row per (architecture, input, output). fp8 rows on sm_89/sm_90 are mma/wgmma e4m3 and e5m2.
-inline constexpr DatapathSpec datapath_table[] = {
-    // A100 (sm_80): K&M models/A100TC.m. [V] fp16->fp32, fp16->fp16, bf16->fp32, tf32->fp32.
-    detail::fp_row(Arch::sm80, fp16, fp32, 8, 1, -132),
-    detail::fp_row(Arch::sm80, fp16, fp16, 8, 1, -20),
-    detail::fp_row(Arch::sm80, bf16, fp32, 8, 1, -132),
-    detail::fp_row(Arch::sm80, tf32, fp32, 4, 1, -132),
-    // Ada (sm_89) fp8: K&M models/AdaTC.m, n = 16, neab = -10. [I] (no measured data here)
-    detail::fp_row(Arch::sm89, e4m3, fp32, 16, -10, -132),
-    detail::fp_row(Arch::sm89, e5m2, fp32, 16, -10, -132),
-    detail::fp_row(Arch::sm89, e4m3, fp16, 16, -10, -132),
-    detail::fp_row(Arch::sm89, e5m2, fp16, 16, -10, -132),
-    // H100/H200 (sm_90): K&M models/H100TC.m. [V] fp16->fp32, fp16->fp16, bf16->fp32, tf32->fp32,
-    // e4m3/e5m2->fp32 (C = 0 only). fp8->fp16: the published parameters, [I] (the measured
-    // fp8 -> fp16 data is mma.sync, not wgmma: docs/datapath.md). The fp8 rows describe wgmma
-    // (QGMMA): the warp-level fp8 mma / mma.sp on sm_90 is lowered to two fp16 HMMAs + FADD/HADD2
-    // and runs the fp16 rows (InstructionDatapath, fp8_lowering.hpp).
-    detail::fp_row(Arch::sm90, fp16, fp32, 16, 2, -133),
-    detail::fp_row(Arch::sm90, fp16, fp16, 16, 2, -21),
-    detail::fp_row(Arch::sm90, bf16, fp32, 16, 2, -133),
-    detail::fp_row(Arch::sm90, tf32, fp32, 8, 2, -133),
-    detail::fp_row(Arch::sm90, e4m3, fp32, 32, -10, -133),
-    detail::fp_row(Arch::sm90, e5m2, fp32, 32, -10, -133),
-    detail::fp_row(Arch::sm90, e4m3, fp16, 32, -10, -133),
-    detail::fp_row(Arch::sm90, e5m2, fp16, 32, -10, -133),
-    // Integer: exact product sum, then s32 wrap (PTX mma .s32 accumulate). .satfinite: see lookup.
-    detail::int_row(Arch::sm80, s8), detail::int_row(Arch::sm80, u8),
-    detail::int_row(Arch::sm80, s4), detail::int_row(Arch::sm80, u4),
+// The block-FMA parameters of one datapath, shared by every architecture (and output format,
+// where the published model says so) that has them. One home per measured fact: a row of
+// `datapath_rows` points at one of these instead of repeating the numbers.
+struct BlockFmaParams {
+  int block_size;     // n
+  int neab;           // F = 23 + neab
+  int min_exp_limit;  // lower bound of the alignment exponent
 };
 
+// K&M's published parameter sets (docs/datapath.md has the table and its evidence).
+namespace params {
+inline constexpr BlockFmaParams ampere_16bit_fp32{8, 1, -132};  // fp16/bf16 -> fp32 (models/A100TC.m)
+inline constexpr BlockFmaParams ampere_fp16_fp16{8, 1, -20};    // fp16 -> fp16
+inline constexpr BlockFmaParams ampere_tf32{4, 1, -132};        // tf32 -> fp32
+inline constexpr BlockFmaParams ada_fp8{16, -10, -132};         // e4m3/e5m2 -> fp32/fp16 (models/AdaTC.m)
+inline constexpr BlockFmaParams hopper_16bit_fp32{16, 2, -133}; // fp16/bf16 -> fp32 (models/H100TC.m)
+inline constexpr BlockFmaParams hopper_fp16_fp16{16, 2, -21};   // fp16 -> fp16
+inline constexpr BlockFmaParams hopper_tf32{8, 2, -133};        // tf32 -> fp32
+inline constexpr BlockFmaParams hopper_fp8_wgmma{32, -10, -133};// e4m3/e5m2 -> fp32/fp16, wgmma (QGMMA)
+}  // namespace params
+
+// One (architecture, input, output) datapath and its evidence. `measured_on` names the GPU data
+// sets of tests/data/tensor-core-hw (space-separated) whose every case replays through this row
+// for this (input, output): the row is then [V], and tests/sim/measured_dots_test.cpp checks the
+// claim. Empty: [I], and `note` says why the parameters are believed.
+struct DatapathRow {
+  Arch arch;
+  const FormatSpec* in;   // both inputs (mixed fp8 uses the fp8 row: find_datapath)
+  const FormatSpec* out;  // C and D
+  const BlockFmaParams* params;
+  std::string_view measured_on;
+  std::string_view note;
+
+  constexpr bool verified() const { return !measured_on.empty(); }
+};
+
+inline constexpr DatapathRow datapath_rows[] = {
+    // A100 (sm_80).
+    {Arch::sm80, &fp16, &fp32, &params::ampere_16bit_fp32, "A100", ""},
+    {Arch::sm80, &fp16, &fp16, &params::ampere_fp16_fp16, "A100", ""},
+    {Arch::sm80, &bf16, &fp32, &params::ampere_16bit_fp32, "A100", ""},
+    {Arch::sm80, &tf32, &fp32, &params::ampere_tf32, "A100", ""},
+    // A2 and the rest of GA10x (sm_86): the A100 parameters, measured on the A2.
+    {Arch::sm86, &fp16, &fp32, &params::ampere_16bit_fp32, "A2", ""},
+    {Arch::sm86, &fp16, &fp16, &params::ampere_fp16_fp16, "A2", ""},
+    {Arch::sm86, &bf16, &fp32, &params::ampere_16bit_fp32, "A2", ""},
+    {Arch::sm86, &tf32, &fp32, &params::ampere_tf32, "A2", ""},
+    // Ada (sm_89): the A100 parameters for 16/32-bit inputs; its own native fp8 (QMMA).
+    {Arch::sm89, &fp16, &fp32, &params::ampere_16bit_fp32, "Ada L40S", ""},
+    {Arch::sm89, &fp16, &fp16, &params::ampere_fp16_fp16, "Ada L40S", ""},
+    {Arch::sm89, &bf16, &fp32, &params::ampere_16bit_fp32, "Ada L40S", ""},
+    {Arch::sm89, &tf32, &fp32, &params::ampere_tf32, "Ada L40S", ""},
+    {Arch::sm89, &e4m3, &fp32, &params::ada_fp8, "Ada L40S", "mma.sync m16n8k32 (QMMA.16832.F32)"},
+    {Arch::sm89, &e5m2, &fp32, &params::ada_fp8, "Ada L40S", "mma.sync m16n8k32 (QMMA.16832.F32)"},
+    {Arch::sm89, &e4m3, &fp16, &params::ada_fp8, "Ada", "mma.sync m16n8k32 .f16 (QMMA.16832.F16)"},
+    {Arch::sm89, &e5m2, &fp16, &params::ada_fp8, "Ada", "mma.sync m16n8k32 .f16 (QMMA.16832.F16)"},
+    // H100/H200 (sm_90). The fp8 rows describe wgmma (QGMMA): warp-level fp8 mma / mma.sp is lowered
+    // to two fp16 HMMAs + FADD/HADD2 and runs the fp16 rows (InstructionDatapath, fp8_lowering.hpp).
+    {Arch::sm90, &fp16, &fp32, &params::hopper_16bit_fp32, "H100", ""},
+    {Arch::sm90, &fp16, &fp16, &params::hopper_fp16_fp16, "H100", ""},
+    {Arch::sm90, &bf16, &fp32, &params::hopper_16bit_fp32, "H100", ""},
+    {Arch::sm90, &tf32, &fp32, &params::hopper_tf32, "H100", "K = 4 only: the block size 8 is not exercised"},
+    {Arch::sm90, &e4m3, &fp32, &params::hopper_fp8_wgmma, "H100", "wgmma with C = 0 only"},
+    {Arch::sm90, &e5m2, &fp32, &params::hopper_fp8_wgmma, "H100", "wgmma with C = 0 only"},
+    {Arch::sm90, &e4m3, &fp16, &params::hopper_fp8_wgmma, "",
+     "K&M's wgmma parameters with an fp16 accumulator; the measured fp8 -> fp16 cases ran the lowered mma.sync"},
+    {Arch::sm90, &e5m2, &fp16, &params::hopper_fp8_wgmma, "",
+     "K&M's wgmma parameters with an fp16 accumulator; the measured fp8 -> fp16 cases ran the lowered mma.sync"},
+    // B200 (sm_100): the H100 parameters. No fp8 row: warp-level fp8 mma / mma.sp is lowered as on
+    // sm_90 (to these fp16 rows), and the native fp8 path (tcgen05.mma) is not simulated.
+    {Arch::sm100, &fp16, &fp32, &params::hopper_16bit_fp32, "B200", ""},
+    {Arch::sm100, &fp16, &fp16, &params::hopper_fp16_fp16, "B200", ""},
+    {Arch::sm100, &bf16, &fp32, &params::hopper_16bit_fp32, "B200", ""},
+    {Arch::sm100, &tf32, &fp32, &params::hopper_tf32, "B200", "K = 4 only: the block size 8 is not exercised"},
+};
+
+namespace detail {
+constexpr DatapathSpec fp_spec(const DatapathRow& row) {
+  const FormatSpec& out = *row.out;
+  const bool f16_out = out == fp16;
+  const int neab = row.params->neab;
+  // K&M GEMM.m: a negative neab also lowers the result's fraction bits (23 + neab = 13 for fp32).
+  // For fp16 output that rule would leave 0 bits; fp16 output keeps 10 ([V] on Ada's fp8 -> fp16
+  // cases; docs/datapath.md).
+  const int result_bits = neab < 0 && !f16_out ? out.mantissa_bits + neab : out.mantissa_bits;
+  return DatapathSpec{row.arch, row.in, row.in, &out, row.params->block_size, neab, result_bits,
+                      f16_out ? RoundingMode::nearest_even : RoundingMode::toward_zero, row.params->min_exp_limit,
+                      true, true, true, false};
+}
+// Integer mma is exact on every architecture (sum in s32, wrap or clamp), so one row per input.
+constexpr DatapathSpec int_spec(const FormatSpec& in) {
+  return DatapathSpec{Arch::sm80, &in, &in, &s32, 0, 0, 0, RoundingMode::toward_zero, 0, true, true, false, false};
+}
+inline constexpr const FormatSpec* integer_inputs[] = {&s8, &u8, &s4, &u4};
+}  // namespace detail
+
+// Every datapath as a DatapathSpec: the float rows above, then the integer rows (listed once, as
+// sm_80; find_datapath gives them to every architecture).
+inline constexpr auto datapath_table = [] {
+  std::array<DatapathSpec, std::size(datapath_rows) + std::size(detail::integer_inputs)> table{};
+  std::size_t i = 0;
+  for (const DatapathRow& row : datapath_rows) table[i++] = detail::fp_spec(row);
+  for (const FormatSpec* in : detail::integer_inputs) table[i++] = detail::int_spec(*in);
+  return table;
+}();
+
+// The evidence row of a float datapath; nullptr when there is none (integer, or no such path).
+constexpr const DatapathRow* find_datapath_row(Arch arch, const FormatSpec& in, const FormatSpec& out) {
+  for (const DatapathRow& row : datapath_rows)
+    if (row.arch == arch && *row.in == in && *row.out == out) return &row;
+  return nullptr;
+}
+
 // The datapath of `arch` for D = A*B + C with the given formats; nullopt when the GPU has no such
-// tensor-core path. sm_90 inherits sm_80's integer rows and sm_89's missing rows are not guessed;
-// mixed fp8 (e4m3 x e5m2) uses the shared fp8 parameters; mixed integer signedness is allowed
+// tensor-core path (or none is modelled: sm_100 fp8, whose warp-level instructions are lowered,
+// InstructionDatapath). Every architecture has the exact integer rows; a float path exists only
+// where `datapath_rows` lists it; mixed fp8 (e4m3 x e5m2) uses the shared fp8 parameters; mixed integer signedness is allowed
 // (PTX: u8/s8 "mixed allowed"). `satfinite` only applies to integer outputs.
 constexpr std::optional<DatapathSpec> find_datapath(Arch arch, const FormatSpec& a, const FormatSpec& b,
                                                     const FormatSpec& out, bool satfinite = false) {
@@ -109,17 +180,12 @@ constexpr std::optional<DatapathSpec> find_datapath(Arch arch, const FormatSpec&
   const bool a_fp8 = a == e4m3 || a == e5m2;
   const bool b_fp8 = b == e4m3 || b == e5m2;
   if (!(a == b) && !(a_fp8 && b_fp8)) return std::nullopt;
-  // fp8 exists from sm_89 (PTX ISA 8.4): sm_90 has its own row, sm_89 too.
-  for (const DatapathSpec& row : datapath_table) {
-    if (row.arch == arch && *row.a_format == a && *row.out_format == out) {
-      DatapathSpec spec = row;
-      spec.b_format = &b;
-      return spec;
-    }
+  // fp8 exists from sm_89 (PTX ISA 8.4); mixed e4m3 x e5m2 runs the row of A's format.
+  if (const DatapathRow* row = find_datapath_row(arch, a, out)) {
+    DatapathSpec spec = detail::fp_spec(*row);
+    spec.b_format = &b;
+    return spec;
   }
-  // sm_89 runs the sm_80 rows for the 16/32-bit inputs [I: Ada's fp16 datapath is not modelled
-  // separately here].
-  if (arch == Arch::sm89 && !a_fp8) return find_datapath(Arch::sm80, a, b, out);
   return std::nullopt;
 }
 

@@ -4,7 +4,7 @@
 // a row (registry.hpp), never new arithmetic.
 //
 // Source: PTX ISA 9.1 §9.7.14.6 ("Warp-level matrix multiply-accumulate with sparse matrix A") and
-// §9.7.14.5 (dense mma); the digest in docs/ and isa.md §1.1.
+// §9.7.14.5 (dense mma); the variants are listed in docs/ptx-facts.md §Variants.
 #include "twofour/sim/spec/format.hpp"
 
 #include <cstdint>
@@ -12,13 +12,20 @@
 
 namespace twofour::sim::spec {
 
-enum class Arch : int { sm80 = 80, sm89 = 89, sm90 = 90 };
+// The GPU architectures whose tensor cores are simulated: Ampere sm_80 (A100, A30) and sm_86 (A2,
+// A10, A40, RTX 30), Ada sm_89 (L4, L40S, RTX 40), Hopper sm_90 (H100, H200), Blackwell sm_100
+// (B200). The value is the compute capability, so `<` orders them (PTX's minimum-target rule).
+enum class Arch : int { sm80 = 80, sm86 = 86, sm89 = 89, sm90 = 90, sm100 = 100 };
+
+inline constexpr Arch all_archs[] = {Arch::sm80, Arch::sm86, Arch::sm89, Arch::sm90, Arch::sm100};
 
 constexpr std::string_view arch_name(Arch a) {
   switch (a) {
     case Arch::sm80: return "sm80";
+    case Arch::sm86: return "sm86";
     case Arch::sm89: return "sm89";
     case Arch::sm90: return "sm90";
+    case Arch::sm100: return "sm100";
   }
   return "?";
 }

@@ -6,7 +6,7 @@
 // only in elements per register (E = 32 / element bits) and the stored K.
 //
 // Sources: PTX ISA 9.1 "Matrix fragments for mma.m16n8k*" and "for sparse mma.m16n8k*"
-// (figures rebuilt from code in isa.md §1.3: CUTLASS, CuTe mma_traits_sm80/sm120_sparse, the MLIR
+// (docs/ptx-facts.md §Fragments, cross-checked with CUTLASS, CuTe mma_traits_sm80/sm120_sparse, the MLIR
 // sparse-mma-2-4-f16 test and the TVM mma.sp hardware test).
 #include "twofour/sim/spec/instruction.hpp"
 

@@ -2,7 +2,7 @@
 // Decoding one metadata nibble: which dense columns of its chunk the stored values occupy, and
 // whether the nibble is defined behaviour for the instruction.
 //
-// Source: PTX ISA 9.1 "Sparse matrix storage" and the mma.sp description (isa.md §1.2):
+// Source: PTX ISA 9.1 §9.7.14.6.1 "Sparse matrix storage" (docs/ptx-facts.md §Metadata):
 //  - 2:4 (16-bit, 8-bit, fp8): nibble = (idx1 << 2) | idx0; the first stored value goes to
 //    column idx0, the second to idx1. Equal indices are undefined behaviour (UB).
 //  - ::ordered_metadata additionally requires idx0 < idx1. Plain mma.sp accepts a descending pair
