@@ -2,14 +2,14 @@
 // consecutive input channels of a Gemm or Conv weight holds at most 2 non-zeros), beside what
 // twofour's metadata claims. Exit 0 when every claimed 2:4 weight is 2:4, 1 otherwise.
 //
-// check_onnx_file() is the whole ONNX branch of `twofour check`; the registration below only
-// dispatches on the extension, so the checkpoint branch (safetensors) can join it in one command.
+// check_onnx_file() is the whole ONNX branch of `twofour check` (one entry of check_command.cpp's
+// table of input kinds).
+#include "cli/check_onnx.hpp"
 #include "cli/command.hpp"
 #include "common/onnx_model.hpp"
 
 #include <cstdio>
 #include <filesystem>
-#include <memory>
 
 namespace twofour::cli {
 
@@ -51,18 +51,4 @@ int check_onnx_file(const std::filesystem::path& model) {
   return 0;
 }
 
-namespace {
-
-RegisterCommand reg{{"check", "Check a model file for 2:4 weights (ONNX: every Gemm/Conv weight initializer)",
-  [](CLI::App& sub) -> std::function<int()> {
-    auto file = std::make_shared<std::string>();
-    sub.add_option("file", *file, "MODEL.onnx")->required();
-    return [file]() {
-      const std::filesystem::path p = *file;
-      if (p.extension() == ".onnx") return check_onnx_file(p);
-      throw UsageError("twofour check reads .onnx models; '" + *file + "' is not one");
-    };
-  }}};
-
-}  // namespace
 }  // namespace twofour::cli

@@ -2,13 +2,17 @@
 // .safetensors file picked by name or glob. Criteria come from the lib registry
 // (twofour/prune/criterion.hpp), so new ones appear here without changes.
 #include "cli/command.hpp"
+#include "cli/prune_checkpoint.hpp"
 #include "cli/prune_criteria.hpp"
 #include "twofour/io/npy.hpp"
 #include "twofour/io/output_set.hpp"
 #include "twofour/io/safetensors.hpp"
 #include "twofour/prune/criterion.hpp"
+#include "twofour/prune/targets.hpp"
 
 #include <fnmatch.h>
+
+#include <filesystem>
 
 #include <cstdio>
 #include <iostream>
@@ -22,7 +26,8 @@ namespace {
 struct Options {
   std::string input, output, pruned, criterion = "magnitude", pattern = "2:4", method = "best", dtype;
   std::vector<std::string> tensors;
-  bool transposable = false, report = false, pad = false;
+  std::string format, mask;  // whole checkpoints (prune_checkpoint.hpp)
+  bool transposable = false, report = false, pad = false, any_shape = false;
   CriteriaOptions data;  // --calib, --grad, --seed, --permute... (prune_criteria.hpp)
 };
 
@@ -84,6 +89,21 @@ int run(const Options& o) {
   spec.padding = o.pad ? sparse::Padding::zeros : sparse::Padding::none;
   if (!o.dtype.empty() && o.dtype != "bf16") throw UsageError("--dtype accepts only bf16 (for uint16 input)");
 
+  if (std::filesystem::is_directory(o.input) || !o.format.empty() || !o.mask.empty()) {
+    if (!o.pruned.empty() || !o.dtype.empty() || o.pad) throw UsageError("--pruned, --dtype and --pad apply to one .npy weight");
+    CheckpointPruneOptions c;
+    c.input = o.input;
+    c.output = o.output;
+    c.format = o.format.empty() ? "dense" : o.format;
+    c.mask = o.mask;
+    c.spec = spec;
+    c.pattern_text = o.pattern;
+    c.tensors = o.tensors;
+    c.any_shape = o.any_shape;
+    c.report = o.report;
+    c.data = o.data;
+    return prune_checkpoint(c);
+  }
   if (ends_with(o.input, ".safetensors")) {
     if (o.tensors.empty()) throw UsageError("a .safetensors input needs --tensor NAME|GLOB");
     if (!o.pruned.empty()) throw UsageError("--pruned applies to .npy input; a .safetensors output holds the pruned tensors");
@@ -166,8 +186,8 @@ int run(const Options& o) {
 RegisterCommand reg{{"prune", "N:M masks (N kept of every M input channels) for a .npy or .safetensors weight",
   [](CLI::App& sub) -> std::function<int()> {
     auto o = std::make_shared<Options>();
-    sub.add_option("input", o->input, "weight .npy ((out, in), Conv1d (K, C, R), Conv2d (K, C, R, S)) or .safetensors")->required();
-    sub.add_option("output", o->output, "int8 0/1 mask .npy, or the output .safetensors (pruned tensors + bool masks)")->required();
+    sub.add_option("input", o->input, "weight .npy ((out, in), Conv1d (K, C, R), Conv2d (K, C, R, S)), .safetensors, or a checkpoint folder")->required();
+    sub.add_option("output", o->output, "int8 0/1 mask .npy, the output .safetensors (pruned tensors + bool masks), or a new checkpoint (folder or file)")->required();
     sub.add_option("--criterion", o->criterion, "score: " + prune::criterion_names());
     sub.add_option("--pattern", o->pattern, "N:M, N weights kept of every M along input channels (default 2:4)");
     sub.add_flag("--transposable", o->transposable, "2:4 along rows and columns of every 4x4 block");
@@ -175,12 +195,20 @@ RegisterCommand reg{{"prune", "N:M masks (N kept of every M input channels) for 
     sub.add_flag("--pad", o->pad, "zero-pad input channels that are not a multiple of M instead of failing");
     sub.add_option("--pruned", o->pruned, "also write the pruned weight (.npy, input dtype)");
     sub.add_flag("--report", o->report, "print the kept share of L1 magnitude");
-    sub.add_option("--tensor", o->tensors, "safetensors tensor name or glob (repeatable)");
+    sub.add_option("--tensor", o->tensors, "safetensors tensor name or glob (repeatable); for a checkpoint it replaces the default name rules");
+    sub.add_option("--format", o->format, "checkpoint output: dense (pruned values zeroed, the default for a folder) or sparse-24-bitmask (compressed-tensors)");
+    sub.add_option("--mask", o->mask, "apply published masks instead of a criterion: MaskLLM .npz (packed bits) or ASP-style mask tensors (.npz/.safetensors), keyed by tensor name");
+    sub.add_flag("--any-shape", o->any_shape, "checkpoints: drop the kernel-shape rule (2:4 targets need out % 32 == 0 and in % 64 == 0)");
     sub.add_option("--dtype", o->dtype, "bf16: read uint16 .npy input as bfloat16 bit patterns");
     add_criteria_options(sub, o->data);
-    sub.footer("NaN and infinite weights are rejected by every criterion, with the index of the first one and the "
-               "counts (no rule ranks a NaN honestly). Outputs never overwrite an input or each other and appear all "
-               "together or not at all.");
+    sub.footer("N:M means N weights KEPT of every M along the input dim (as in PTX); SparseGPT, Wanda and llm-compressor count N "
+               "as the pruned ones. NaN and infinite weights are rejected by every criterion, with the index of the first one "
+               "and the counts (no rule ranks a NaN honestly). Outputs never overwrite an input or each other and appear all "
+               "together or not at all. A checkpoint (a folder with model.safetensors.index.json + shards or model.safetensors, "
+               "or a .safetensors file with --format/--mask) is written with the same layout: shards, index and other files "
+               "kept, provenance added to each shard's metadata; every tensor not pruned is listed with its reason. For a "
+               "checkpoint, --calib/--grad are an .npz or .safetensors keyed by tensor name ('P.weight' or 'P').\n" +
+               prune::target_rule_help());
     return [o]() { return run(*o); };
   }}};
 

@@ -12,9 +12,10 @@
 namespace twofour::cli {
 namespace {
 
-std::vector<float> load(const std::string& path, const std::string& flag, std::vector<std::size_t>& shape) {
+std::vector<float> load(const std::string& path, const std::string& flag, std::vector<std::size_t>& shape,
+                        const std::optional<io::Array>& preloaded = std::nullopt) {
   try {
-    io::Array a = io::read_npy(path);
+    io::Array a = preloaded ? *preloaded : io::read_npy(path);
     if (!io::is_floating(a.dtype)) throw CommandFailed(flag + " " + path + ": expected floating-point data, got " +
                                                        std::string(io::dtype_name(a.dtype)));
     shape = a.shape;
@@ -54,9 +55,11 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
   const std::vector<std::size_t> shape(shape_in.begin(), shape_in.end());
   const prune::Criterion* criterion = prune::find_criterion(spec.criterion);
   if (criterion == nullptr) throw UsageError("unknown --criterion '" + spec.criterion + "'");
-  if (criterion->needs.calibration && o.calib.empty())
+  const bool have_calib = o.calib_data.has_value() || !o.calib.empty();
+  const bool have_grad = o.grad_data.has_value() || !o.grad.empty();
+  if (criterion->needs.calibration && !have_calib)
     throw UsageError("--criterion " + spec.criterion + " needs --calib X.npy (activations, (samples, in))");
-  if (criterion->needs.gradients && o.grad.empty())
+  if (criterion->needs.gradients && !have_grad)
     throw UsageError("--criterion " + spec.criterion + " needs --grad G.npy");
   if (criterion->prune && spec.transposable)
     throw UsageError("--criterion " + spec.criterion + " makes N:M masks, not --transposable ones");
@@ -72,15 +75,17 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
     // Data, loaded and checked against the weight before anything is searched.
     std::vector<std::size_t> xshape, gshape;
     std::vector<float> x, g;
-    if (!o.calib.empty()) {
-      x = load(o.calib, "--calib", xshape);
-      if (xshape.size() != 2) throw CommandFailed("--calib " + o.calib + ": expected (samples, in), got shape " +
+    const std::string calib_name = o.calib_data ? o.data_name : o.calib;
+    const std::string grad_name = o.grad_data ? o.data_name : o.grad;
+    if (have_calib) {
+      x = load(calib_name, "--calib", xshape, o.calib_data);
+      if (xshape.size() != 2) throw CommandFailed("--calib " + calib_name + ": expected (samples, in), got shape " +
                                                   sparse::shape_string(xshape));
-      prune::validate_activations({x, xshape[0], xshape[1]}, grouped.in(), "--calib " + o.calib);
+      prune::validate_activations({x, xshape[0], xshape[1]}, grouped.in(), "--calib " + calib_name);
     }
-    if (!o.grad.empty()) {
-      g = load(o.grad, "--grad", gshape);
-      if (gshape != shape) throw CommandFailed("--grad " + o.grad + " has shape " + sparse::shape_string(gshape) +
+    if (have_grad) {
+      g = load(grad_name, "--grad", gshape, o.grad_data);
+      if (gshape != shape) throw CommandFailed("--grad " + grad_name + " has shape " + sparse::shape_string(gshape) +
                                                ", the weight " + sparse::shape_string(shape));
     }
 

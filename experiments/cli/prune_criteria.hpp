@@ -4,6 +4,7 @@
 // search, SparseGPT's weight update and the two report metrics. prune_command.cpp calls
 // add_criteria_options() when it builds its options and run_criteria() instead of prune_nm().
 #include "cli/command.hpp"
+#include "twofour/io/array.hpp"
 #include "twofour/io/output_set.hpp"
 #include "twofour/prune/criterion.hpp"
 #include "twofour/prune/permutation.hpp"
@@ -27,6 +28,10 @@ struct CriteriaOptions {
   std::string permutation_out;  // int64 .npy; default: OUTPUT with .perm.npy
   double permute_seconds = 10;  // time bound of the search
   std::size_t escapes = 100;    // bounded regressions
+  // Data already read (a checkpoint's --calib/--grad file keyed by tensor name): used instead of
+  // the .npy paths above when set. `data_name` names their source in messages.
+  std::optional<io::Array> calib_data, grad_data;
+  std::string data_name;
 };
 
 void add_criteria_options(CLI::App& sub, CriteriaOptions& o);

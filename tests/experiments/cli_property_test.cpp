@@ -56,7 +56,10 @@ struct Entry {
 };
 
 const std::vector<Entry> kTable = {
-    {"check", {"check {npy}", "check {safetensors}"}},
+    {"check", {"check {safetensors}", "check --json {OUT.txt} {safetensors}", "check --pattern 5:4 {safetensors}",
+               "check {npy}"}},
+    {"convert", {"convert --to sparse-24-bitmask --tensor '*' --any-shape {safetensors} {OUT.safetensors}",
+                 "convert --to dense {safetensors} {OUT}", "convert --to nope {safetensors} {OUT.safetensors}"}},
     {"compress", {"compress --layout rowmajor --prune {npy} {OUT} {OUT2}", "compress --layout cutlass {npy} {OUT} {OUT2}"}},
     {"decompress", {"decompress --layout rowmajor @v.npy @e.npy {OUT}", "decompress --layout rowmajor {npy} @e.npy {OUT}",
                     "decompress --layout rowmajor @v.npy {npy} {OUT}"}},
@@ -75,7 +78,9 @@ const std::vector<Entry> kTable = {
     {"prune", {"prune {npy} {OUT}", "prune --criterion random --pattern 1:4 {npy} {OUT} --pruned {OUT2}",
                "prune --permute --permute-seconds 0.05 {npy} {OUT} --pruned {OUT2} --permutation {OUT3}",
                "prune --criterion wanda --calib {npy} @w.npy {OUT}", "prune --tensor '*' {safetensors} {OUT.safetensors}",
-               "prune --transposable --criterion nope @w.npy {OUT}"}},
+               "prune --transposable --criterion nope @w.npy {OUT}",
+               "prune --format sparse-24-bitmask --tensor '*' --any-shape {safetensors} {OUT.safetensors}",
+               "prune --format dense --any-shape {safetensors} {OUT}"}},
     {"reproduce", {"reproduce --dry-run --quick --data {data} --out {OUTDIR}"}},
     {"show-24", {"show-24 {npy}"}},
     {"study", {"study mask-quality --quick --no-plots --limit 64 --test-limit 64 --data {baddata} --out {OUTDIR}",
@@ -438,7 +443,8 @@ TEST_F(CliProperty, EverySubcommandKeepsItsPromisesOnOrdinaryAndHostileCases) {
   // The table must exercise real work too, not only refusals: these commands succeed on their
   // ordinary inputs on any machine (devices, validate without --vectors and study need a GPU or
   // the training data).
-  for (const char* command : {"compress", "decompress", "demo", "explain", "formats", "mma", "prune", "validate", "verify-dots"})
+  for (const char* command : {"check", "compress", "convert", "decompress", "demo", "explain", "formats", "mma", "prune", "validate",
+                              "verify-dots"})
     EXPECT_TRUE(succeeded_.count(command)) << command << " never succeeded: its ordinary case is broken";
 }
 

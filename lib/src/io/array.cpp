@@ -21,6 +21,7 @@ constexpr DTypeInfo kInfo[] = {
     {DType::u32, 4, "uint32"},  {DType::i64, 8, "int64"},     {DType::u64, 8, "uint64"},
     {DType::f16, 2, "float16"}, {DType::bf16, 2, "bfloat16"}, {DType::f32, 4, "float32"},
     {DType::f64, 8, "float64"}, {DType::c64, 8, "complex64"}, {DType::c128, 16, "complex128"},
+    {DType::f8e4m3, 1, "float8_e4m3"}, {DType::f8e5m2, 1, "float8_e5m2"},
 };
 
 const DTypeInfo& info(DType t) {
@@ -61,7 +62,15 @@ std::optional<DType> dtype_from_name(std::string_view name) {
     if (i.name == name) return i.type;
   return std::nullopt;
 }
-bool is_floating(DType t) { return t == DType::f16 || t == DType::bf16 || t == DType::f32 || t == DType::f64; }
+bool is_floating(DType t) {
+  return t == DType::f16 || t == DType::bf16 || t == DType::f32 || t == DType::f64 || t == DType::f8e4m3 ||
+         t == DType::f8e5m2;
+}
+
+std::uint64_t sign_bit(DType t) {
+  if (!is_floating(t)) return 0;
+  return std::uint64_t{1} << (8 * dtype_size(t) - 1);
+}
 
 std::size_t checked_numel(std::span<const std::size_t> shape, std::size_t element_size, std::size_t limit_bytes) {
   std::size_t n = 1;
@@ -105,6 +114,12 @@ std::vector<float> to_float32(const Array& a) {
         break;
       case DType::f32: out[i] = load<float>(p); break;
       case DType::f64: out[i] = static_cast<float>(load<double>(p)); break;
+      case DType::f8e4m3:
+        out[i] = static_cast<float>(sim::spec::decode_to_double(sim::spec::e4m3, load<std::uint8_t>(p)));
+        break;
+      case DType::f8e5m2:
+        out[i] = static_cast<float>(sim::spec::decode_to_double(sim::spec::e5m2, load<std::uint8_t>(p)));
+        break;
       case DType::c64:
       case DType::c128: throw FormatError("complex arrays have no float32 value");
     }
@@ -146,6 +161,11 @@ Array from_float32(std::span<const float> values, std::vector<std::size_t> shape
         std::memcpy(p, &d, 8);
         break;
       }
+      case DType::f8e4m3:
+      case DType::f8e5m2:
+        *p = static_cast<std::byte>(sim::spec::encode(dtype == DType::f8e4m3 ? sim::spec::e4m3 : sim::spec::e5m2,
+                                                      static_cast<double>(x)));
+        break;
       case DType::c64:
       case DType::c128: throw std::invalid_argument("from_float32: complex dtypes are not supported");
     }

@@ -22,12 +22,17 @@ struct FormatError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class DType { b1, i8, u8, i16, u16, i32, u32, i64, u64, f16, bf16, f32, f64, c64, c128 };
+// f8e4m3 / f8e5m2: the OCP 8-bit floats (safetensors F8_E4M3 / F8_E5M2; PyTorch float8_e4m3fn /
+// float8_e5m2), decoded through sim/spec's e4m3 and e5m2 formats.
+enum class DType { b1, i8, u8, i16, u16, i32, u32, i64, u64, f16, bf16, f32, f64, c64, c128, f8e4m3, f8e5m2 };
 
 std::size_t dtype_size(DType t);
 std::string_view dtype_name(DType t);  // "float32", "bfloat16", "int8", ...
 std::optional<DType> dtype_from_name(std::string_view name);
-bool is_floating(DType t);  // f16, bf16, f32, f64
+bool is_floating(DType t);  // f8e4m3, f8e5m2, f16, bf16, f32, f64
+// The bits that are the sign of a floating dtype's element (0 for integers): an element is zero
+// when every other bit is 0, whatever its sign.
+std::uint64_t sign_bit(DType t);
 
 struct Array {
   DType dtype = DType::f32;
