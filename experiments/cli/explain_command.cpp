@@ -92,8 +92,14 @@ int run_explain(const Options& o) {
   }
   const spec::Instruction& in = sim::find_instruction_or_throw<UsageError>(o.name);
   if (!o.png.empty()) {
+    nlohmann::json panels;
     try {
-      experiments::draw_picture_from_json("fragments.py", experiments::fragment_panels(in).dump(), o.png);
+      panels = experiments::fragment_panels(in);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    try {
+      experiments::draw_picture_from_json("fragments.py", panels.dump(), o.png);
     } catch (const std::runtime_error& e) {
       throw CommandFailed(e.what());
     }

@@ -77,6 +77,11 @@ json panel(const std::string& title, int rows, int cols, int regs, int per, cons
 }  // namespace
 
 json fragment_panels(const spec::Instruction& in) {
+  // One warp's picture: a warpgroup row (128 threads, operands in shared memory) would need a
+  // picture of its own; its text form (`twofour explain`) shows threads and shared byte addresses.
+  if (in.threads != 32)
+    throw std::invalid_argument(std::string(in.name) + ": pictures are drawn for warp-level mma / mma.sp rows; for a wgmma "
+                                "row use the text form (`twofour explain " + std::string(in.name) + "`)");
   json panels = json::array();
   const int a_cols = in.is_sparse() ? in.stored_k() : in.k;
   panels.push_back(panel(std::string("A") + (in.is_sparse() ? " (compressed: kept values)" : "") + " " +

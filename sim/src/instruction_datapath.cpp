@@ -25,6 +25,9 @@ Lowering choose_lowering(const spec::Instruction& instr, spec::Arch arch) {
 
 std::optional<spec::DatapathSpec> lookup(const spec::Instruction& instr, spec::Arch arch) {
   if (static_cast<int>(arch) < static_cast<int>(instr.min_arch)) return std::nullopt;
+  // wgmma is Hopper's alone: PTX ISA §9.7.15 requires sm_90a for every wgmma.mma_async form, and
+  // Blackwell (sm_100) replaces it with tcgen05.mma (docs/wgmma.md).
+  if (instr.threads != 32 && arch != spec::Arch::sm90) return std::nullopt;
   // The lowered HMMAs are the architecture's fp16 rows with the instruction's D type.
   if (choose_lowering(instr, arch) == Lowering::fp8_via_fp16_sm90)
     return spec::find_datapath(arch, spec::fp16, spec::fp16, *instr.d);
@@ -37,9 +40,10 @@ std::optional<spec::DatapathSpec> lookup(const spec::Instruction& instr, spec::A
 InstructionDatapath::InstructionDatapath(const spec::Instruction& instr, spec::Arch arch) {
   const std::optional<spec::DatapathSpec> found = lookup(instr, arch);
   if (!found) {
+    const std::string needs = instr.threads != 32 ? "sm90 (wgmma is sm_90a only)"
+                                                  : std::string(spec::arch_name(instr.min_arch)) + " or later and a modelled datapath";
     throw UnsupportedInstruction(std::string(instr.name) + " does not run on " + std::string(spec::arch_name(arch)) +
-                                 " (needs " + std::string(spec::arch_name(instr.min_arch)) +
-                                 " or later and a modelled datapath)");
+                                 " (needs " + needs + ")");
   }
   spec_ = *found;
   lowering_ = choose_lowering(instr, arch);

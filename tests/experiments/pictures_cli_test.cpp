@@ -58,6 +58,10 @@ class Pictures : public ::testing::Test {
 
 TEST(FragmentPanels, EveryRowPlacesEveryElementOnceInEveryPanel) {
   for (const auto& in : twofour::sim::spec::instruction_table) {
+    if (in.threads != 32) {  // warpgroup rows: the text form only
+      EXPECT_THROW(ex::fragment_panels(in), std::invalid_argument) << in.name;
+      continue;
+    }
     const json doc = ex::fragment_panels(in);
     ASSERT_EQ(doc["panels"].size(), in.is_sparse() ? 4u : 3u) << in.name;
     for (const auto& p : doc["panels"]) {

@@ -62,7 +62,7 @@ TEST(AdaFp8Rows, AgreeWithTheMeasuredDatapathOnTheSameProducts) {
   const std::size_t limit = twofour::testing::sanitizer_build() ? 200 : 2500;
   int rows = 0;
   for (const spec::Instruction& instr : spec::instruction_table) {
-    if (!is_fp8(*instr.a) || !is_fp8(*instr.b)) continue;
+    if (!is_fp8(*instr.a) || !is_fp8(*instr.b) || instr.threads != 32) continue;  // mma rows; wgmma is sm_90a
     ASSERT_EQ(instr.min_arch, spec::Arch::sm89) << instr.name;
     ASSERT_EQ(lowering_of(instr, spec::Arch::sm89), Lowering::native) << instr.name;
     const char* out = *instr.d == spec::fp32 ? "fp32" : "fp16";

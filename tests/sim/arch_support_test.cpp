@@ -16,6 +16,7 @@ bool is_fp8(const spec::FormatSpec& f) { return f == spec::e4m3 || f == spec::e5
 TEST(ArchSupport, EveryRowRunsFromItsMinimumArchitectureOn) {
   int runs = 0;
   for (const spec::Instruction& row : spec::instruction_table) {
+    if (row.threads != 32) continue;  // warpgroup rows: WarpgroupRowsRunOnHopperOnly
     const bool fp8 = is_fp8(*row.a);
     EXPECT_EQ(row.min_arch, fp8 ? spec::Arch::sm89 : spec::Arch::sm80) << row.name;
     for (const spec::Arch arch : spec::all_archs) {
@@ -35,6 +36,19 @@ TEST(ArchSupport, EveryRowRunsFromItsMinimumArchitectureOn) {
     }
   }
   EXPECT_GT(runs, 500);
+}
+
+// wgmma rows need sm_90a (PTX ISA §9.7.15): not before Hopper, and not on Blackwell either.
+TEST(ArchSupport, WarpgroupRowsRunOnHopperOnly) {
+  int rows = 0;
+  for (const spec::Instruction& row : spec::instruction_table) {
+    if (row.threads == 32) continue;
+    for (const spec::Arch arch : spec::all_archs)
+      ASSERT_EQ(instruction_supported(row, arch), arch == spec::Arch::sm90) << row.name << " on " << spec::arch_name(arch);
+    EXPECT_EQ(lowering_of(row, spec::Arch::sm90), Lowering::native) << row.name;
+    ++rows;
+  }
+  EXPECT_GT(rows, 2000);
 }
 
 // The parameters each architecture's rows run: sm_86 and sm_89 Ampere's for 16/32-bit inputs,
