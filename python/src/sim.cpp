@@ -6,6 +6,8 @@
 #include "twofour/sim/compress.hpp"
 #include "twofour/sim/find_instruction.hpp"
 #include "twofour/sim/gemm.hpp"
+#include "twofour/sim/gemm_check.hpp"
+#include "twofour/sim/gemm_order.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
 #include "twofour/sim/spec/layout.hpp"
 #include "twofour/sim/spec/registry.hpp"
@@ -232,37 +234,135 @@ nb::dict run_warp(const std::string& name, const std::string& arch_name, Words a
   return notes_dict(to_numpy(std::move(d), {threads, dr}), r.unconfirmed, r.notes);
 }
 
-nb::dict gemm(const std::string& name, const std::string& arch_name, Words a, Words b, std::optional<Words> c,
-              std::optional<Nibbles> e, const std::string& grouping, const std::string& path, int threads) {
+// The GEMM's operands, options and order from the arguments both `gemm` and `check_gemm` take.
+struct GemmCall {
+  const spec::Instruction* in = nullptr;
+  spec::Arch arch{};
+  sim::GemmOperands ops;
+  sim::GemmOptions options;
+  sim::GemmOrder order;
+};
+
+const spec::FormatSpec& output_format(const spec::Instruction& in, const std::optional<std::string>& name) {
+  if (!name) return *in.d;
+  if (*name == "fp32") return spec::fp32;
+  if (*name == "fp16") return spec::fp16;
+  if (*name == "int32") return spec::s32;
+  throw std::invalid_argument("out_type must be fp32, fp16 or int32, not '" + *name + "'");
+}
+
+// The order as `twofour gemm --order` reads it, with the output type; errors name the argument.
+sim::GemmOrder order_named(const spec::Instruction& in, const std::string& text, const std::optional<std::string>& out_type) {
+  sim::GemmOrder order;
+  try {
+    order = sim::parse_gemm_order(text);
+    order.output = &output_format(in, out_type);
+    sim::check_gemm_order(in, order);
+  } catch (const std::invalid_argument& err) {
+    throw std::invalid_argument(std::string("order: ") + err.what());
+  }
+  return order;
+}
+
+GemmCall gemm_call(const std::string& name, const std::string& arch_name, const Words& a, const Words& b,
+                   const std::optional<Words>& c, const std::optional<Nibbles>& e, const std::string& grouping,
+                   const std::string& path, int threads, const std::string& order, const std::optional<std::string>& out_type) {
+  GemmCall call;
   const spec::Instruction& in = instruction_named(name);
-  const spec::Arch arch = sim::parse_arch(arch_name);
+  call.in = &in;
+  call.arch = sim::parse_arch(arch_name);
   if (in.is_sparse() && !e) throw std::invalid_argument(std::string(in.name) + " is sparse: give the metadata e");
   if (!in.is_sparse() && e) throw std::invalid_argument(std::string(in.name) + " is dense: it takes no e");
   if (threads < 0) throw std::invalid_argument("threads must be >= 0 (0: OpenMP's default)");
-  sim::GemmOptions options;
-  options.execution.grouping = grouping_named(grouping);
-  options.threads = threads;
-  if (path == "auto") options.path = sim::GemmPath::automatic;
-  else if (path == "generic") options.path = sim::GemmPath::generic;
-  else if (path == "fast") options.path = sim::GemmPath::fast;
+  call.options.execution.grouping = grouping_named(grouping);
+  call.options.threads = threads;
+  if (path == "auto") call.options.path = sim::GemmPath::automatic;
+  else if (path == "generic") call.options.path = sim::GemmPath::generic;
+  else if (path == "fast") call.options.path = sim::GemmPath::fast;
   else throw std::invalid_argument("path must be auto, generic or fast, not '" + path + "'");
+  call.order = order_named(in, order, out_type);
   const auto m = static_cast<int>(a.shape(0)), k = static_cast<int>(b.shape(0)), n = static_cast<int>(b.shape(1));
   const int a_cols = in.is_sparse() ? k / in.chunk_width() * in.stored_per_chunk() : k;
-  sim::GemmOperands ops;
-  ops.a = tile_of(a, m, a_cols, "a");
-  ops.b = tile_of(b, k, n, "b");
-  ops.c = c ? tile_of(*c, m, n, "c") : sim::Tile(m, n);
-  if (e) ops.metadata = nibbles_of(*e, m, k / in.chunk_width());
-  sim::GemmResult r;
+  call.ops.a = tile_of(a, m, a_cols, "a");
+  call.ops.b = tile_of(b, k, n, "b");
+  call.ops.c = c ? tile_of(*c, m, n, "c") : sim::Tile(m, n);
+  if (e) call.ops.metadata = nibbles_of(*e, m, k / in.chunk_width());
+  return call;
+}
+
+nb::dict gemm(const std::string& name, const std::string& arch_name, Words a, Words b, std::optional<Words> c,
+              std::optional<Nibbles> e, const std::string& grouping, const std::string& path, int threads,
+              const std::string& order, std::optional<std::string> out_type) {
+  GemmCall call = gemm_call(name, arch_name, a, b, c, e, grouping, path, threads, order, out_type);
+  sim::OrderedGemmResult r;
   {
     nb::gil_scoped_release release;
-    r = sim::run_gemm(in, arch, ops, options);
+    r = sim::run_ordered_gemm(*call.in, call.arch, call.ops, call.order, call.options);
   }
   std::vector<std::string> notes;
-  if (r.unconfirmed) notes.push_back(std::to_string(r.unconfirmed_chunks) + " metadata chunks use descending pairs under plain mma.sp");
+  if (r.unconfirmed) notes.emplace_back("the metadata uses descending index pairs, unconfirmed on hardware");
   nb::dict out = notes_dict(tile_out(std::move(r.d)), r.unconfirmed, notes);
-  out["path"] = sim::gemm_path_name(r.path_used);
+  out["order"] = sim::describe_order(call.order);
+  out["output"] = std::string(r.output->name);
   return out;
+}
+
+// D under the order compared with the kernel's D (bits of the output type), bit for bit; the first
+// `explain` differing elements explained, and optionally the orders that reproduce the kernel's D.
+nb::dict check_gemm(const std::string& name, const std::string& arch_name, Words a, Words b, std::optional<Words> c,
+                    std::optional<Nibbles> e, Words actual, const std::string& grouping, const std::string& path, int threads,
+                    const std::string& order, std::optional<std::string> out_type, int keep, int explain, int steps,
+                    bool search) {
+  if (keep < 0 || explain < 0 || steps < 0) throw std::invalid_argument("keep, explain and steps must be at least 0");
+  GemmCall call = gemm_call(name, arch_name, a, b, c, e, grouping, path, threads, order, out_type);
+  const sim::Tile kernel = tile_of(actual, call.ops.c.rows, call.ops.c.cols, "d_actual");
+  sim::GemmCheckReport report;
+  std::vector<std::vector<std::string>> explanations;
+  std::optional<sim::OrderSearch> found;
+  bool unconfirmed = false;
+  {
+    nb::gil_scoped_release release;
+    sim::OrderedGemmResult r = sim::run_ordered_gemm(*call.in, call.arch, call.ops, call.order, call.options);
+    unconfirmed = r.unconfirmed;
+    report = sim::compare_gemm_outputs(*r.output, r.d, kernel, static_cast<std::size_t>(std::max(keep, explain)));
+    for (std::size_t i = 0; i < report.first.size() && i < static_cast<std::size_t>(explain); ++i)
+      explanations.push_back(sim::explain_gemm_element(*call.in, call.arch, call.ops, call.order, report.first[i].row,
+                                                       report.first[i].col, call.options, steps));
+    if (search) found = sim::find_matching_orders(*call.in, call.arch, call.ops, kernel, call.order, call.options);
+  }
+  nb::list mismatches;
+  for (std::size_t i = 0; i < report.first.size(); ++i) {
+    const sim::GemmMismatch& mm = report.first[i];
+    nb::dict d;
+    d["row"] = mm.row;
+    d["col"] = mm.col;
+    d["simulated"] = mm.simulated;
+    d["actual"] = mm.actual;
+    d["ulps"] = mm.ulps;
+    d["explanation"] = i < explanations.size() ? explanations[i] : std::vector<std::string>{};
+    mismatches.append(d);
+  }
+  nb::dict out;
+  out["order"] = sim::describe_order(call.order);
+  out["output"] = std::string(call.order.output->name);
+  out["unconfirmed"] = unconfirmed;
+  out["elements"] = report.elements;
+  out["differing"] = report.differing;
+  out["max_ulps"] = report.max_ulps;
+  out["nan_mismatches"] = report.nan_mismatches;
+  out["mismatches"] = mismatches;
+  if (found) {
+    out["orders_tried"] = found->tried;
+    std::vector<std::string> matching;
+    for (const sim::GemmOrder& o : found->matching) matching.push_back(sim::describe_order(o));
+    out["matching_orders"] = matching;
+  }
+  return out;
+}
+
+std::string describe_order(const std::string& name, const std::string& text) {
+  const spec::Instruction& in = instruction_named(name);
+  return sim::describe_order(order_named(in, text, std::nullopt));
 }
 
 nb::tuple compress(const std::string& name, Words dense) {
@@ -292,8 +392,14 @@ void bind_sim(nb::module_& m) {
   m.def("compress", &compress, nb::arg("instr"), nb::arg("dense"),
         "sim::compress_a: dense bit patterns -> (compressed A, metadata nibbles).");
   m.def("gemm", &gemm, nb::arg("instr"), nb::arg("arch"), nb::arg("a"), nb::arg("b"), nb::arg("c").none(),
-        nb::arg("e").none(), nb::arg("grouping"), nb::arg("path"), nb::arg("threads"),
-        "sim::run_gemm on uint32 bit-pattern matrices.");
+        nb::arg("e").none(), nb::arg("grouping"), nb::arg("path"), nb::arg("threads"), nb::arg("order"),
+        nb::arg("out_type").none(), "sim::run_ordered_gemm on uint32 bit-pattern matrices.");
+  m.def("check_gemm", &check_gemm, nb::arg("instr"), nb::arg("arch"), nb::arg("a"), nb::arg("b"), nb::arg("c").none(),
+        nb::arg("e").none(), nb::arg("d_actual"), nb::arg("grouping"), nb::arg("path"), nb::arg("threads"), nb::arg("order"),
+        nb::arg("out_type").none(), nb::arg("keep"), nb::arg("explain"), nb::arg("steps"), nb::arg("search"),
+        "sim::compare_gemm_outputs of the ordered GEMM against a kernel's D, with explanations and the order search.");
+  m.def("describe_order", &describe_order, nb::arg("instr"), nb::arg("order"),
+        "sim::describe_order of an order string, checked against the row.");
 }
 
 }  // namespace twofour::python

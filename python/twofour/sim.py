@@ -14,6 +14,7 @@ bit patterns. D comes back as float32 (fp32), float16 (fp16) or int32 (s32).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -149,13 +150,90 @@ def compress(instr: str, dense: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gemm(instr: str, a: ArrayLike, b: ArrayLike, c: Optional[ArrayLike] = None, e: Optional[ArrayLike] = None,
-         arch: str = "sm80", threads: int = 0, path: str = "auto", grouping: str = "stored") -> np.ndarray:
-    """An M x N x K GEMM as a chain of `instr` tiles (k-steps in ascending order, D of one step
-    the C of the next), as a kernel built on that instruction computes it. `a` is compressed
-    (M x K/2) for sparse rows with `e` the M x K/4 metadata nibbles. `threads`: OpenMP threads
-    (0 = default); `path`: "auto", "generic" or "fast" (bit-identical). Returns D (M x N)."""
+         arch: str = "sm80", threads: int = 0, path: str = "auto", grouping: str = "stored",
+         order: str = "chained", out_type: Optional[str] = None, return_order: bool = False):
+    """An M x N x K GEMM built on `instr` tiles, D = alpha*A*B + beta*C, computed in the stated
+    accumulation `order`, as a kernel built on that instruction computes it. `a` is compressed
+    (M x K/2) for sparse rows with `e` the M x K/4 metadata nibbles; `c` is in the row's D format.
+
+    `order` is the string ``twofour gemm --order`` takes (docs/kernel-check.md): a preset
+    ("chained", "twofour", "cutlass") with ``key=value`` overrides, e.g.
+    ``"cutlass,tile_k=32,split_k=2,reduction=fp32"``, or the overrides alone. The default, "chained"
+    (k-steps in ascending order, C the first step's C, D of one step the C of the next), is the
+    GEMM level itself. `out_type`: D's element type in memory, "fp32", "fp16" or "int32" (default
+    the row's D type). `threads`: OpenMP threads (0 = default); `path`: "auto", "generic" or
+    "fast" (bit-identical). Returns D (M x N) in the output type's dtype, or with
+    ``return_order=True`` ``(d, described_order)``, the order in its explicit form. Raises
+    ValueError for a bad order (naming the token), bad shapes or metadata."""
     row = _row(instr)
     r = _core.gemm(row["name"], arch, _matrix(a, row["a"], "a"), _matrix(b, row["b"], "b"),
                    None if c is None else _matrix(c, row["c"], "c"),
-                   None if e is None else _arrays.check_rank(_nibbles(e), "e", 2), grouping, path, int(threads))
-    return _to_d(row, r["d"])
+                   None if e is None else _arrays.check_rank(_nibbles(e), "e", 2), grouping, path, int(threads),
+                   order, out_type)
+    d = _from_bits(r["output"], r["d"])
+    return (d, r["order"]) if return_order else d
+
+
+def describe_order(instr: str, order: str) -> str:
+    """The explicit form of an accumulation order for `instr`, e.g. ``describe_order(instr,
+    "cutlass,split_k=2")`` -> ``"cutlass: tile_k=64,split_k=2,reduction=serial,c=epilogue,alpha=1,beta=1"``.
+    Raises ValueError naming the token at fault or the field the row cannot run."""
+    return _core.describe_order(_row(instr)["name"], order)
+
+
+@dataclass(frozen=True)
+class GemmCheck:
+    """The result of `check_gemm`.
+
+    `elements`: D's element count; `differing`: elements whose bits differ; `max_ulps`: the largest
+    distance in ulps over differing pairs without NaN; `nan_mismatches`: differing pairs with a NaN
+    on either side; `equal`: no element differs. `mismatches`: the first differing elements in
+    row-major order, each a dict with ``row``, ``col``, ``simulated`` and ``actual`` (bit patterns
+    of the output type, as ints), ``ulps`` (None when either is NaN) and ``explanation`` (the
+    simulator's account of the element, one line per fact; empty past the first `explain`).
+    `order`: the checked order in its explicit form; `output`: D's format. With ``search=True``,
+    `orders_tried` and `matching_orders` (explicit forms of the orders reproducing the kernel's D
+    bit for bit); otherwise None."""
+    elements: int
+    differing: int
+    max_ulps: int
+    nan_mismatches: int
+    mismatches: list
+    equal: bool
+    order: str
+    output: str
+    unconfirmed: bool
+    orders_tried: Optional[int] = None
+    matching_orders: Optional[list] = None
+
+
+def check_gemm(instr: str, a: ArrayLike, b: ArrayLike, d_actual: ArrayLike, c: Optional[ArrayLike] = None,
+               e: Optional[ArrayLike] = None, arch: str = "sm80", order: str = "chained",
+               out_type: Optional[str] = None, explain: int = 5, keep: int = 100, steps: int = 4,
+               search: bool = False, threads: int = 0, path: str = "auto", grouping: str = "stored") -> GemmCheck:
+    """Checks a kernel's D against the simulator, as ``twofour gemm --check``: the GEMM of `gemm`
+    (same operands and `order`) compared bit for bit with `d_actual`, the kernel's M x N output in
+    the output type's own dtype (float32 for fp32, float16 for fp16, int32 for int32; no
+    rounding is applied to a kernel's bits). Lists up to ``max(keep, explain)`` differing
+    elements and explains the first `explain` (at most `steps` inexact k-steps per slice). With
+    ``search=True`` also tries the preset orders and the CUTLASS-style family (split-K, K tiles,
+    C entry, the sibling instruction K; docs/kernel-check.md) and names those that reproduce
+    `d_actual` exactly, under the given `grouping`. Returns a `GemmCheck`."""
+    row = _row(instr)
+    a_bits, b_bits = _matrix(a, row["a"], "a"), _matrix(b, row["b"], "b")
+    c_bits = None if c is None else _matrix(c, row["c"], "c")
+    e_bits = None if e is None else _arrays.check_rank(_nibbles(e), "e", 2)
+    out_fmt = {None: row["d"], "fp32": "fp32", "fp16": "fp16", "int32": "s32"}.get(out_type)
+    if out_fmt is None:
+        raise ValueError(f"out_type must be fp32, fp16 or int32, not '{out_type}'")
+    d = _arrays.check_rank(_arrays.as_numpy(d_actual, "d_actual"), "d_actual", 2)
+    want = _arrays.FORMAT_DTYPES[out_fmt]
+    if d.dtype != want:
+        raise TypeError(f"d_actual: the output type {out_fmt} needs dtype {want}, got {d.dtype} (see out_type)")
+    d_bits = np.ascontiguousarray(d.view(np.dtype(f"u{want.itemsize}")), dtype=np.uint32)
+    r = _core.check_gemm(row["name"], arch, a_bits, b_bits, c_bits, e_bits, d_bits, grouping, path, int(threads), order,
+                         out_type, int(keep), int(explain), int(steps), bool(search))
+    return GemmCheck(elements=r["elements"], differing=r["differing"], max_ulps=r["max_ulps"],
+                     nan_mismatches=r["nan_mismatches"], mismatches=list(r["mismatches"]), equal=r["differing"] == 0,
+                     order=r["order"], output=r["output"], unconfirmed=r["unconfirmed"],
+                     orders_tried=r.get("orders_tried"), matching_orders=r.get("matching_orders"))
