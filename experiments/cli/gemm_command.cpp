@@ -1,7 +1,7 @@
 // `twofour gemm`: simulate a whole sparse (or dense) GEMM under a stated accumulation order, write
 // D, or check a kernel's D bit for bit and explain the differences (docs/kernel-check.md).
 #include "cli/command.hpp"
-#include "twofour/sim/find_instruction.hpp"
+#include "cli/instruction_choice.hpp"
 #include "cli/gemm_operands.hpp"
 #include "twofour/io/npy.hpp"
 #include "twofour/io/output_set.hpp"
@@ -53,18 +53,11 @@ io::Array to_array(const spec::FormatSpec& f, const sim::Tile& d, Major major) {
 std::string element_text(const spec::FormatSpec& f, std::uint32_t bits) { return sim::describe_bits(f, bits); }
 
 int run_gemm_command(const Options& o) {
-  const spec::Instruction& in = sim::find_instruction_or_throw<UsageError>(o.instr);
-  spec::Arch arch{};
-  try {
-    arch = sim::parse_arch(o.arch);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-  if (!sim::instruction_supported(in, arch))
-    throw UsageError(std::string(in.name) + " does not run on " + o.arch + " (needs " + std::string(spec::arch_name(in.min_arch)) + "+)");
+  const InstructionChoice choice = choose_instruction(o.instr, o.arch, o.grouping);
+  const spec::Instruction& in = choice.instr;
+  const spec::Arch arch = choice.arch;
   sim::GemmOptions options;
-  if (o.grouping == "logical") options.execution.grouping = sim::SparseGrouping::logical_k;
-  else if (o.grouping != "stored") throw UsageError("--grouping must be stored or logical");
+  options.execution = choice.execution;
   sim::GemmOrder order;
   try {
     order = sim::parse_gemm_order(o.order);

@@ -4,12 +4,12 @@
 // row's thread count, 32 for a warp); D is printed (values, or per-thread words with --hex) or
 // written (--out .npy tile or text words).
 #include "cli/command.hpp"
+#include "cli/instruction_choice.hpp"
 #include "twofour/io/input_file.hpp"
 #include "twofour/io/npy.hpp"
 #include "twofour/io/output_set.hpp"
 #include "twofour/sim/describe.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
-#include "twofour/sim/find_instruction.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/spec/rounding.hpp"
 #include "twofour/sim/warp.hpp"
@@ -113,18 +113,10 @@ struct Options {
 };
 
 int run_mma(const Options& o) {
-  const spec::Instruction& in = sim::find_instruction_or_throw<UsageError>(o.instr);
-  spec::Arch arch{};
-  try {
-    arch = sim::parse_arch(o.arch);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-  if (!sim::instruction_supported(in, arch))
-    throw UsageError(std::string(in.name) + " does not run on " + o.arch + " (needs " + std::string(spec::arch_name(in.min_arch)) + "+)");
-  sim::ExecutionOptions exec;
-  if (o.grouping == "logical") exec.grouping = sim::SparseGrouping::logical_k;
-  else if (o.grouping != "stored") throw UsageError("--grouping must be stored or logical");
+  const InstructionChoice choice = choose_instruction(o.instr, o.arch, o.grouping);
+  const spec::Instruction& in = choice.instr;
+  const spec::Arch arch = choice.arch;
+  const sim::ExecutionOptions exec = choice.execution;
   if (o.a.empty() || o.b.empty()) throw UsageError("--a and --b are required");
   if (in.is_sparse() && o.e.empty()) throw UsageError(std::string(in.name) + " is sparse: give the metadata with --e");
   if (!in.is_sparse() && !o.e.empty()) throw UsageError(std::string(in.name) + " is dense: it takes no --e");
