@@ -38,5 +38,6 @@ for ax, p in zip(axes[0], panels):
     ax.tick_params(labelsize=5)
 fig.suptitle(f"{doc['name']}   {doc['ptx']}\ncell: T<lane> over <register>[<element within the 32-bit register>]",
              fontsize=9)
-fig.tight_layout()
+# Leave the suptitle its own band (tight_layout ignores it): about 0.8 inch at the top.
+fig.tight_layout(rect=(0, 0, 1, 1 - 0.8 / fig.get_size_inches()[1]))
 fig.savefig(sys.argv[2], dpi=90 if max_rows <= 32 else 60)
