@@ -114,7 +114,8 @@ TEST(PerfRoofline, TimeIsMonotoneInBatchAndSpeedupReachesTheMathBound) {
 // Oracle: bytes counted by hand, and the weight's compressed size as the library's compressor
 // stores it (values plus rowmajor metadata words).
 TEST(PerfRoofline, MemoryTermIsTheBytesMovedOverBandwidth) {
-  const auto& gpu = table().gpu("A100");
+  const perf::GpuTable t = table();  // kept alive: gpu refers into it
+  const auto& gpu = t.gpu("A100");
   perf::GemmShape g{"fc", 64, 128, 3};
   g.count = 2;
   g.sparse = true;
@@ -139,7 +140,8 @@ TEST(PerfRoofline, MemoryTermIsTheBytesMovedOverBandwidth) {
 }
 
 TEST(PerfRoofline, AttentionProductsScaleTheirLeftOperandWithTheBatch) {
-  const auto& gpu = table().gpu("H100");
+  const perf::GpuTable t = table();  // kept alive: gpu refers into it
+  const auto& gpu = t.gpu("H100");
   perf::GemmShape qk{"qk", 384, 64, 384};
   qk.weight_per_example = true;
   const auto one = perf::estimate(qk, 1, gpu, "fp16");
