@@ -1,5 +1,6 @@
 #include "twofour/perf/gpu_specs.hpp"
 
+#include "json_file.hpp"
 #include "twofour/io/array.hpp"
 
 #include <nlohmann/json.hpp>
@@ -60,14 +61,7 @@ double bytes_per_element(const std::string& dtype) {
 }
 
 GpuTable load_gpu_table(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw io::FormatError(path.string() + ": cannot be read");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw io::FormatError(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
+  const json j = read_json_file(path);
   GpuTable table;
   if (!j.contains("documents") || !j["documents"].is_object()) fail(path, "documents", "an object is required");
   for (const auto& [key, text] : j["documents"].items()) {

@@ -1,5 +1,6 @@
 #include "twofour/perf/roofline.hpp"
 
+#include "json_file.hpp"
 #include "twofour/io/array.hpp"
 
 #include <nlohmann/json.hpp>
@@ -65,14 +66,7 @@ NetworkTime estimate(const NetworkShape& net, std::int64_t batch, const GpuSpec&
 
 NetworkShape load_network(const std::filesystem::path& path) {
   using json = nlohmann::json;
-  std::ifstream in(path);
-  if (!in) throw io::FormatError(path.string() + ": cannot be read");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw io::FormatError(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
+  const json j = read_json_file(path);
   NetworkShape net;
   net.name = j.value("name", path.stem().string());
   net.source = j.value("source", "");
