@@ -85,6 +85,8 @@ struct KernelTable {
   void (*small_n)(const SmallNArgs&);
   int vector_width;  // floats per vector: the N up to which nm_rows is used
   void (*nm_rows)(const NMRowsArgs&);
+  // fp32 -> fp16 / bf16 (kind != fp32), round to nearest even: round_to_half() of sparse_gemm.hpp.
+  void (*round_to_half)(const float* in, std::uint16_t* out, std::size_t n, ValueKind kind);
 };
 
 namespace scalar { const KernelTable& table(); }

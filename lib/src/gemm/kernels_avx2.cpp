@@ -9,6 +9,7 @@
 
 #include "half.hpp"
 #include "kernels.hpp"
+#include "round_half.hpp"
 #include "twofour/sparse/rowmajor_layout.hpp"
 
 namespace twofour::gemm::detail::avx2 {
@@ -54,8 +55,12 @@ struct V {
       }
     }
   }
-  static float hsum(reg r) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1));
+  static constexpr int kParts = 2;
+  // The reduction tree of sparse_gemm.hpp: lanes i + (i+8) (the two registers), i + (i+4)
+  // (the two halves), i + (i+2), then lanes 0 + 1.
+  static float hsum16(const reg* parts) {
+    const __m256 q = _mm256_add_ps(parts[0], parts[1]);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(q), _mm256_extractf128_ps(q, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
@@ -66,12 +71,40 @@ struct V {
 #include "kernels_nm.inl"
 #include "kernels_smalln.inl"
 
+// 8 floats per step; the tail goes to the scalar code, which gives the same bits (tested).
+void round_to_half(const float* in, std::uint16_t* out, std::size_t n, ValueKind kind) {
+  std::size_t i = 0;
+  if (kind == ValueKind::fp16) {
+    for (; i + 8 <= n; i += 8) {
+      const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
+    }
+  } else {
+    const __m256i bias = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1);
+    const __m256i magnitude = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
+    const __m256i sign = _mm256_set1_epi32(0x8000), qnan = _mm256_set1_epi32(0x7fc0);
+    for (; i + 8 <= n; i += 8) {
+      const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
+      const __m256i hi = _mm256_srli_epi32(b, 16);
+      const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(b, _mm256_add_epi32(bias, _mm256_and_si256(hi, one))), 16);
+      // Both sides non-negative as int32, so the signed compare is the unsigned one.
+      const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(b, magnitude), inf);
+      const __m256i out32 = _mm256_blendv_epi8(r, _mm256_or_si256(_mm256_and_si256(hi, sign), qnan), nan);
+      // Values fit 16 bits: pack (per 128-bit lane), then gather quadwords 0 and 2.
+      const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(out32, out32), 0x08);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm256_castsi256_si128(packed));
+    }
+  }
+  round_to_half_scalar(in + i, out + i, n - i, kind);
+}
+
 }  // namespace
 
 const KernelTable& table() {
   // 3 x 32 tile: 12 ymm accumulators (+ broadcast) of the 16 registers; K block 128 keeps the
   // 128 x 32 fp32 strip (16 KB) in L1 (K block 256 and a 4 x 24 tile measured no better).
-  static const KernelTable t{{3, 32, 128, &gemm_tile<V, 3, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>};
+  static const KernelTable t{{3, 32, 128, &gemm_tile<V, 3, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
+                             &round_to_half};
   return t;
 }
 

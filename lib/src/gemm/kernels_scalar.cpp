@@ -6,6 +6,7 @@
 
 #include "half.hpp"
 #include "kernels.hpp"
+#include "round_half.hpp"
 #include "twofour/sparse/rowmajor_layout.hpp"
 
 namespace twofour::gemm::detail::scalar {
@@ -24,25 +25,37 @@ struct V {
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
 
-// One fused multiply-add chain per output in K order, starting from C when accumulating:
-// bit-equal to the reference.
+// The 16-lane order of sparse_gemm.hpp written out: partial sums p[0..15] over the first
+// 32 * floor(K / 32) columns, the fixed tree, then the tail as one chain in K order.
 template <ValueKind KIND>
 void small_n_kind(const SmallNArgs& s) {
   const std::size_t kh = s.k / 2;
   const std::size_t mw = sparse::meta_words_per_row(s.k);
   const std::size_t groups = s.k / 4;
+  const std::size_t lane_groups = s.k / 32 * 8;
   for (std::size_t row = s.row_begin; row < s.row_end; ++row) {
     const std::uint16_t* meta = s.meta + row * mw;
     for (std::size_t j = 0; j < s.n; ++j) {
       const float* bt = s.bt + j * s.ldbt;
-      float& out = s.c[row * s.ldc + j];
-      float sum = s.accumulate ? out : 0.0f;
-      for (std::size_t g = 0; g < groups; ++g) {
+      float p[16] = {};
+      for (std::size_t g = 0; g < lane_groups; ++g) {
+        const unsigned nib = sparse::meta_nibble(meta, g);
+        const std::size_t lane = (2 * g) % 16;
+        p[lane] = std::fma(scalar_value<KIND>(s.values, row * kh + 2 * g), bt[4 * g + sparse::nibble_idx0(nib)], p[lane]);
+        p[lane + 1] =
+            std::fma(scalar_value<KIND>(s.values, row * kh + 2 * g + 1), bt[4 * g + sparse::nibble_idx1(nib)], p[lane + 1]);
+      }
+      for (int i = 0; i < 8; ++i) p[i] += p[i + 8];
+      for (int i = 0; i < 4; ++i) p[i] += p[i + 4];
+      for (int i = 0; i < 2; ++i) p[i] += p[i + 2];
+      float sum = p[0] + p[1];
+      for (std::size_t g = lane_groups; g < groups; ++g) {
         const unsigned nib = sparse::meta_nibble(meta, g);
         sum = std::fma(scalar_value<KIND>(s.values, row * kh + 2 * g), bt[4 * g + sparse::nibble_idx0(nib)], sum);
         sum = std::fma(scalar_value<KIND>(s.values, row * kh + 2 * g + 1), bt[4 * g + sparse::nibble_idx1(nib)], sum);
       }
-      out = sum;
+      float& out = s.c[row * s.ldc + j];
+      out = s.accumulate ? out + sum : sum;
     }
   }
 }
@@ -58,7 +71,8 @@ void small_n(const SmallNArgs& s) {
 }  // namespace
 
 const KernelTable& table() {
-  static const KernelTable t{{4, 4, 256, &gemm_tile<V, 4, 4>}, &small_n, V::kWidth, &nm_rows<V>};
+  static const KernelTable t{{4, 4, 256, &gemm_tile<V, 4, 4>}, &small_n, V::kWidth, &nm_rows<V>,
+                             &round_to_half_scalar};
   return t;
 }
 

@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -21,6 +22,7 @@
 #include "blocked_gemm.hpp"
 #include "half.hpp"
 #include "kernels.hpp"
+#include "round_half.hpp"
 
 namespace twofour::gemm {
 namespace {
@@ -144,7 +146,7 @@ void run_small_n(const AOperand& a, const BT* b, ValueKind b_kind, std::size_t l
       for (std::size_t j = 0; j < n; ++j) store[j * k + kk] = detail::b_to_float(b[kk * ldb + j], b_kind);
     bt = store;
   }
-  // 48: a multiple of every kernel's row block (1, 3, 4, 8). Dynamic schedule: a thread that
+  // 48: a multiple of every kernel's row block (1, 2, 3, 4, 8). Dynamic schedule: a thread that
   // is descheduled on a shared machine does not hold up the others at the end (rows are
   // independent, so the bits do not depend on which thread takes a block).
   constexpr std::size_t kRowBlock = 48;
@@ -234,6 +236,21 @@ Isa default_isa() {
 
 float half_to_float(std::uint16_t bits, HalfType type) {
   return type == HalfType::fp16 ? detail::fp16_bits_to_float(bits) : detail::bf16_bits_to_float(bits);
+}
+
+std::uint16_t round_to_half(float x, HalfType type) {
+  return type == HalfType::fp16 ? detail::float_to_fp16_bits(x) : detail::float_to_bf16_bits(x);
+}
+
+void round_to_half(const float* in, std::uint16_t* out, std::size_t n, HalfType type, Isa isa) {
+  if (n == 0) return;
+  if (in == nullptr || out == nullptr) throw std::invalid_argument("twofour::gemm::round_to_half: null array");
+  const auto in_begin = reinterpret_cast<std::uintptr_t>(in), in_end = in_begin + n * sizeof(float);
+  const auto out_begin = reinterpret_cast<std::uintptr_t>(out), out_end = out_begin + n * sizeof(std::uint16_t);
+  if (in_begin < out_end && out_begin < in_end) {
+    throw std::invalid_argument("twofour::gemm::round_to_half: input and output overlap");
+  }
+  kernels_for(resolve(isa)).round_to_half(in, out, n, kind_of(type));
 }
 
 void validate_metadata(const std::uint16_t* metadata, std::size_t rows, std::size_t k) {
