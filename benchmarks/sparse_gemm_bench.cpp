@@ -1,16 +1,29 @@
 // twofour 2:4 sparse GEMM/GEMV against its peers, in one run, at 1 and 2 threads:
-//   twofour   twofour::gemm::gemm on the 2:4 compressed A (default instruction set)
-//   eigen     Eigen dense C = A*B on the decompressed A (the peer a 2:4 kernel must beat)
-//   csr       Eigen SparseMatrix<float, RowMajor> (CSR) * dense, same 50% sparsity
+//   twofour          twofour::gemm::gemm on the 2:4 compressed fp32 A (default instruction set),
+//                    metadata validated on every call (the default)
+//   twofour_trusted  the same with validation off (metadata checked once at load)
+//   eigen_dense      Eigen dense C = A*B on the decompressed A (-march=native)
+//   openblas         OpenBLAS cblas_sgemm (cblas_sgemv at N = 1) on the decompressed A
+//   eigen_csr        Eigen SparseMatrix<float, RowMajor> (CSR) * dense, same 50% sparsity
+// 16-bit weights (fp32 activations, fp32 accumulation and C):
+//   twofour_bf16, twofour_bf16_trusted, twofour_fp16   the 2:4 A with bf16 / fp16 values
+//                    (rounded to nearest even by twofour::gemm::round_to_half), same metadata
+//   dense_bf16       twofour::gemm::dense_gemv (N = 1 only): dense bf16 A, fp32 x, through the
+//                    same dispatch: the dense 16-bit peer, since Debian's OpenBLAS 0.3.21 is built
+//                    without its bf16 routines (cblas.h declares them, libopenblas lacks them)
+//   openblas_bf16    OpenBLAS cblas_sbgemm / cblas_sbgemv (dense bf16 A and B or x, fp32 C), only
+//                    when the OpenBLAS linked at run time has them (weak references)
 // Counter GFLOPS = useful flops only: 2 * (kept multiply-adds) = M*N*K per iteration, the same
 // for every peer, so the GFLOPS ratios are time ratios.
 // Shapes: square 1024, 2048, 4096; GEMV 4096x4096 with N = 1 and 8; transformer-like FFN down
 // projection M = 4096 outputs, K = 11008 inputs, N = 16 tokens.
 // The build compiles this file with -march=native (TWOFOUR_GEMM_BENCH_NATIVE) so that Eigen's
-// peers use the machine's best SIMD, as twofour's runtime dispatch does.
-// After the usual console output, a summary table gives per shape and thread count each peer's
-// useful GFLOP/s from its median (or only) time, twofour's speed-up over Eigen dense and CSR
-// from the same run, and each peer's 1 -> 2 thread scaling.
+// peers use the machine's best SIMD, as twofour's runtime dispatch does; OpenBLAS picks its
+// kernels for the CPU at run time (Debian's DYNAMIC_ARCH build).
+// After the usual console output, summary tables give per shape and thread count each peer's
+// useful GFLOP/s from its median (or only) time, twofour's speed-up over the BEST dense peer
+// (and over CSR) from the same run with the goal where one is set, and each peer's 1 -> 2
+// thread scaling.
 // Suggested run (a few minutes on 2 cores; the 4096^3 shape alone takes minutes, so give it
 // one repetition):
 //   twofour_sparse_gemm_bench --benchmark_filter=-4096x4096xN4096 --benchmark_min_time=0.3
@@ -25,6 +38,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <benchmark/benchmark.h>
+#include <cblas.h>
 #include <omp.h>
 
 #include <Eigen/Dense>
@@ -40,11 +54,17 @@
 #include <tuple>
 #include <vector>
 
+#include "twofour/gemm/dense_gemv.hpp"
 #include "twofour/gemm/nm_gemm.hpp"
 #include "twofour/gemm/sparse_gemm.hpp"
 #include "twofour/sparse/rowmajor_layout.hpp"
 
 std::string load_average();
+
+// OpenBLAS's bf16 routines exist only in builds with BUILD_BFLOAT16: weak references are null
+// when the library lacks them (Debian's 0.3.21), and the openblas_bf16 peer is then not run.
+#pragma weak cblas_sbgemm
+#pragma weak cblas_sbgemv
 
 namespace {
 
@@ -59,6 +79,21 @@ struct Problem {
   std::vector<std::uint16_t, Eigen::aligned_allocator<std::uint16_t>> meta;
   RowMatrix dense_a, b, c;
   Csr csr;
+  // 16-bit copies, made on first use (half_data()).
+  std::vector<std::uint16_t, Eigen::aligned_allocator<std::uint16_t>> values_bf16, values_fp16, dense_a_bf16, b_bf16;
+
+  void half_data() {
+    if (!values_bf16.empty()) return;
+    using twofour::gemm::HalfType;
+    auto round = [](const float* in, std::size_t count, HalfType type, auto& out) {
+      out.resize(count);
+      twofour::gemm::round_to_half(in, out.data(), count, type);
+    };
+    round(values.data(), values.size(), HalfType::bf16, values_bf16);
+    round(values.data(), values.size(), HalfType::fp16, values_fp16);
+    round(dense_a.data(), static_cast<std::size_t>(dense_a.size()), HalfType::bf16, dense_a_bf16);
+    round(b.data(), static_cast<std::size_t>(b.size()), HalfType::bf16, b_bf16);
+  }
 };
 
 // One problem at a time (the 4096 shapes need ~300 MB); benchmarks of a shape run together.
@@ -124,6 +159,86 @@ void run_twofour(benchmark::State& state, bool validate) {
 void BM_twofour(benchmark::State& state) { run_twofour(state, true); }
 // Metadata trusted (validated once when the weights were loaded): the inference setting.
 void BM_twofour_trusted(benchmark::State& state) { run_twofour(state, false); }
+
+// 16-bit values, fp32 B.
+void run_twofour_half(benchmark::State& state, twofour::gemm::HalfType type, bool validate) {
+  Problem& p = problem(static_cast<std::size_t>(state.range(0)), static_cast<std::size_t>(state.range(1)),
+                       static_cast<std::size_t>(state.range(2)));
+  p.half_data();
+  twofour::gemm::GemmOptions o;
+  o.threads = static_cast<int>(state.range(3));
+  o.validate_metadata = validate;
+  const auto& v = type == twofour::gemm::HalfType::bf16 ? p.values_bf16 : p.values_fp16;
+  const twofour::sparse::RowMajor24View<std::uint16_t> a{v.data(), p.meta.data(), p.m, p.k};
+  for (auto _ : state) {
+    twofour::gemm::gemm(a, type, p.b.data(), p.n, p.c.data(), p.n, p.n, o);
+    benchmark::DoNotOptimize(p.c.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::string(twofour::gemm::isa_name(twofour::gemm::default_isa())));
+  set_counters(state, p);
+}
+void BM_twofour_bf16(benchmark::State& state) { run_twofour_half(state, twofour::gemm::HalfType::bf16, true); }
+void BM_twofour_bf16_trusted(benchmark::State& state) {
+  run_twofour_half(state, twofour::gemm::HalfType::bf16, false);
+}
+void BM_twofour_fp16(benchmark::State& state) { run_twofour_half(state, twofour::gemm::HalfType::fp16, true); }
+
+// OpenBLAS fp32: sgemv at N = 1 (y = A x), else sgemm; row-major, on the decompressed A.
+void BM_openblas(benchmark::State& state) {
+  Problem& p = problem(static_cast<std::size_t>(state.range(0)), static_cast<std::size_t>(state.range(1)),
+                       static_cast<std::size_t>(state.range(2)));
+  openblas_set_num_threads(static_cast<int>(state.range(3)));
+  const auto m = static_cast<blasint>(p.m), k = static_cast<blasint>(p.k), n = static_cast<blasint>(p.n);
+  for (auto _ : state) {
+    if (p.n == 1) {
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, m, k, 1.0f, p.dense_a.data(), k, p.b.data(), 1, 0.0f, p.c.data(), 1);
+    } else {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, p.dense_a.data(), k, p.b.data(), n, 0.0f,
+                  p.c.data(), n);
+    }
+    benchmark::DoNotOptimize(p.c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, p);
+}
+
+// twofour's dense bf16 GEMV (N = 1): the dense 16-bit peer when OpenBLAS has none.
+void BM_dense_bf16(benchmark::State& state) {
+  Problem& p = problem(static_cast<std::size_t>(state.range(0)), static_cast<std::size_t>(state.range(1)),
+                       static_cast<std::size_t>(state.range(2)));
+  p.half_data();
+  twofour::gemm::GemmOptions o;
+  o.threads = static_cast<int>(state.range(3));
+  for (auto _ : state) {
+    twofour::gemm::dense_gemv(p.dense_a_bf16.data(), twofour::gemm::HalfType::bf16, p.m, p.k, p.k, p.b.data(),
+                              p.c.data(), o);
+    benchmark::DoNotOptimize(p.c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, p);
+}
+
+// OpenBLAS bf16 (fp32 accumulation and C): sbgemv at N = 1, else sbgemm; dense bf16 A and B.
+void BM_openblas_bf16(benchmark::State& state) {
+  Problem& p = problem(static_cast<std::size_t>(state.range(0)), static_cast<std::size_t>(state.range(1)),
+                       static_cast<std::size_t>(state.range(2)));
+  p.half_data();
+  openblas_set_num_threads(static_cast<int>(state.range(3)));
+  const auto m = static_cast<blasint>(p.m), k = static_cast<blasint>(p.k), n = static_cast<blasint>(p.n);
+  for (auto _ : state) {
+    if (p.n == 1) {
+      cblas_sbgemv(CblasRowMajor, CblasNoTrans, m, k, 1.0f, p.dense_a_bf16.data(), k, p.b_bf16.data(), 1, 0.0f,
+                   p.c.data(), 1);
+    } else {
+      cblas_sbgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, p.dense_a_bf16.data(), k,
+                   p.b_bf16.data(), n, 0.0f, p.c.data(), n);
+    }
+    benchmark::DoNotOptimize(p.c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, p);
+}
 
 void BM_eigen_dense(benchmark::State& state) {
   Problem& p = problem(static_cast<std::size_t>(state.range(0)), static_cast<std::size_t>(state.range(1)),
@@ -205,7 +320,19 @@ void register_all() {
       benchmark::RegisterBenchmark(("twofour/" + shape).c_str(), BM_twofour)->Args(args)->UseRealTime()->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark(("twofour_trusted/" + shape).c_str(), BM_twofour_trusted)->Args(args)->UseRealTime()->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark(("eigen_dense/" + shape).c_str(), BM_eigen_dense)->Args(args)->UseRealTime()->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("openblas/" + shape).c_str(), BM_openblas)->Args(args)->UseRealTime()->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark(("eigen_csr/" + shape).c_str(), BM_eigen_csr)->Args(args)->UseRealTime()->Unit(benchmark::kMillisecond);
+      if (s[0] * s[2] <= 2048 * 2048) {  // 16-bit peers: not at 4096^3 (minutes per run, nothing new)
+        benchmark::RegisterBenchmark(("twofour_bf16/" + shape).c_str(), BM_twofour_bf16)->Args(args)->UseRealTime()->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("twofour_bf16_trusted/" + shape).c_str(), BM_twofour_bf16_trusted)->Args(args)->UseRealTime()->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("twofour_fp16/" + shape).c_str(), BM_twofour_fp16)->Args(args)->UseRealTime()->Unit(benchmark::kMillisecond);
+        if (s[2] == 1) {
+          benchmark::RegisterBenchmark(("dense_bf16/" + shape).c_str(), BM_dense_bf16)->Args(args)->UseRealTime()->Unit(benchmark::kMillisecond);
+        }
+        if (&cblas_sbgemm != nullptr && &cblas_sbgemv != nullptr) {
+          benchmark::RegisterBenchmark(("openblas_bf16/" + shape).c_str(), BM_openblas_bf16)->Args(args)->UseRealTime()->Unit(benchmark::kMillisecond);
+        }
+      }
     }
   }
   const std::int64_t nm_shapes[][3] = {{4096, 4096, 1}, {4096, 4096, 8}, {1024, 1024, 1024}};
@@ -245,49 +372,79 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   void Finalize() override {
     ConsoleReporter::Finalize();
     std::printf(
-        "\nSummary (median real time; GFLOP/s = M*N*K / time, i.e. 2 flops per kept multiply-add; x = speed-up of\n"
-        "the faster twofour column; cpu: the trusted column's speed-up in benchmark-thread CPU time):\n");
-    std::printf("%-22s %3s %10s %10s %10s %10s %9s %9s %9s %9s\n", "shape", "thr", "twofour", "trusted", "eigen", "csr",
-                "x dense", "x csr", "cpu:dense", "cpu:csr");
+        "\nSummary, fp32 (median real time; GFLOP/s = M*N*K / time, i.e. 2 flops per kept multiply-add). best: the\n"
+        "faster dense peer of the row; x best: twofour's speed-up over it (validated / trusted metadata); goal: the\n"
+        "speed-up twofour (validated) is to reach; cpu: the validated speed-up in benchmark-thread CPU time):\n");
+    std::printf("%-18s %3s %8s %8s %8s %8s %8s %9s %7s %7s %6s %6s %6s\n", "shape", "thr", "twofour", "trusted",
+                "eigen", "openblas", "csr", "best", "x best", "x trust", "goal", "x csr", "cpu");
     for (const auto& [key, peers] : seconds_) {
       const double flops = flops_of(key.first);
-      auto gf = [&](const char* peer) {
-        const auto it = peers.find(peer);
-        return it == peers.end() ? 0.0 : flops / it->second * 1e-9;
-      };
-      const double best = std::max(gf("twofour"), gf("twofour_trusted"));
-      // The same ratios from the benchmark thread's CPU time: on a shared, oversubscribed machine
-      // the share of the core a run got varies between peers; CPU time factors it out (for one
-      // thread; at two, the other thread's time is not counted).
+      auto gf = [&](const char* peer) { return gflops(peers, peer, flops); };
+      const bool eigen_best = gf("eigen_dense") >= gf("openblas");
+      const char* best = eigen_best ? "eigen_dense" : "openblas";
+      const double best_gf = gf(best);
+      auto ratio = [&](double x, double y) { return y > 0 ? x / y : 0.0; };
+      // CPU-time ratio: on a shared, oversubscribed machine the share of the core a run got varies
+      // between peers; CPU time factors it out (for one thread; at two, the other's is not counted).
       const auto& cpu = cpu_seconds_[key];
-      auto cpu_ratio = [&](const char* peer) {
-        const auto it = cpu.find(peer);
-        const auto t = cpu.find("twofour_trusted");
-        return it == cpu.end() || t == cpu.end() ? 0.0 : it->second / t->second;
-      };
-      std::printf("%-22s %3d %10.2f %10.2f %10.2f %10.2f %9.2f %9.2f %9.2f %9.2f\n", key.first.c_str(), key.second,
-                  gf("twofour"), gf("twofour_trusted"), gf("eigen_dense"), gf("eigen_csr"),
-                  gf("eigen_dense") > 0 ? best / gf("eigen_dense") : 0.0, gf("eigen_csr") > 0 ? best / gf("eigen_csr") : 0.0,
-                  cpu_ratio("eigen_dense"), cpu_ratio("eigen_csr"));
+      const auto tc = cpu.find("twofour"), bc = cpu.find(best);
+      const double cpu_ratio = tc == cpu.end() || bc == cpu.end() ? 0.0 : bc->second / tc->second;
+      std::printf("%-18s %3d %8.2f %8.2f %8.2f %8.2f %8.2f %9s %7.2f %7.2f %6s %6.2f %6.2f\n", key.first.c_str(),
+                  key.second, gf("twofour"), gf("twofour_trusted"), gf("eigen_dense"), gf("openblas"), gf("eigen_csr"),
+                  eigen_best ? "eigen" : "openblas", ratio(gf("twofour"), best_gf), ratio(gf("twofour_trusted"), best_gf),
+                  goal_fp32(key.first), ratio(gf("twofour"), gf("eigen_csr")), cpu_ratio);
+    }
+    std::printf(
+        "\nSummary, 16-bit weights (2:4 values bf16 / fp16, fp32 activations and accumulation; d_bf16 = twofour's\n"
+        "dense bf16 GEMV, ob_bf16 = OpenBLAS sbgemm/sbgemv where the library has them; 0 = not run): GFLOP/s, and\n"
+        "twofour bf16's (validated) speed-up over the best dense fp32 peer, over OpenBLAS fp32 (goal at N = 1: 2.5)\n"
+        "and over the best dense bf16 peer:\n");
+    std::printf("%-18s %3s %8s %8s %8s %8s %8s %9s %7s %7s %6s %7s\n", "shape", "thr", "bf16", "trusted", "fp16",
+                "d_bf16", "ob_bf16", "best fp32", "x best", "x ob32", "goal", "x bf16");
+    for (const auto& [key, peers] : seconds_) {
+      if (peers.find("twofour_bf16") == peers.end()) continue;
+      const double flops = flops_of(key.first);
+      auto gf = [&](const char* peer) { return gflops(peers, peer, flops); };
+      const double best32 = std::max(gf("eigen_dense"), gf("openblas"));
+      auto ratio = [&](double x, double y) { return y > 0 ? x / y : 0.0; };
+      const double best16 = std::max(gf("dense_bf16"), gf("openblas_bf16"));
+      std::printf("%-18s %3d %8.2f %8.2f %8.2f %8.2f %8.2f %9.2f %7.2f %7.2f %6s %7.2f\n", key.first.c_str(),
+                  key.second, gf("twofour_bf16"), gf("twofour_bf16_trusted"), gf("twofour_fp16"), gf("dense_bf16"),
+                  gf("openblas_bf16"), best32, ratio(gf("twofour_bf16"), best32), ratio(gf("twofour_bf16"), gf("openblas")),
+                  key.first.ends_with("xN1") ? "2.5" : "-", ratio(gf("twofour_bf16"), best16));
     }
     std::printf("\n1 -> 2 thread scaling (GFLOP/s at 2 threads / at 1 thread):\n");
-    std::printf("%-22s %10s %10s %10s %10s\n", "shape", "twofour", "trusted", "eigen", "csr");
+      const char* const scaled[] = {"twofour", "twofour_trusted", "eigen_dense", "openblas", "eigen_csr", "twofour_bf16",
+                                  "dense_bf16"};
+    std::printf("%-18s", "shape");
+    for (const char* peer : scaled) std::printf(" %15s", peer);
+    std::printf("\n");
     for (const auto& [key, peers] : seconds_) {
       if (key.second != 1) continue;
       const auto two = seconds_.find({key.first, 2});
       if (two == seconds_.end()) continue;
-      auto scale = [&](const char* peer) {
+      std::printf("%-18s", key.first.c_str());
+      for (const char* peer : scaled) {
         const auto a = peers.find(peer);
         const auto b = two->second.find(peer);
-        return a == peers.end() || b == two->second.end() ? 0.0 : a->second / b->second;
-      };
-      std::printf("%-22s %10.2f %10.2f %10.2f %10.2f\n", key.first.c_str(), scale("twofour"), scale("twofour_trusted"),
-                  scale("eigen_dense"), scale("eigen_csr"));
+        std::printf(" %15.2f", a == peers.end() || b == two->second.end() ? 0.0 : a->second / b->second);
+      }
+      std::printf("\n");
     }
     std::printf("\nload average at the end (contention on a shared machine): %s\n", load_average().c_str());
   }
 
  private:
+  static double gflops(const std::map<std::string, double>& peers, const char* peer, double flops) {
+    const auto it = peers.find(peer);
+    return it == peers.end() ? 0.0 : flops / it->second * 1e-9;
+  }
+  // The goals against the best dense fp32 peer: square 2048 >= 1.3x, GEMV (N = 1) >= 1.6x.
+  static const char* goal_fp32(const std::string& shape) {
+    if (shape == "2048x2048xN2048") return "1.3";
+    if (shape.ends_with("xN1")) return "1.6";
+    return "-";
+  }
   static double unit_seconds(benchmark::TimeUnit u) {
     switch (u) {
       case benchmark::kNanosecond: return 1e-9;

@@ -80,6 +80,19 @@ struct NMRowsArgs {
   bool accumulate;
 };
 
+// Dense 16-bit GEMV (dense_gemv.hpp): rows [row_begin, row_end) of y.
+struct DenseGemvArgs {
+  const std::uint16_t* a;
+  ValueKind kind;  // fp16 or bf16
+  std::size_t lda;
+  std::size_t k;
+  std::size_t row_begin;
+  std::size_t row_end;
+  const float* x;
+  float* y;
+  bool accumulate;
+};
+
 struct KernelTable {
   TileKernel gemm;  // for N > kSmallNMax (and the generic N:M path above one vector of N)
   void (*small_n)(const SmallNArgs&);
@@ -87,6 +100,11 @@ struct KernelTable {
   void (*nm_rows)(const NMRowsArgs&);
   // fp32 -> fp16 / bf16 (kind != fp32), round to nearest even: round_to_half() of sparse_gemm.hpp.
   void (*round_to_half)(const float* in, std::uint16_t* out, std::size_t n, ValueKind kind);
+  void (*dense_gemv)(const DenseGemvArgs&);
+  // The first row in [row_begin, row_end) of a 2:4 metadata array (K columns) with a nibble
+  // idx0 >= idx1, or row_end (validate_meta.hpp).
+  std::size_t (*first_bad_metadata_row)(const std::uint16_t* meta, std::size_t row_begin, std::size_t row_end,
+                                        std::size_t k);
 };
 
 namespace scalar { const KernelTable& table(); }

@@ -10,6 +10,7 @@
 #include "half.hpp"
 #include "kernels.hpp"
 #include "round_half.hpp"
+#include "validate_meta.hpp"
 #include "twofour/sparse/rowmajor_layout.hpp"
 
 namespace twofour::gemm::detail::avx2 {
@@ -42,6 +43,20 @@ struct V {
   static reg select(reg lo, reg hi, ireg idx) {
     return _mm256_blend_ps(_mm256_permutevar8x32_ps(lo, idx), _mm256_permutevar8x32_ps(hi, idx), 0xf0);
   }
+  // Prefetch the element `i` of an array (i may lie past its end: the address is formed as an
+  // integer, and a prefetch never faults).
+  template <class T>
+  static void prefetch(const T* base, std::size_t i) {
+    _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(base) + i * sizeof(T)), _MM_HINT_T0);
+  }
+  template <ValueKind KIND>
+  static void prefetch_values(const void* values, std::size_t i) {
+    if constexpr (KIND == ValueKind::fp32) {
+      prefetch(static_cast<const float*>(values), i);
+    } else {
+      prefetch(static_cast<const std::uint16_t*>(values), i);
+    }
+  }
   template <ValueKind KIND>
   static reg load_values(const void* values, std::size_t i) {
     if constexpr (KIND == ValueKind::fp32) {
@@ -70,6 +85,7 @@ struct V {
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
 #include "kernels_smalln.inl"
+#include "kernels_dense.inl"
 
 // 8 floats per step; the tail goes to the scalar code, which gives the same bits (tested).
 void round_to_half(const float* in, std::uint16_t* out, std::size_t n, ValueKind kind) {
@@ -104,7 +120,7 @@ const KernelTable& table() {
   // 3 x 32 tile: 12 ymm accumulators (+ broadcast) of the 16 registers; K block 128 keeps the
   // 128 x 32 fp32 strip (16 KB) in L1 (K block 256 and a 4 x 24 tile measured no better).
   static const KernelTable t{{3, 32, 128, &gemm_tile<V, 3, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
-                             &round_to_half};
+                             &round_to_half, &dense_gemv<V>, &first_bad_metadata_row};
   return t;
 }
 

@@ -16,6 +16,7 @@
 #include "half.hpp"
 #include "kernels.hpp"
 #include "round_half.hpp"
+#include "validate_meta.hpp"
 #include "twofour/sparse/rowmajor_layout.hpp"
 
 namespace twofour::gemm::detail::avx512 {
@@ -46,6 +47,20 @@ struct V {
     return _mm512_add_epi32(fields, base);
   }
   static reg select(reg lo, reg hi, ireg idx) { return _mm512_permutex2var_ps(lo, idx, hi); }
+  // Prefetch the element `i` of an array (i may lie past its end: the address is formed as an
+  // integer, and a prefetch never faults).
+  template <class T>
+  static void prefetch(const T* base, std::size_t i) {
+    _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(base) + i * sizeof(T)), _MM_HINT_T0);
+  }
+  template <ValueKind KIND>
+  static void prefetch_values(const void* values, std::size_t i) {
+    if constexpr (KIND == ValueKind::fp32) {
+      prefetch(static_cast<const float*>(values), i);
+    } else {
+      prefetch(static_cast<const std::uint16_t*>(values), i);
+    }
+  }
   template <ValueKind KIND>
   static reg load_values(const void* values, std::size_t i) {
     if constexpr (KIND == ValueKind::fp32) {
@@ -75,6 +90,7 @@ struct V {
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
 #include "kernels_smalln.inl"
+#include "kernels_dense.inl"
 
 // 16 floats per step; the tail (and nothing else) goes to the scalar code, which gives the
 // same bits (tested exhaustively against it).
@@ -112,7 +128,7 @@ const KernelTable& table() {
   // 64 -> 20.5 ms, 128 -> 17.4-17.9 ms, 256 -> 16.4-16.7 ms, and 4 x 96, 8 x 48, 3 x 128 tiles
   // no better.
   static const KernelTable t{{6, 64, 256, &gemm_tile<V, 6, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
-                             &round_to_half};
+                             &round_to_half, &dense_gemv<V>, &first_bad_metadata_row};
   return t;
 }
 

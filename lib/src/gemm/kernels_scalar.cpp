@@ -7,6 +7,7 @@
 #include "half.hpp"
 #include "kernels.hpp"
 #include "round_half.hpp"
+#include "validate_meta.hpp"
 #include "twofour/sparse/rowmajor_layout.hpp"
 
 namespace twofour::gemm::detail::scalar {
@@ -60,6 +61,32 @@ void small_n_kind(const SmallNArgs& s) {
   }
 }
 
+// Dense 16-bit GEMV in the same order (k mod 16 lanes over the first 32 * floor(K / 32)
+// columns, the tree, the tail chain).
+template <ValueKind KIND>
+void dense_gemv_kind(const DenseGemvArgs& s) {
+  const std::size_t lane_cols = s.k / 32 * 32;
+  for (std::size_t row = s.row_begin; row < s.row_end; ++row) {
+    const std::uint16_t* a = s.a + row * s.lda;
+    float p[16] = {};
+    for (std::size_t kk = 0; kk < lane_cols; ++kk) p[kk % 16] = std::fma(scalar_value<KIND>(a, kk), s.x[kk], p[kk % 16]);
+    for (int i = 0; i < 8; ++i) p[i] += p[i + 8];
+    for (int i = 0; i < 4; ++i) p[i] += p[i + 4];
+    for (int i = 0; i < 2; ++i) p[i] += p[i + 2];
+    float sum = p[0] + p[1];
+    for (std::size_t kk = lane_cols; kk < s.k; ++kk) sum = std::fma(scalar_value<KIND>(a, kk), s.x[kk], sum);
+    s.y[row] = s.accumulate ? s.y[row] + sum : sum;
+  }
+}
+
+void dense_gemv(const DenseGemvArgs& s) {
+  if (s.kind == ValueKind::fp16) {
+    dense_gemv_kind<ValueKind::fp16>(s);
+  } else {
+    dense_gemv_kind<ValueKind::bf16>(s);
+  }
+}
+
 void small_n(const SmallNArgs& s) {
   switch (s.kind) {
     case ValueKind::fp32: small_n_kind<ValueKind::fp32>(s); break;
@@ -72,7 +99,8 @@ void small_n(const SmallNArgs& s) {
 
 const KernelTable& table() {
   static const KernelTable t{{4, 4, 256, &gemm_tile<V, 4, 4>}, &small_n, V::kWidth, &nm_rows<V>,
-                             &round_to_half_scalar};
+                             &round_to_half_scalar, &dense_gemv,
+                             &first_bad_metadata_row};
   return t;
 }
 

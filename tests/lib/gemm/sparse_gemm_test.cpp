@@ -292,6 +292,36 @@ TEST(SparseGemm, MalformedMetadataIsRejected) {
   }
 }
 
+// A rejected call leaves C as it was, on both paths (small N validates inside its row loop and
+// restores C), with several threads and a bad row in a late block.
+TEST(SparseGemm, RejectedCallLeavesCUnchanged) {
+  std::mt19937_64 rng(testing::test_seed("SparseGemm.RejectedCallLeavesCUnchanged", 0x0606));
+  for (std::size_t n : {std::size_t{1}, std::size_t{5}, std::size_t{40}}) {
+    for (bool acc : {false, true}) {
+      for (Isa isa : isas()) {
+        Random24<float> a = testing::random_24_fp32(rng, 300, 64);
+        const std::size_t mw = sparse::meta_words_per_row(64);
+        a.meta[250 * mw + 3] = static_cast<std::uint16_t>((a.meta[250 * mw + 3] & 0xff0fu) | 0x0050u);  // idx0 = idx1 = 1
+        a.meta[290 * mw] = static_cast<std::uint16_t>((a.meta[290 * mw] & 0xfff0u) | 0x0003u);  // idx0 = 3 > idx1 = 0
+        const std::vector<float> b = testing::random_dense_fp32(rng, 64 * n);
+        const std::vector<float> c0 = testing::random_dense_fp32(rng, 300 * n);
+        std::vector<float> c = c0;
+        GemmOptions o;
+        o.isa = isa;
+        o.accumulate = acc;
+        o.threads = 2;
+        try {
+          gemm(a.view(), b.data(), n, c.data(), n, n, o);
+          ADD_FAILURE() << "expected std::invalid_argument";
+        } catch (const std::invalid_argument& e) {
+          EXPECT_NE(std::string(e.what()).find("row 250, group 13:"), std::string::npos) << e.what();
+        }
+        EXPECT_TRUE(bit_equal(c, c0)) << isa_name(isa) << " N=" << n << (acc ? " C+=" : " C=");
+      }
+    }
+  }
+}
+
 TEST(SparseGemm, ValidateMetadataAcceptsEveryValidNibble) {
   // Every valid nibble in every position of a 64-bit block, and garbage in the unused tail.
   for (unsigned nib : {4u, 8u, 12u, 9u, 13u, 14u}) {
