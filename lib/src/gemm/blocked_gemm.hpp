@@ -13,8 +13,8 @@
 //         for each strip jr: for each micro-panel ir: tile kernel         (strip KC x NR, L1/L2)
 // The C block (MC x NC) stays in L2 across the K blocks, so C is read and written from memory
 // once per column block, not once per K block. MC = 32 MR; on Zen 4 (2:4, 1024^2 and 2048^2,
-// median CPU time) MC of 8-64 MR and KC of 64-512 were measured: KC 64 was ~15% slower, the
-// rest within noise of the chosen MC = 32 MR, KC = 256. Each C element is one FMA chain in K order
+// median CPU time) MC of 8-64 MR were within noise of the chosen MC = 32 MR; KC is the tile
+// kernel's (TileKernel::kc; the AVX-512 table documents its measurement). Each C element is one FMA chain in K order
 // (started from C or 0 at the first K block, continued from C after), so the result does not
 // depend on the blocking or the thread count.
 //

@@ -122,12 +122,14 @@ void round_to_half(const float* in, std::uint16_t* out, std::size_t n, ValueKind
 }  // namespace
 
 const KernelTable& table() {
-  // Wide: 6 x 64 tile, 24 zmm accumulators. K block 256: the 256 x 64 strip (64 KB) is larger
-  // than L1, but a micro-panel touches only its rows' kept B rows, and fewer, longer tile calls
-  // halve the C tile reloads; measured on Zen 4 (1024^2 and 2048^2, median CPU time): K block
-  // 64 -> 20.5 ms, 128 -> 17.4-17.9 ms, 256 -> 16.4-16.7 ms, and 4 x 96, 8 x 48, 3 x 128 tiles
-  // no better.
-  static const KernelTable t{{6, 64, 256, &gemm_tile<V, 6, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
+  // Wide: 6 x 64 tile, 24 zmm accumulators. K block 1024. Each kept element costs one 64-byte
+  // B load per fused multiply-add (its row's B row is its own; nothing is shared across the
+  // tile's rows), so the tile runs at the L1 load rate, and B rows come from L2 whatever the K
+  // block (a slot's B row is anywhere in its group of 4); longer K blocks cut the C tile
+  // reloads and the tile calls. Measured on Zen 4 at 2048^3, 1 thread, CPU time, variants
+  // alternated in one process: K block 256 -> 65-71, 512 -> 69-74, 1024 -> 72-73, 2048 -> 72
+  // useful GFLOP/s; tiles 8 x 48, 12 x 32, 4 x 80, 5 x 80, 4 x 96 at 60-68, 7 x 64 within noise.
+  static const KernelTable t{{6, 64, 1024, &gemm_tile<V, 6, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
                              &round_to_half, &dense_gemv<V>, &first_bad_metadata_row};
   return t;
 }

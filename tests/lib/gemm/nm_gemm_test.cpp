@@ -50,10 +50,11 @@ struct Shape {
   std::size_t m, k_groups, n;  // K = k_groups * M of the pattern
 };
 
-// Edge sizes around the tile sizes (MR 3/4/6/8, NR 1/4/8/16/32/64, KC 64/128/256 rounded down to
+// Edge sizes around the tile sizes (MR 3/4/6/8, NR 1/4/8/16/32/64, KC 128/256/1024 rounded down to
 // a multiple of M, MC 32*MR) and the narrow/wide switch (N <= 16 on AVX-512, 8 on AVX2).
-const std::vector<Shape> kShapes = {{1, 1, 1},   {7, 3, 2},    {9, 17, 8},   {13, 33, 9},  {17, 40, 16},
-                                    {5, 9, 17},  {33, 70, 33}, {70, 20, 65}, {197, 35, 100}, {260, 12, 3}};
+const std::vector<Shape> kShapes = {{1, 1, 1},   {7, 3, 2},    {9, 17, 8},     {13, 33, 9},   {17, 40, 16},
+                                    {5, 9, 17},  {33, 70, 33}, {70, 20, 65},   {197, 35, 100}, {260, 12, 3},
+                                    {11, 300, 40}};
 const std::vector<sparse::NMPattern> kPatterns = {{1, 4}, {2, 8}, {2, 4}, {4, 8}, {3, 5}, {1, 2}};
 
 std::string describe(Isa isa, sparse::NMPattern p, std::size_t m, std::size_t k, std::size_t n, bool acc) {
