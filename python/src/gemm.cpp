@@ -76,6 +76,19 @@ void bind_gemm(nb::module_& m) {
     return run(values, meta, b, threads, isa, half_named(type));
   }, nb::arg("values"), nb::arg("meta"), nb::arg("b"), nb::arg("type"), nb::arg("threads"), nb::arg("isa"),
      "fp16/bf16 A (bit patterns), fp32 B and C.");
+  m.def("round_to_half", [](nb::ndarray<const float, nb::ndim<1>, nb::c_contig, nb::device::cpu> x,
+                            const std::string& type, const std::string& isa) {
+    const gemm::HalfType t = half_named(type);
+    const gemm::Isa i = gemm::parse_isa(isa);
+    std::vector<std::uint16_t> out(x.shape(0));
+    {
+      nb::gil_scoped_release release;
+      gemm::round_to_half(x.data(), out.data(), out.size(), t, i);
+    }
+    const std::size_t n = out.size();
+    return to_numpy(std::move(out), {n});
+  }, nb::arg("x"), nb::arg("type"), nb::arg("isa"),
+     "float32 (1-D) -> fp16/bf16 bit patterns, round to nearest even (twofour::gemm::round_to_half).");
   m.def("isas", [] {
     std::vector<std::string> names;
     for (gemm::Isa i : gemm::supported_isas()) names.emplace_back(gemm::isa_name(i));

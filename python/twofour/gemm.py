@@ -42,3 +42,20 @@ def spmm(values: ArrayLike, meta: ArrayLike, b: ArrayLike, threads: int = 0, for
     if bb.dtype == v.dtype:
         return _core.spmm_half(vbits, m, np.ascontiguousarray(bb).view(np.uint16), half, int(threads), isa)
     return _core.spmm_half_f32(vbits, m, _arrays.float32_c(bb, "b"), half, int(threads), isa)
+
+
+def round_to_half(x: ArrayLike, format: str = "bf16", isa: str = "auto") -> np.ndarray:
+    """float32 values rounded to ``format`` ("bf16" or "fp16"), to nearest with ties to even,
+    subnormals kept, as the 2:4 GEMM's 16-bit weights are made (the library's conversion, the
+    same bits on every instruction set). Returns an array of x's shape with dtype
+    ``ml_dtypes.bfloat16`` or ``numpy.float16``. NaN: bf16 gives the quiet NaN 0x7fc0 with x's
+    sign (as ml_dtypes), fp16 keeps the sign and top payload bits and sets the quiet bit (x86 F16C).
+    """
+    if format not in ("bf16", "fp16"):
+        raise ValueError(f"format must be 'bf16' or 'fp16', not {format!r}")
+    a = _arrays.as_numpy(x, "x")
+    if a.dtype != np.dtype(np.float32):
+        raise TypeError(f"x: expected float32 values (rounding from another type would round twice), got {a.dtype}")
+    bits = _core.round_to_half(np.ascontiguousarray(a).reshape(-1), format, isa)
+    dtype = _arrays.BFLOAT16 if format == "bf16" else np.dtype(np.float16)
+    return bits.view(dtype).reshape(a.shape)
