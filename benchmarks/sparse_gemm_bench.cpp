@@ -13,6 +13,9 @@
 //                    without its bf16 routines (cblas.h declares them, libopenblas lacks them)
 //   openblas_bf16    OpenBLAS cblas_sbgemm / cblas_sbgemv (dense bf16 A and B or x, fp32 C), only
 //                    when the OpenBLAS linked at run time has them (weak references)
+//   read_bandwidth   a 256 MB read-only sum (Eigen, vectorised): the memory bandwidth that bounds
+//                    the memory-bound GEMV rows; the summary turns it into each GEMV's floor
+//                    (bytes streamed per dense multiply-add / bandwidth)
 // Counter GFLOPS = useful flops only: 2 * (kept multiply-adds) = M*N*K per iteration, the same
 // for every peer, so the GFLOPS ratios are time ratios.
 // Shapes: square 1024, 2048, 4096; GEMV 4096x4096 with N = 1 and 8; transformer-like FFN down
@@ -273,6 +276,24 @@ void BM_eigen_csr(benchmark::State& state) {
   set_counters(state, p);
 }
 
+// Memory read bandwidth: threads sum disjoint halves of a 256 MB array (far beyond L3).
+void BM_read_bandwidth(benchmark::State& state) {
+  static std::vector<float, Eigen::aligned_allocator<float>> data(std::size_t{64} << 20, 1.0f);
+  const int threads = static_cast<int>(state.range(0));
+  const auto n = static_cast<std::ptrdiff_t>(data.size());
+  for (auto _ : state) {
+    float total = 0.0f;
+#pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static)
+    for (int t = 0; t < threads; ++t) {
+      const std::ptrdiff_t begin = n * t / threads, end = n * (t + 1) / threads;
+      total += Eigen::Map<const Eigen::VectorXf>(data.data() + begin, end - begin).sum();
+    }
+    benchmark::DoNotOptimize(total);
+  }
+  state.counters["GBps"] = benchmark::Counter(static_cast<double>(data.size() * sizeof(float)) * 1e-9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // The generic N:M path (nm_gemm.hpp) at other patterns, one thread, trusted indices; GFLOPS
 // counts its kept multiply-adds (2 * M*N*K * N/M). The 2:4 row measures what genericity
 // costs against the 2:4 kernels above. Not in the summary table (no peers).
@@ -335,6 +356,10 @@ void register_all() {
       }
     }
   }
+  for (std::int64_t threads : {1, 2}) {
+    benchmark::RegisterBenchmark(("read_bandwidth/threads:" + std::to_string(threads)).c_str(), BM_read_bandwidth)
+        ->Arg(threads)->UseRealTime()->Unit(benchmark::kMillisecond);
+  }
   const std::int64_t nm_shapes[][3] = {{4096, 4096, 1}, {4096, 4096, 8}, {1024, 1024, 1024}};
   const std::int64_t patterns[][2] = {{2, 4}, {1, 4}, {2, 8}, {4, 8}};
   for (const auto& s : nm_shapes) {
@@ -360,6 +385,10 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       if (!median && !single) continue;
       // function_name: "<peer>/<M>x<K>xN<N>/threads:<t>"
       const std::string& f = r.run_name.function_name;
+      if (f.rfind("read_bandwidth/threads:", 0) == 0) {
+        bandwidth_[std::stoi(f.substr(23))] = r.counters.at("GBps");
+        continue;
+      }
       const auto s1 = f.find('/');
       const auto s2 = f.find("/threads:");
       if (s1 == std::string::npos || s2 == std::string::npos) continue;
@@ -413,6 +442,17 @@ class SummaryReporter : public benchmark::ConsoleReporter {
                   gf("openblas_bf16"), best32, ratio(gf("twofour_bf16"), best32), ratio(gf("twofour_bf16"), gf("openblas")),
                   key.first.ends_with("xN1") ? "2.5" : "-", ratio(gf("twofour_bf16"), best16));
     }
+    if (!bandwidth_.empty()) {
+      // Bytes streamed per dense multiply-add (M*K of the GEMV): dense fp32 4, dense bf16 2,
+      // 2:4 fp32 (4 + 0.25 metadata per kept element, half kept) 2.125, 2:4 bf16 1.125.
+      std::printf(
+          "\nMemory bound of the GEMV rows (N = 1): read bandwidth (GB/s, median) and the GFLOP/s it allows at\n"
+          "4 / 2 / 2.125 / 1.125 bytes per dense multiply-add (dense fp32, dense bf16, 2:4 fp32, 2:4 bf16):\n");
+      for (const auto& [threads, gbps] : bandwidth_) {
+        std::printf("threads %d: %6.1f GB/s -> dense fp32 %5.2f, dense bf16 %5.2f, 2:4 fp32 %5.2f, 2:4 bf16 %5.2f\n",
+                    threads, gbps, gbps / 4, gbps / 2, gbps / 2.125, gbps / 1.125);
+      }
+    }
     std::printf("\n1 -> 2 thread scaling (GFLOP/s at 2 threads / at 1 thread):\n");
       const char* const scaled[] = {"twofour", "twofour_trusted", "eigen_dense", "openblas", "eigen_csr", "twofour_bf16",
                                   "dense_bf16"};
@@ -460,6 +500,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     return static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n);
   }
   std::map<std::pair<std::string, int>, std::map<std::string, double>> seconds_, cpu_seconds_;
+  std::map<int, double> bandwidth_;  // threads -> GB/s
 };
 
 }  // namespace

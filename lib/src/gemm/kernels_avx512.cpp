@@ -42,9 +42,10 @@ struct V {
   static ireg indices(std::uint32_t bits) {
     const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i base = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20, 20, 24, 24, 28, 28);
-    const __m512i fields = _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32(static_cast<int>(bits)), shifts),
-                                            _mm512_set1_epi32(3));
-    return _mm512_add_epi32(fields, base);
+    // (shifted & 3) | base in one ternary-logic op (base has its low 2 bits clear, so | is +);
+    // 0xea is the truth table of (A & B) | C.
+    return _mm512_ternarylogic_epi32(_mm512_srlv_epi32(_mm512_set1_epi32(static_cast<int>(bits)), shifts),
+                                     _mm512_set1_epi32(3), base, 0xea);
   }
   static reg select(reg lo, reg hi, ireg idx) { return _mm512_permutex2var_ps(lo, idx, hi); }
   // Prefetch the element `i` of an array (i may lie past its end: the address is formed as an
