@@ -517,6 +517,8 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   std::printf("load average at the start: %s\n", load_average().c_str());
+  std::printf("OpenBLAS: %s, kernels for %s; twofour: %s\n", openblas_get_config(), openblas_get_corename(),
+              std::string(twofour::gemm::isa_name(twofour::gemm::default_isa())).c_str());
   SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
