@@ -1,7 +1,8 @@
 """The fast CPU 2:4 GEMM: C = A B, A sparse (2:4 along K) in the row-major compressed layout.
 
 Products and sums are float32 fused multiply-adds; for N > 16 every output keeps the reference
-order (bit-equal to a plain K-order loop), for N <= 16 rows are summed in SIMD lanes.
+order (bit-equal to a plain K-order loop), for N <= 16 each output is summed in a fixed 16-lane
+order, the same on every instruction set (docs/cpu-gemm.md).
 """
 from __future__ import annotations
 

@@ -13,6 +13,7 @@
 
 #include "lib/gemm/gemm_support.hpp"
 #include "support/seed.hpp"
+#include "twofour/gemm/dense_gemv.hpp"
 #include "twofour/gemm/reference.hpp"
 #include "twofour/gemm/sparse_gemm.hpp"
 #include "twofour/sim/spec/format.hpp"
@@ -74,9 +75,10 @@ bool cpu_has_f16c() {
 TEST(RoundToHalf, EveryIsaMatchesOraclesOnEveryExponentAndRoundingCase) {
   std::mt19937_64 rng(testing::test_seed("RoundToHalf.Oracles", 0xbf16));
   std::size_t checked = 0;
-  // Blocks of 2^12 top halves keep the buffers small in the exhaustive mode.
-  for (std::uint32_t hi0 = 0; hi0 < 0x10000; hi0 += 0x1000) {
-    const std::vector<std::uint32_t> in_bits = rounding_inputs(hi0, hi0 + 0x1000, rng);
+  // Blocks of top halves keep the buffers small (2^24 inputs per block in the exhaustive mode).
+  const std::uint32_t step = testing::exhaustive_requested() ? 0x100 : 0x1000;
+  for (std::uint32_t hi0 = 0; hi0 < 0x10000; hi0 += step) {
+    const std::vector<std::uint32_t> in_bits = rounding_inputs(hi0, hi0 + step, rng);
     std::vector<float> in(in_bits.size());
     std::memcpy(in.data(), in_bits.data(), in.size() * sizeof(float));
     for (HalfType type : {HalfType::bf16, HalfType::fp16}) {
@@ -282,6 +284,49 @@ TEST(SmallNOrder, RoundedWeightsEqualTheirWidenedFp32) {
       EXPECT_TRUE(bits_equal(y_half, y_wide)) << isa_name(isa);
     }
   }
+}
+
+// The dense 16-bit GEMV (the benchmark's dense bf16 peer): the same order with every column
+// kept, written out here from the definition; bit-identical on every instruction set.
+TEST(DenseGemv, BitIdenticalOnEveryIsaToTheLaneOrder) {
+  std::mt19937_64 rng(testing::test_seed("DenseGemv.LaneOrder", 0xd16));
+  int cases = 0;
+  for (HalfType type : {HalfType::bf16, HalfType::fp16}) {
+    for (const auto& [m, k] : {std::pair<std::size_t, std::size_t>{1, 4}, {9, 31}, {17, 32}, {70, 100}, {8, 1029},
+                               {130, 64}}) {
+      const bool acc = (cases % 2) == 1;
+      const std::size_t lda = k + 3;
+      const std::vector<std::uint16_t> a = testing::random_dense_half(rng, m * lda, type);
+      const std::vector<float> x = testing::random_dense_fp32(rng, k);
+      const std::vector<float> y0 = testing::random_dense_fp32(rng, m);
+      std::vector<float> want = y0;
+      const std::size_t lane_cols = k / 32 * 32;
+      for (std::size_t i = 0; i < m; ++i) {
+        float p[16] = {};
+        for (std::size_t kk = 0; kk < lane_cols; ++kk)
+          p[kk % 16] = std::fma(half_to_float(a[i * lda + kk], type), x[kk], p[kk % 16]);
+        float q[8], r[4];
+        for (int t = 0; t < 8; ++t) q[t] = p[t] + p[t + 8];
+        for (int t = 0; t < 4; ++t) r[t] = q[t] + q[t + 4];
+        float sum = (r[0] + r[2]) + (r[1] + r[3]);
+        for (std::size_t kk = lane_cols; kk < k; ++kk) sum = std::fma(half_to_float(a[i * lda + kk], type), x[kk], sum);
+        want[i] = acc ? want[i] + sum : sum;
+      }
+      for (Isa isa : supported_isas()) {
+        GemmOptions o;
+        o.isa = isa;
+        o.accumulate = acc;
+        std::vector<float> y = y0;
+        dense_gemv(a.data(), type, m, k, lda, x.data(), y.data(), o);
+        EXPECT_TRUE(bits_equal(y, want)) << isa_name(isa) << " M=" << m << " K=" << k;
+      }
+      ++cases;
+    }
+  }
+  std::vector<std::uint16_t> a(8);
+  std::vector<float> x(8), y(2);
+  EXPECT_THROW(dense_gemv(a.data(), HalfType::bf16, 2, 8, 4, x.data(), y.data()), std::invalid_argument);
+  EXPECT_THROW(dense_gemv(nullptr, HalfType::bf16, 2, 4, 4, x.data(), y.data()), std::invalid_argument);
 }
 
 }  // namespace
