@@ -33,7 +33,8 @@
 //                             --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 //   twofour_sparse_gemm_bench --benchmark_filter=4096x4096xN4096 --benchmark_min_time=0.01
 // On a shared, oversubscribed machine OMP_WAIT_POLICY=passive keeps spinning OpenMP threads
-// from stealing the time slices of the team's own descheduled thread (both twofour and Eigen).
+// from stealing the time slices of the team's own descheduled thread (both twofour and Eigen),
+// and --benchmark_enable_random_interleaving=true spreads bursts of load over all peers.
 // GCC 12 flags its own AVX-512 intrinsics (as inlined into Eigen under -march=native) with
 // -Wmaybe-uninitialized: a header false positive.
 #if defined(__GNUC__) && !defined(__clang__)
