@@ -85,7 +85,7 @@ struct V {
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
 #include "kernels_smalln.inl"
-#include "kernels_dense.inl"
+#include "kernels_dense_gemv.inl"
 
 // 8 floats per step; the tail goes to the scalar code, which gives the same bits (tested).
 void round_to_half(const float* in, std::uint16_t* out, std::size_t n, ValueKind kind) {

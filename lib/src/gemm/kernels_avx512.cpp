@@ -91,7 +91,7 @@ struct V {
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
 #include "kernels_smalln.inl"
-#include "kernels_dense.inl"
+#include "kernels_dense_gemv.inl"
 
 // 16 floats per step; the tail (and nothing else) goes to the scalar code, which gives the
 // same bits (tested exhaustively against it).
