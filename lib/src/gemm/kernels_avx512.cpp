@@ -63,6 +63,7 @@ struct V {
 
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
+#include "kernels_dense.inl"
 #include "kernels_smalln.inl"
 
 }  // namespace
@@ -73,7 +74,9 @@ const KernelTable& table() {
   // halve the C tile reloads; measured on Zen 4 (1024^2 and 2048^2, median CPU time): K block
   // 64 -> 20.5 ms, 128 -> 17.4-17.9 ms, 256 -> 16.4-16.7 ms, and 4 x 96, 8 x 48, 3 x 128 tiles
   // no better.
-  static const KernelTable t{{6, 64, 256, &gemm_tile<V, 6, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>};
+  static const KernelTable t{{6, 64, 256, &gemm_tile<V, 6, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
+                                 {8, 48, &dense_tile<V, 8, 3>},
+                                 {4, 4, &dot_tile<V, 4, 4>, &dot_tile<V, 1, 1>}};
   return t;
 }
 

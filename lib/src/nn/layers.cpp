@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 
@@ -86,6 +87,7 @@ Tensor Linear::backward(const Tensor& dy) {
       bias.grad.data[o] += s;
     }
   }
+  if (!input_grad) return {};
   Tensor dx({n, in});
   detail::gemm(false, false, n, in, out, 1.0f, dy.data.data(), out, weight.value.data.data(), in, 0.0f, dx.data.data(), in);
   return dx;
@@ -184,6 +186,7 @@ Tensor Conv2d::backward(const Tensor& dy) {
     }
   }
   detail::gemm(false, true, out_c, crs, np, 1.0f, dym.data(), np, col_.data(), np, 1.0f, weight.grad.data.data(), crs);
+  if (!input_grad) return {};
   // dcol overwrites the cached columns (no longer needed).
   detail::gemm(true, false, crs, np, out_c, 1.0f, weight.value.data.data(), crs, dym.data(), np, 0.0f, col_.data(), np);
   Tensor dx(in_shape_);
@@ -450,7 +453,13 @@ Tensor Sequential::forward(const Tensor& x, bool training) {
 
 Tensor Sequential::backward(const Tensor& dy) {
   Tensor g = dy;
-  for (auto it = layers.rbegin(); it != layers.rend(); ++it) g = (*it)->backward(g);
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+    Layer& l = **it;
+    const bool saved = l.input_grad;
+    if (std::next(it) == layers.rend()) l.input_grad = input_grad;
+    g = l.backward(g);
+    l.input_grad = saved;
+  }
   return g;
 }
 
