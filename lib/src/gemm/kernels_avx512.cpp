@@ -59,6 +59,20 @@ struct V {
     }
   }
   static float hsum(reg r) { return _mm512_reduce_add_ps(r); }
+  // kernels_dense.inl's lane finish in registers: the tail products by a masked fused
+  // multiply-add (lanes >= tail keep their value exactly), then lane l += lane l + w for
+  // w = 8, 4, 2, 1, each step adding the upper half of the live lanes to the lower half.
+  static float finish_lanes(reg acc, const float* a, const float* b, std::size_t tail) {
+    if (tail > 0) {
+      const __mmask16 m = static_cast<__mmask16>((1u << tail) - 1u);
+      acc = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(m, a), _mm512_maskz_loadu_ps(m, b), acc, m);
+    }
+    const __m256 h8 = _mm256_add_ps(_mm512_castps512_ps256(acc), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)));
+    const __m128 h4 = _mm_add_ps(_mm256_castps256_ps128(h8), _mm256_extractf128_ps(h8, 1));
+    const __m128 h2 = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
+    const __m128 h1 = _mm_add_ss(h2, _mm_shuffle_ps(h2, h2, 1));
+    return _mm_cvtss_f32(h1);
+  }
 };
 
 #include "kernels_gemm.inl"

@@ -51,7 +51,8 @@ void dense_tile(const DenseTileArgs& t) {
       for (std::size_t j = 0; j < t.cols; ++j) t.c[r * t.ldc + j] = edge[r * NR + j];
 }
 
-// Lanes of one output after its last K block: the tail products, then the pairwise tree.
+// Lanes of one output after its last K block: the tail products, then the pairwise tree. A
+// 16-lane build may provide V::finish_lanes(reg, a, b, tail) doing the same in registers.
 inline float finish_lanes(float* lanes, const float* a, const float* b, std::size_t tail) {
   for (std::size_t t = 0; t < tail; ++t) lanes[t] = std::fma(a[t], b[t], lanes[t]);
   for (std::size_t w = kDotLanes / 2; w >= 1; w /= 2)
@@ -90,9 +91,14 @@ void dot_tile(const DotArgs& d) {
   const std::size_t tail = d.kc - body;
   for (std::size_t i = 0; i < I; ++i)
     for (std::size_t j = 0; j < J; ++j) {
-      alignas(64) float lanes[kDotLanes];
-      for (std::size_t l = 0; l < L; ++l) V::store(lanes + l * W, acc[i][j][l]);
-      const float s = finish_lanes(lanes, d.a + i * d.lda + body, d.b + j * d.ldb + body, tail);
+      float s;
+      if constexpr (requires { V::finish_lanes(acc[i][j][0], d.a, d.b, tail); }) {
+        s = V::finish_lanes(acc[i][j][0], d.a + i * d.lda + body, d.b + j * d.ldb + body, tail);  // one vector
+      } else {
+        alignas(64) float lanes[kDotLanes];
+        for (std::size_t l = 0; l < L; ++l) V::store(lanes + l * W, acc[i][j][l]);
+        s = finish_lanes(lanes, d.a + i * d.lda + body, d.b + j * d.ldb + body, tail);
+      }
       float& out = d.c[i * d.ldc + j];
       out = d.accumulate ? out + s : s;
     }
