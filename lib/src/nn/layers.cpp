@@ -262,7 +262,34 @@ Tensor MaxPool2d::forward(const Tensor& x, bool) {
   const std::size_t oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
   in_shape_ = x.shape;
   Tensor y({x.dim(0), x.dim(1), oh, ow});
-  argmax_.assign(y.numel(), 0);
+  argmax_.resize(y.numel());  // every element is written below
+  if (k == 2 && stride == 2) {
+    // The models' pooling: the same four comparisons in the same order, unrolled.
+#pragma omp parallel for schedule(static) if (x.numel() >= kMinParallelWork)
+    for (std::size_t pl = 0; pl < planes; ++pl) {
+      const float* src = x.data.data() + pl * h * w;
+      float* out = y.data.data() + pl * oh * ow;
+      std::uint32_t* arg = argmax_.data() + pl * oh * ow;
+      for (std::size_t yo = 0; yo < oh; ++yo)
+        for (std::size_t xo = 0; xo < ow; ++xo) {
+          const auto at = static_cast<std::uint32_t>(2 * yo * w + 2 * xo);
+          const auto wi = static_cast<std::uint32_t>(w);
+          // Selects, not branches: which element wins is data-dependent and unpredictable.
+          std::uint32_t best = at;
+          float v = src[at];
+          const float v1 = src[at + 1], v2 = src[at + wi], v3 = src[at + wi + 1];
+          best = v1 > v ? at + 1 : best;
+          v = v1 > v ? v1 : v;
+          best = v2 > v ? at + wi : best;
+          v = v2 > v ? v2 : v;
+          best = v3 > v ? at + wi + 1 : best;
+          v = v3 > v ? v3 : v;
+          out[yo * ow + xo] = v;
+          arg[yo * ow + xo] = best;
+        }
+    }
+    return y;
+  }
 #pragma omp parallel for schedule(static) if (x.numel() >= kMinParallelWork)
   for (std::size_t pl = 0; pl < planes; ++pl) {
     const float* src = x.data.data() + pl * h * w;

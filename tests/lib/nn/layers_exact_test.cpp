@@ -132,3 +132,38 @@ TEST(NnExact, BatchNormTrainingEqualsThePerChannelReferenceBitForBit) {
 }
 
 }  // namespace
+
+namespace {
+
+// MaxPool2d 2x2 / stride 2 (an unrolled path) against the plain window scan: ties go to the first
+// maximum in (row, column) order and NaN never wins, for the forward values and for where the
+// backward pass sends each gradient.
+TEST(NnExact, MaxPoolTwoByTwoEqualsThePlainWindowScan) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> pattern = {1.0f, 1.0f, 0.5f, 2.0f, nan, -1.0f, 3.0f, 3.0f, -0.0f, 0.0f, 2.0f, nan};
+  Tensor x({2, 3, 6, 4});
+  for (std::size_t i = 0; i < x.numel(); ++i) x.data[i] = pattern[(i * 7) % pattern.size()];
+  MaxPool2d pool("pool", 2, 2);
+  const Tensor y = pool.forward(x, true);
+  Tensor dy(y.shape);
+  for (std::size_t i = 0; i < dy.numel(); ++i) dy.data[i] = static_cast<float>(i + 1);
+  const Tensor dx = pool.backward(dy);
+  std::vector<float> want_y(y.numel()), want_dx(x.numel(), 0.0f);
+  for (std::size_t pl = 0; pl < 6; ++pl)
+    for (std::size_t yo = 0; yo < 3; ++yo)
+      for (std::size_t xo = 0; xo < 2; ++xo) {
+        std::size_t best = pl * 24 + 2 * yo * 4 + 2 * xo;
+        for (std::size_t r = 0; r < 2; ++r)
+          for (std::size_t s = 0; s < 2; ++s) {
+            const std::size_t at = pl * 24 + (2 * yo + r) * 4 + 2 * xo + s;
+            if (x.data[at] > x.data[best]) best = at;
+          }
+        const std::size_t o = pl * 6 + yo * 2 + xo;
+        want_y[o] = x.data[best];
+        want_dx[best] += dy.data[o];
+      }
+  expect_same_bits(y.data, want_y, "forward");
+  expect_same_bits(dx.data, want_dx, "backward");
+}
+
+}  // namespace
