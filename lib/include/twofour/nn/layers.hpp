@@ -48,7 +48,8 @@ class Linear : public Layer {
 };
 
 // Square kernel, stride and zero padding. W (K, C, R, S): 2:4 groups run along C (Apex ASP).
-// Forward: im2col of the whole batch into (C*R*S, N*OH*OW), one GEMM with W viewed (K, C*R*S).
+// Forward: im2col into (C*R*S, images*OH*OW) and one GEMM with W viewed (K, C*R*S), per chunk of
+// images sized to stay in cache; backward rebuilds each chunk's columns from the cached input.
 class Conv2d : public Layer {
  public:
   Conv2d(std::string layer_name, std::size_t in_channels, std::size_t out_channels, std::size_t kernel,
@@ -62,8 +63,11 @@ class Conv2d : public Layer {
   std::size_t in_c, out_c, k, stride, pad;
   bool has_bias;
  private:
+  std::size_t chunk_images(std::size_t positions) const;
+  void im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w);
+  void col2im(float* dx, std::size_t first, std::size_t count, std::size_t h, std::size_t w);
   std::vector<std::size_t> in_shape_;
-  std::vector<float> col_;
+  std::vector<float> x_, col_, ym_;  // cached input; per-chunk columns and (K, positions) block
 };
 
 class ReLU : public Layer {
