@@ -180,7 +180,8 @@ void Conv2d::im2col(const float* x, std::size_t first, std::size_t count, std::s
   const auto sh_h = static_cast<std::ptrdiff_t>(h), sh_w = static_cast<std::ptrdiff_t>(w);
   const auto sh_pad = static_cast<std::ptrdiff_t>(pad);
   // Row (c, r, s), column (image in the chunk, output position).
-#pragma omp parallel for schedule(static) if (crs * np >= kMinParallelWork)
+  // (image, channel) pairs: a chunk may hold only a few images.
+#pragma omp parallel for collapse(2) schedule(static) if (crs * np >= kMinParallelWork)
   for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t c = 0; c < in_c; ++c) {
       const float* plane = x + ((first + i) * in_c + c) * h * w;
@@ -217,7 +218,8 @@ void Conv2d::col2im(float* dx, std::size_t first, std::size_t count, std::size_t
   const bool same = stride == 1 && oh == h && ow == w;
   const auto sh_h = static_cast<std::ptrdiff_t>(h), sh_w = static_cast<std::ptrdiff_t>(w);
   const auto sh_pad = static_cast<std::ptrdiff_t>(pad);
-#pragma omp parallel for schedule(static) if (crs * np >= kMinParallelWork)
+  // (image, channel) pairs: a chunk may hold only a few images.
+#pragma omp parallel for collapse(2) schedule(static) if (crs * np >= kMinParallelWork)
   for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t c = 0; c < in_c; ++c) {
       float* plane = dx + ((first + i) * in_c + c) * h * w;
