@@ -77,7 +77,8 @@ class ReLU : public Layer {
   Tensor backward(const Tensor& dy) override;
   std::string describe() const override { return "ReLU"; }
  private:
-  Tensor x_;
+  std::vector<std::size_t> shape_;
+  std::vector<std::uint8_t> positive_;  // x > 0 per element (a quarter of the bytes of a copy of x)
 };
 
 // Non-overlapping or strided max pooling without padding; ties go to the first maximum.
