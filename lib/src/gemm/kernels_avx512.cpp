@@ -86,10 +86,25 @@ struct V {
     q = _mm_add_ss(q, _mm_movehdup_ps(q));
     return _mm_cvtss_f32(q);
   }
+  // kernels_dense.inl's lane finish in registers: the tail products by a masked fused
+  // multiply-add (lanes >= tail keep their value exactly), then lane l += lane l + w for
+  // w = 8, 4, 2, 1, each step adding the upper half of the live lanes to the lower half.
+  static float finish_lanes(reg acc, const float* a, const float* b, std::size_t tail) {
+    if (tail > 0) {
+      const __mmask16 m = static_cast<__mmask16>((1u << tail) - 1u);
+      acc = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(m, a), _mm512_maskz_loadu_ps(m, b), acc, m);
+    }
+    const __m256 h8 = _mm256_add_ps(_mm512_castps512_ps256(acc), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)));
+    const __m128 h4 = _mm_add_ps(_mm256_castps256_ps128(h8), _mm256_extractf128_ps(h8, 1));
+    const __m128 h2 = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
+    const __m128 h1 = _mm_add_ss(h2, _mm_shuffle_ps(h2, h2, 1));
+    return _mm_cvtss_f32(h1);
+  }
 };
 
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
+#include "kernels_dense.inl"
 #include "kernels_smalln.inl"
 #include "kernels_dense_gemv.inl"
 
@@ -131,6 +146,8 @@ const KernelTable& table() {
   // alternated in one process: K block 256 -> 65-71, 512 -> 69-74, 1024 -> 72-73, 2048 -> 72
   // useful GFLOP/s; tiles 8 x 48, 12 x 32, 4 x 80, 5 x 80, 4 x 96 at 60-68, 7 x 64 within noise.
   static const KernelTable t{{6, 64, 1024, &gemm_tile<V, 6, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
+                             {8, 48, &dense_tile<V, 8, 3>},
+                             {4, 4, &dot_tile<V, 4, 4>, &dot_tile<V, 1, 1>},
                              &round_to_half, &dense_gemv<V>, &first_bad_metadata_row};
   return t;
 }

@@ -25,6 +25,7 @@ struct V {
 
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
+#include "kernels_dense.inl"
 
 // The 16-lane order of sparse_gemm.hpp written out: partial sums p[0..15] over the first
 // 32 * floor(K / 32) columns, the fixed tree, then the tail as one chain in K order.
@@ -99,8 +100,9 @@ void small_n(const SmallNArgs& s) {
 
 const KernelTable& table() {
   static const KernelTable t{{4, 4, 256, &gemm_tile<V, 4, 4>}, &small_n, V::kWidth, &nm_rows<V>,
-                             &round_to_half_scalar, &dense_gemv,
-                             &first_bad_metadata_row};
+                             {4, 4, &dense_tile<V, 4, 4>},
+                             {1, 1, &dot_tile<V, 1, 1>, &dot_tile<V, 1, 1>},
+                             &round_to_half_scalar, &dense_gemv, &first_bad_metadata_row};
   return t;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 
@@ -43,6 +44,47 @@ OutputSpan output_span(std::size_t ow, std::size_t stride, std::size_t s, std::s
   const std::size_t begin = s >= pad ? 0 : (pad - s + stride - 1) / stride;
   const std::size_t end = std::min(ow, pad + w <= s ? 0 : (pad + w - s + stride - 1) / stride);
   return {std::min(begin, end), end};
+}
+
+// "Same" convolutions (stride 1, output as large as the input: the models' 3x3, padding 1): the
+// im2col block of kernel tap (r, s) for one image is the input plane shifted by (r - pad, s - pad),
+// zero where the shift leaves the plane, so it is one contiguous copy plus zeroed borders instead of
+// a short copy per output row.
+struct Shift {
+  std::ptrdiff_t h, w, dy, dx;
+  std::ptrdiff_t row_begin() const { return std::clamp<std::ptrdiff_t>(-dy, 0, h); }
+  std::ptrdiff_t row_end() const { return std::clamp<std::ptrdiff_t>(h - dy, row_begin(), h); }
+  std::ptrdiff_t col_begin() const { return std::clamp<std::ptrdiff_t>(-dx, 0, w); }
+  std::ptrdiff_t col_end() const { return std::clamp<std::ptrdiff_t>(w - dx, col_begin(), w); }
+};
+
+// dst[y, x] = plane[y + dy, x + dx], 0 outside the plane.
+void shifted_copy(const float* plane, const Shift& sh, float* dst) {
+  const std::ptrdiff_t p = sh.h * sh.w, offset = sh.dy * sh.w + sh.dx;
+  const std::ptrdiff_t d0 = sh.row_begin() * sh.w, d1 = sh.row_end() * sh.w;
+  const std::ptrdiff_t c0 = std::clamp<std::ptrdiff_t>(-offset, d0, d1), c1 = std::clamp<std::ptrdiff_t>(p - offset, c0, d1);
+  std::fill(dst, dst + c0, 0.0f);
+  std::copy(plane + c0 + offset, plane + c1 + offset, dst + c0);
+  std::fill(dst + c1, dst + p, 0.0f);
+  // Columns whose source lies left or right of the plane (the copy wrapped them to a neighbour row).
+  for (std::ptrdiff_t y = sh.row_begin(); y < sh.row_end(); ++y) {
+    std::fill(dst + y * sh.w, dst + y * sh.w + sh.col_begin(), 0.0f);
+    std::fill(dst + y * sh.w + sh.col_end(), dst + (y + 1) * sh.w, 0.0f);
+  }
+}
+
+// plane[y + dy, x + dx] += src[y, x] where inside the plane. src's out-of-plane columns are set to
+// 0 first, so the add can run over one contiguous range (they add +0 to a neighbour row).
+void shifted_add(float* src, const Shift& sh, float* plane) {
+  const std::ptrdiff_t y0 = sh.row_begin(), y1 = sh.row_end(), x0 = sh.col_begin(), x1 = sh.col_end();
+  if (y0 >= y1 || x0 >= x1) return;
+  for (std::ptrdiff_t y = y0; y < y1; ++y) {
+    std::fill(src + y * sh.w, src + y * sh.w + x0, 0.0f);
+    std::fill(src + y * sh.w + x1, src + (y + 1) * sh.w, 0.0f);
+  }
+  const std::ptrdiff_t offset = sh.dy * sh.w + sh.dx;
+  float* out = plane + offset;
+  for (std::ptrdiff_t i = y0 * sh.w + x0; i < (y1 - 1) * sh.w + x1; ++i) out[i] += src[i];
 }
 
 }  // namespace
@@ -86,6 +128,7 @@ Tensor Linear::backward(const Tensor& dy) {
       bias.grad.data[o] += s;
     }
   }
+  if (!input_grad) return {};
   Tensor dx({n, in});
   detail::gemm(false, false, n, in, out, 1.0f, dy.data.data(), out, weight.value.data.data(), in, 0.0f, dx.data.data(), in);
   return dx;
@@ -115,25 +158,40 @@ void Conv2d::initialize(Rng& rng) {
   std::fill(bias.value.data.begin(), bias.value.data.end(), 0.0f);
 }
 
-Tensor Conv2d::forward(const Tensor& x, bool) {
-  require(x.rank() == 4 && x.dim(1) == in_c,
-          name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in_c) + ", H, W)");
-  const std::size_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
-  require(h + 2 * pad >= k && w + 2 * pad >= k, name + ": input " + x.shape_string() + " smaller than the kernel");
+// The batch runs in chunks of images whose im2col block (C*R*S rows, chunk*OH*OW columns) stays
+// in L2 (kConvChunkFloats floats): the columns are written, multiplied and (backward) read back
+// from cache instead of memory. The chunk size depends on the layer's shape only, so results do
+// not depend on the thread count; the weight gradient adds the chunks' products in order.
+namespace {
+constexpr std::size_t kConvChunkFloats = std::size_t{1} << 18;  // 1 MiB
+}
+
+std::size_t Conv2d::chunk_images(std::size_t positions) const {
+  return std::max<std::size_t>(1, kConvChunkFloats / (in_c * k * k * positions));
+}
+
+void Conv2d::im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w) {
   const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
-  const std::size_t p = oh * ow, np = n * p, crs = in_c * k * k;
-  in_shape_ = x.shape;
+  const std::size_t p = oh * ow, np = count * p, crs = in_c * k * k;
   // Every element of col_ is written below (zeros where the window lies in the padding), so the
-  // buffer is resized, not cleared first: clearing was a second pass over it every step.
+  // buffer is resized, not cleared first.
   col_.resize(crs * np);
-  // im2col: row (c, r, s), column (image, output position).
-#pragma omp parallel for schedule(static) if (crs * np >= kMinParallelWork)
-  for (std::size_t img = 0; img < n; ++img) {
+  const bool same = stride == 1 && oh == h && ow == w;
+  const auto sh_h = static_cast<std::ptrdiff_t>(h), sh_w = static_cast<std::ptrdiff_t>(w);
+  const auto sh_pad = static_cast<std::ptrdiff_t>(pad);
+  // Row (c, r, s), column (image in the chunk, output position).
+  // (image, channel) pairs: a chunk may hold only a few images.
+#pragma omp parallel for collapse(2) schedule(static) if (crs * np >= kMinParallelWork)
+  for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t c = 0; c < in_c; ++c) {
-      const float* plane = x.data.data() + (img * in_c + c) * h * w;
+      const float* plane = x + ((first + i) * in_c + c) * h * w;
       for (std::size_t r = 0; r < k; ++r) {
         for (std::size_t s = 0; s < k; ++s) {
-          float* dst = col_.data() + ((c * k + r) * k + s) * np + img * p;
+          float* dst = col_.data() + ((c * k + r) * k + s) * np + i * p;
+          if (same) {
+            shifted_copy(plane, Shift{sh_h, sh_w, static_cast<std::ptrdiff_t>(r) - sh_pad, static_cast<std::ptrdiff_t>(s) - sh_pad}, dst);
+            continue;
+          }
           const OutputSpan xs = output_span(ow, stride, s, pad, w);
           for (std::size_t y = 0; y < oh; ++y) {
             float* row = dst + y * ow;
@@ -151,49 +209,27 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
       }
     }
   }
-  std::vector<float> ym(out_c * np);
-  detail::gemm(false, false, out_c, np, crs, 1.0f, weight.value.data.data(), crs, col_.data(), np, 0.0f, ym.data(), np);
-  Tensor y({n, out_c, oh, ow});
-#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
-  for (std::size_t img = 0; img < n; ++img)
-    for (std::size_t o = 0; o < out_c; ++o) {
-      const float b = has_bias ? bias.value.data[o] : 0.0f;
-      const float* src = ym.data() + o * np + img * p;
-      float* dst = y.data.data() + (img * out_c + o) * p;
-      for (std::size_t i = 0; i < p; ++i) dst[i] = src[i] + b;
-    }
-  return y;
 }
 
-Tensor Conv2d::backward(const Tensor& dy) {
-  const std::size_t n = in_shape_.at(0), h = in_shape_[2], w = in_shape_[3];
+// dx += col2im(col_) for images [first, first + count); col_'s padding entries may be zeroed.
+void Conv2d::col2im(float* dx, std::size_t first, std::size_t count, std::size_t h, std::size_t w) {
   const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
-  const std::size_t p = oh * ow, np = n * p, crs = in_c * k * k;
-  require(dy.shape == std::vector<std::size_t>{n, out_c, oh, ow}, name + ": gradient shape " + dy.shape_string());
-  std::vector<float> dym(out_c * np);
-#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
-  for (std::size_t o = 0; o < out_c; ++o)
-    for (std::size_t img = 0; img < n; ++img)
-      std::copy_n(dy.data.data() + (img * out_c + o) * p, p, dym.data() + o * np + img * p);
-  if (has_bias) {
-#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
-    for (std::size_t o = 0; o < out_c; ++o) {
-      float s = 0.0f;
-      for (std::size_t i = 0; i < np; ++i) s += dym[o * np + i];
-      bias.grad.data[o] += s;
-    }
-  }
-  detail::gemm(false, true, out_c, crs, np, 1.0f, dym.data(), np, col_.data(), np, 1.0f, weight.grad.data.data(), crs);
-  // dcol overwrites the cached columns (no longer needed).
-  detail::gemm(true, false, crs, np, out_c, 1.0f, weight.value.data.data(), crs, dym.data(), np, 0.0f, col_.data(), np);
-  Tensor dx(in_shape_);
-#pragma omp parallel for schedule(static) if (crs * np >= kMinParallelWork)
-  for (std::size_t img = 0; img < n; ++img) {
+  const std::size_t p = oh * ow, np = count * p, crs = in_c * k * k;
+  const bool same = stride == 1 && oh == h && ow == w;
+  const auto sh_h = static_cast<std::ptrdiff_t>(h), sh_w = static_cast<std::ptrdiff_t>(w);
+  const auto sh_pad = static_cast<std::ptrdiff_t>(pad);
+  // (image, channel) pairs: a chunk may hold only a few images.
+#pragma omp parallel for collapse(2) schedule(static) if (crs * np >= kMinParallelWork)
+  for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t c = 0; c < in_c; ++c) {
-      float* plane = dx.data.data() + (img * in_c + c) * h * w;
+      float* plane = dx + ((first + i) * in_c + c) * h * w;
       for (std::size_t r = 0; r < k; ++r) {
         for (std::size_t s = 0; s < k; ++s) {
-          const float* src = col_.data() + ((c * k + r) * k + s) * np + img * p;
+          float* src = col_.data() + ((c * k + r) * k + s) * np + i * p;
+          if (same) {
+            shifted_add(src, Shift{sh_h, sh_w, static_cast<std::ptrdiff_t>(r) - sh_pad, static_cast<std::ptrdiff_t>(s) - sh_pad}, plane);
+            continue;
+          }
           const OutputSpan xs = output_span(ow, stride, s, pad, w);
           for (std::size_t y = 0; y < oh; ++y) {
             const std::size_t iy = y * stride + r;
@@ -204,6 +240,67 @@ Tensor Conv2d::backward(const Tensor& dy) {
         }
       }
     }
+  }
+}
+
+Tensor Conv2d::forward(const Tensor& x, bool) {
+  require(x.rank() == 4 && x.dim(1) == in_c,
+          name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in_c) + ", H, W)");
+  const std::size_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
+  require(h + 2 * pad >= k && w + 2 * pad >= k, name + ": input " + x.shape_string() + " smaller than the kernel");
+  const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+  const std::size_t p = oh * ow, crs = in_c * k * k;
+  in_shape_ = x.shape;
+  x_ = x.data;  // backward rebuilds the columns chunk by chunk
+  Tensor y({n, out_c, oh, ow});
+  const std::size_t chunk = chunk_images(p);
+  for (std::size_t first = 0; first < n; first += chunk) {
+    const std::size_t count = std::min(chunk, n - first), np = count * p;
+    im2col(x.data.data(), first, count, h, w);
+    ym_.resize(out_c * np);
+    detail::gemm(false, false, out_c, np, crs, 1.0f, weight.value.data.data(), crs, col_.data(), np, 0.0f, ym_.data(), np);
+#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
+    for (std::size_t i = 0; i < count; ++i)
+      for (std::size_t o = 0; o < out_c; ++o) {
+        const float b = has_bias ? bias.value.data[o] : 0.0f;
+        const float* src = ym_.data() + o * np + i * p;
+        float* dst = y.data.data() + ((first + i) * out_c + o) * p;
+        for (std::size_t j = 0; j < p; ++j) dst[j] = src[j] + b;
+      }
+  }
+  return y;
+}
+
+Tensor Conv2d::backward(const Tensor& dy) {
+  const std::size_t n = in_shape_.at(0), h = in_shape_[2], w = in_shape_[3];
+  const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+  const std::size_t p = oh * ow, crs = in_c * k * k;
+  require(dy.shape == std::vector<std::size_t>{n, out_c, oh, ow}, name + ": gradient shape " + dy.shape_string());
+  if (has_bias) {
+#pragma omp parallel for schedule(static) if (out_c * n * p >= kMinParallelWork)
+    for (std::size_t o = 0; o < out_c; ++o) {
+      float s = 0.0f;
+      for (std::size_t img = 0; img < n; ++img)
+        for (std::size_t j = 0; j < p; ++j) s += dy.data[(img * out_c + o) * p + j];
+      bias.grad.data[o] += s;
+    }
+  }
+  Tensor dx;
+  if (input_grad) dx = Tensor(in_shape_);
+  const std::size_t chunk = chunk_images(p);
+  for (std::size_t first = 0; first < n; first += chunk) {
+    const std::size_t count = std::min(chunk, n - first), np = count * p;
+    ym_.resize(out_c * np);  // dy of the chunk as (out_c, image, position)
+#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
+    for (std::size_t o = 0; o < out_c; ++o)
+      for (std::size_t i = 0; i < count; ++i)
+        std::copy_n(dy.data.data() + ((first + i) * out_c + o) * p, p, ym_.data() + o * np + i * p);
+    im2col(x_.data(), first, count, h, w);
+    detail::gemm(false, true, out_c, crs, np, 1.0f, ym_.data(), np, col_.data(), np, 1.0f, weight.grad.data.data(), crs);
+    if (!input_grad) continue;
+    // dcol overwrites the chunk's columns (no longer needed).
+    detail::gemm(true, false, crs, np, out_c, 1.0f, weight.value.data.data(), crs, ym_.data(), np, 0.0f, col_.data(), np);
+    col2im(dx.data.data(), first, count, h, w);
   }
   return dx;
 }
@@ -223,26 +320,30 @@ std::string Conv2d::describe() const {
 // positive about half the time the branch mispredicted often enough to cost 12% of a CNN training
 // step (perf, one thread). NaN inputs map to 0 either way.
 Tensor ReLU::forward(const Tensor& x, bool) {
-  x_ = x;
+  shape_ = x.shape;
+  positive_.resize(x.numel());
   Tensor y(x.shape);
   const float* in = x.data.data();
   float* out = y.data.data();
+  std::uint8_t* pos = positive_.data();
+  // Two simple loops: each compiles to selects / compares (one loop storing both became a branch).
   for (std::size_t i = 0; i < y.data.size(); ++i) {
     const float v = in[i];
     out[i] = v > 0.0f ? v : 0.0f;
   }
+  for (std::size_t i = 0; i < y.data.size(); ++i) pos[i] = static_cast<std::uint8_t>(in[i] > 0.0f);
   return y;
 }
 
 Tensor ReLU::backward(const Tensor& dy) {
-  require(dy.shape == x_.shape, name + ": gradient shape " + dy.shape_string());
+  require(dy.shape == shape_, name + ": gradient shape " + dy.shape_string());
   Tensor dx(dy.shape);
-  const float* in = x_.data.data();
+  const std::uint8_t* pos = positive_.data();
   const float* g = dy.data.data();
   float* out = dx.data.data();
   for (std::size_t i = 0; i < dx.data.size(); ++i) {
     const float gi = g[i];  // loaded unconditionally so that the compiler can select, not branch
-    out[i] = in[i] > 0.0f ? gi : 0.0f;
+    out[i] = pos[i] ? gi : 0.0f;
   }
   return dx;
 }
@@ -259,7 +360,34 @@ Tensor MaxPool2d::forward(const Tensor& x, bool) {
   const std::size_t oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
   in_shape_ = x.shape;
   Tensor y({x.dim(0), x.dim(1), oh, ow});
-  argmax_.assign(y.numel(), 0);
+  argmax_.resize(y.numel());  // every element is written below
+  if (k == 2 && stride == 2) {
+    // The models' pooling: the same four comparisons in the same order, unrolled.
+#pragma omp parallel for schedule(static) if (x.numel() >= kMinParallelWork)
+    for (std::size_t pl = 0; pl < planes; ++pl) {
+      const float* src = x.data.data() + pl * h * w;
+      float* out = y.data.data() + pl * oh * ow;
+      std::uint32_t* arg = argmax_.data() + pl * oh * ow;
+      for (std::size_t yo = 0; yo < oh; ++yo)
+        for (std::size_t xo = 0; xo < ow; ++xo) {
+          const auto at = static_cast<std::uint32_t>(2 * yo * w + 2 * xo);
+          const auto wi = static_cast<std::uint32_t>(w);
+          // Selects, not branches: which element wins is data-dependent and unpredictable.
+          std::uint32_t best = at;
+          float v = src[at];
+          const float v1 = src[at + 1], v2 = src[at + wi], v3 = src[at + wi + 1];
+          best = v1 > v ? at + 1 : best;
+          v = v1 > v ? v1 : v;
+          best = v2 > v ? at + wi : best;
+          v = v2 > v ? v2 : v;
+          best = v3 > v ? at + wi + 1 : best;
+          v = v3 > v ? v3 : v;
+          out[yo * ow + xo] = v;
+          arg[yo * ow + xo] = best;
+        }
+    }
+    return y;
+  }
 #pragma omp parallel for schedule(static) if (x.numel() >= kMinParallelWork)
   for (std::size_t pl = 0; pl < planes; ++pl) {
     const float* src = x.data.data() + pl * h * w;
@@ -295,18 +423,32 @@ std::string MaxPool2d::describe() const {
 }
 
 // ---------------------------------------------------------------- BatchNorm
-// The per-channel statistics are sums in double, each a chain of dependent adds in (image,
-// position) order. Visiting kStatLanes channels together keeps that order within every channel
-// (so the bits are those of a plain per-channel loop) while the independent chains overlap in
-// the adder's pipeline instead of waiting on its latency.
+// The per-channel statistics are sums in double over kLanes lanes: the value at position j of an
+// image plane goes to lane j mod kLanes, each lane adds in (image, position) order, and the lanes
+// are combined by a fixed pairwise tree (lane l += lane l + w for w = 4, 2, 1). Independent lanes
+// let the adds overlap (and vectorise) instead of waiting on one chain; the order is written out,
+// so it is the same on every compiler, instruction set and thread count.
 namespace {
-constexpr std::size_t kStatLanes = 4;
+constexpr std::size_t kLanes = 8;
 
+double lane_total(const double (&lanes)[kLanes]) {
+  double t[kLanes];
+  for (std::size_t l = 0; l < kLanes; ++l) t[l] = lanes[l];
+  for (std::size_t w = kLanes / 2; w >= 1; w /= 2)
+    for (std::size_t l = 0; l < w; ++l) t[l] = t[l] + t[l + w];
+  return t[0];
+}
+
+// f(lane, offset) for every value of channel c in lane order (see above).
 template <class F>
-void for_each_value(std::size_t n, std::size_t channels, std::size_t sp, std::size_t c0, std::size_t lanes, F&& f) {
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < sp; ++j)
-      for (std::size_t q = 0; q < lanes; ++q) f(q, (i * channels + c0 + q) * sp + j);
+void for_channel(std::size_t n, std::size_t channels, std::size_t sp, std::size_t c, F&& f) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t base = (i * channels + c) * sp;
+    std::size_t j = 0;
+    for (; j + kLanes <= sp; j += kLanes)
+      for (std::size_t l = 0; l < kLanes; ++l) f(l, base + j + l);
+    for (; j < sp; ++j) f(j % kLanes, base + j);
+  }
 }
 }  // namespace
 
@@ -337,42 +479,38 @@ Tensor BatchNorm::forward(const Tensor& x, bool training) {
   xhat_.data.resize(x.numel());
   inv_std_.assign(channels, 0.0f);
   Tensor y(x.shape);
-  const std::size_t groups = (channels + kStatLanes - 1) / kStatLanes;
+  const float* in = x.data.data();
 #pragma omp parallel for schedule(static) if (x.numel() >= kMinParallelWork)
-  for (std::size_t gi = 0; gi < groups; ++gi) {
-    const std::size_t c0 = gi * kStatLanes, lanes = std::min(kStatLanes, channels - c0);
-    double m[kStatLanes] = {}, s2[kStatLanes] = {};
+  for (std::size_t c = 0; c < channels; ++c) {
+    float mean = running_mean.data[c], var = running_var.data[c];
     if (training) {
-      double s[kStatLanes] = {};
-      for_each_value(n, channels, sp, c0, lanes, [&](std::size_t q, std::size_t at) {
-        s[q] += static_cast<double>(x.data[at]);
+      double s[kLanes] = {};
+      for_channel(n, channels, sp, c, [&](std::size_t l, std::size_t at) { s[l] += static_cast<double>(in[at]); });
+      const double m = lane_total(s) / static_cast<double>(count);
+      double s2[kLanes] = {};
+      for_channel(n, channels, sp, c, [&](std::size_t l, std::size_t at) {
+        const double d = static_cast<double>(in[at]) - m;
+        s2[l] += d * d;
       });
-      for (std::size_t q = 0; q < lanes; ++q) m[q] = s[q] / static_cast<double>(count);
-      for_each_value(n, channels, sp, c0, lanes, [&](std::size_t q, std::size_t at) {
-        const double d = static_cast<double>(x.data[at]) - m[q];
-        s2[q] += d * d;
-      });
+      const double sq = lane_total(s2);
+      mean = static_cast<float>(m);
+      var = static_cast<float>(sq / static_cast<double>(count));
+      running_mean.data[c] = (1.0f - momentum) * running_mean.data[c] + momentum * mean;
+      const float unbiased = static_cast<float>(sq / static_cast<double>(count - 1));
+      running_var.data[c] = (1.0f - momentum) * running_var.data[c] + momentum * unbiased;
     }
-    for (std::size_t q = 0; q < lanes; ++q) {
-      const std::size_t c = c0 + q;
-      float mean = running_mean.data[c], var = running_var.data[c];
-      if (training) {
-        mean = static_cast<float>(m[q]);
-        var = static_cast<float>(s2[q] / static_cast<double>(count));
-        running_mean.data[c] = (1.0f - momentum) * running_mean.data[c] + momentum * mean;
-        const float unbiased = static_cast<float>(s2[q] / static_cast<double>(count - 1));
-        running_var.data[c] = (1.0f - momentum) * running_var.data[c] + momentum * unbiased;
+    const float inv = 1.0f / std::sqrt(var + eps);
+    inv_std_[c] = inv;
+    const float g = gamma.value.data[c], b = beta.value.data[c];
+    float* xh = xhat_.data.data();
+    float* out = y.data.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t base = (i * channels + c) * sp;
+      for (std::size_t j = base; j < base + sp; ++j) {
+        const float v = (in[j] - mean) * inv;
+        xh[j] = v;
+        out[j] = g * v + b;
       }
-      const float inv = 1.0f / std::sqrt(var + eps);
-      inv_std_[c] = inv;
-      const float g = gamma.value.data[c], b = beta.value.data[c];
-      for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < sp; ++j) {
-          const std::size_t at = (i * channels + c) * sp + j;
-          const float xh = (x.data[at] - mean) * inv;
-          xhat_.data[at] = xh;
-          y.data[at] = g * xh + b;
-        }
     }
   }
   return y;
@@ -383,28 +521,26 @@ Tensor BatchNorm::backward(const Tensor& dy) {
   const std::size_t n = in_shape_[0], sp = in_shape_.size() == 4 ? in_shape_[2] * in_shape_[3] : 1;
   const double count = static_cast<double>(n * sp);
   Tensor dx(in_shape_);
-  const std::size_t groups = (channels + kStatLanes - 1) / kStatLanes;
+  const float* g = dy.data.data();
+  const float* xh = xhat_.data.data();
+  float* out = dx.data.data();
 #pragma omp parallel for schedule(static) if (dy.numel() >= kMinParallelWork)
-  for (std::size_t gi = 0; gi < groups; ++gi) {
-    const std::size_t c0 = gi * kStatLanes, lanes = std::min(kStatLanes, channels - c0);
-    double sum_dy[kStatLanes] = {}, sum_dy_xh[kStatLanes] = {};
-    for_each_value(n, channels, sp, c0, lanes, [&](std::size_t q, std::size_t at) {
-      sum_dy[q] += static_cast<double>(dy.data[at]);
-      sum_dy_xh[q] += static_cast<double>(dy.data[at]) * static_cast<double>(xhat_.data[at]);
+  for (std::size_t c = 0; c < channels; ++c) {
+    double sum_dy[kLanes] = {}, sum_dy_xh[kLanes] = {};
+    for_channel(n, channels, sp, c, [&](std::size_t l, std::size_t at) {
+      sum_dy[l] += static_cast<double>(g[at]);
+      sum_dy_xh[l] += static_cast<double>(g[at]) * static_cast<double>(xh[at]);
     });
-    for (std::size_t q = 0; q < lanes; ++q) {
-      const std::size_t c = c0 + q;
-      gamma.grad.data[c] += static_cast<float>(sum_dy_xh[q]);
-      beta.grad.data[c] += static_cast<float>(sum_dy[q]);
-      const float scale = gamma.value.data[c] * inv_std_[c];
-      // Training: the batch statistics depend on x, dx = g/sigma (dy - mean(dy) - xhat mean(dy xhat)).
-      const float mean_dy = cached_training_ ? static_cast<float>(sum_dy[q] / count) : 0.0f;
-      const float mean_dy_xh = cached_training_ ? static_cast<float>(sum_dy_xh[q] / count) : 0.0f;
-      for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < sp; ++j) {
-          const std::size_t at = (i * channels + c) * sp + j;
-          dx.data[at] = scale * (dy.data[at] - mean_dy - xhat_.data[at] * mean_dy_xh);
-        }
+    const double s_dy = lane_total(sum_dy), s_dy_xh = lane_total(sum_dy_xh);
+    gamma.grad.data[c] += static_cast<float>(s_dy_xh);
+    beta.grad.data[c] += static_cast<float>(s_dy);
+    const float scale = gamma.value.data[c] * inv_std_[c];
+    // Training: the batch statistics depend on x, dx = g/sigma (dy - mean(dy) - xhat mean(dy xhat)).
+    const float mean_dy = cached_training_ ? static_cast<float>(s_dy / count) : 0.0f;
+    const float mean_dy_xh = cached_training_ ? static_cast<float>(s_dy_xh / count) : 0.0f;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t base = (i * channels + c) * sp;
+      for (std::size_t j = base; j < base + sp; ++j) out[j] = scale * (g[j] - mean_dy - xh[j] * mean_dy_xh);
     }
   }
   return dx;
@@ -450,7 +586,13 @@ Tensor Sequential::forward(const Tensor& x, bool training) {
 
 Tensor Sequential::backward(const Tensor& dy) {
   Tensor g = dy;
-  for (auto it = layers.rbegin(); it != layers.rend(); ++it) g = (*it)->backward(g);
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+    Layer& l = **it;
+    const bool saved = l.input_grad;
+    if (std::next(it) == layers.rend()) l.input_grad = input_grad;
+    g = l.backward(g);
+    l.input_grad = saved;
+  }
   return g;
 }
 

@@ -3,8 +3,8 @@
 // tests/lib/nn/layers_grad_test.cpp). Images are NCHW. forward(x, training) caches what
 // backward needs; backward(dy) ACCUMULATES parameter gradients (call zero_grad between steps)
 // and returns dL/dx. Heavy loops run under OpenMP with every output element owned by one thread,
-// and GEMMs go through Eigen (lib/src/nn/gemm.cpp), so results depend only on the seed and the
-// thread count.
+// and GEMMs go through twofour::gemm::dense_gemm (lib/src/nn/gemm.cpp), so results depend only on
+// the seed and the thread count.
 #include "twofour/nn/tensor.hpp"
 
 #include <memory>
@@ -27,6 +27,9 @@ class Layer {
   // He-normal weights (std sqrt(2 / fan_in), for ReLU networks) and zero biases.
   virtual void initialize(Rng&) {}
   std::string name;
+  // When false, backward() may skip dL/dx and return an empty tensor (Linear and Conv2d do): the
+  // network's first layer, whose input is data, not a parameter (PyTorch's autograd skips it too).
+  bool input_grad = true;
 };
 
 // y = x W^T + b; x (N, in), W (out, in) — PyTorch's layout, so 2:4 groups run along `in`.
@@ -45,7 +48,8 @@ class Linear : public Layer {
 };
 
 // Square kernel, stride and zero padding. W (K, C, R, S): 2:4 groups run along C (Apex ASP).
-// Forward: im2col of the whole batch into (C*R*S, N*OH*OW), one GEMM with W viewed (K, C*R*S).
+// Forward: im2col into (C*R*S, images*OH*OW) and one GEMM with W viewed (K, C*R*S), per chunk of
+// images sized to stay in cache; backward rebuilds each chunk's columns from the cached input.
 class Conv2d : public Layer {
  public:
   Conv2d(std::string layer_name, std::size_t in_channels, std::size_t out_channels, std::size_t kernel,
@@ -59,8 +63,11 @@ class Conv2d : public Layer {
   std::size_t in_c, out_c, k, stride, pad;
   bool has_bias;
  private:
+  std::size_t chunk_images(std::size_t positions) const;
+  void im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w);
+  void col2im(float* dx, std::size_t first, std::size_t count, std::size_t h, std::size_t w);
   std::vector<std::size_t> in_shape_;
-  std::vector<float> col_;
+  std::vector<float> x_, col_, ym_;  // cached input; per-chunk columns and (K, positions) block
 };
 
 class ReLU : public Layer {
@@ -70,7 +77,8 @@ class ReLU : public Layer {
   Tensor backward(const Tensor& dy) override;
   std::string describe() const override { return "ReLU"; }
  private:
-  Tensor x_;
+  std::vector<std::size_t> shape_;
+  std::vector<std::uint8_t> positive_;  // x > 0 per element (a quarter of the bytes of a copy of x)
 };
 
 // Non-overlapping or strided max pooling without padding; ties go to the first maximum.
@@ -93,6 +101,7 @@ class BatchNorm : public Layer {
  public:
   BatchNorm(std::string layer_name, std::size_t channels, float eps = 1e-5f, float momentum = 0.1f);
   Tensor forward(const Tensor& x, bool training) override;
+  // dL/dx of the network input; with input_grad false its first layer skips it (empty result).
   Tensor backward(const Tensor& dy) override;
   std::vector<Parameter*> parameters() override;
   std::vector<std::pair<std::string, Tensor*>> buffers() override;
@@ -124,6 +133,7 @@ class Sequential : public Layer {
   explicit Sequential(std::string layer_name = "net") { name = std::move(layer_name); }
   Layer& add(std::unique_ptr<Layer> layer);
   Tensor forward(const Tensor& x, bool training) override;
+  // dL/dx of the network input; with input_grad false its first layer skips it (empty result).
   Tensor backward(const Tensor& dy) override;
   std::vector<Parameter*> parameters() override;
   std::vector<std::pair<std::string, Tensor*>> buffers() override;
