@@ -90,10 +90,11 @@ void small_n_columns(const SmallNArgs& s, std::size_t col0) {
   // plus R index and value registers fit the register file.
   // AVX-512 (32 registers), measured on Zen 4 at 4096 x 4096: N = 1 with 8 rows instead of 4
   // and N = 8 with 3 instead of 2 were faster (more independent loads in flight per B chunk;
-  // 8*3 and 3*(8+2) registers of the 32). AVX2 (16 registers, two per partial sum): 2 rows at
-  // N <= 2, else 1 (N <= 4 there, see small_n_kind).
+  // 8*3 and 3*(8+2) registers of the 32). AVX2 (16 registers, two per partial sum; N <= 4 per
+  // block, see small_n_kind): 3 rows at N = 1, else 2; measured at 4096 x 4096 (CPU time), 2 rows
+  // at N = 1 and 1 row at N = 4 were 10-20% slower.
   constexpr bool kManyRegisters = V::kWidth >= 16;
-  constexpr int R = kManyRegisters ? (NB == 1 ? 8 : NB >= 8 ? 3 : 4) : (NB <= 2 ? 2 : 1);
+  constexpr int R = kManyRegisters ? (NB == 1 ? 8 : NB >= 8 ? 3 : 4) : (NB == 1 ? 3 : 2);
   std::size_t row = s.row_begin;
   for (; row + R <= s.row_end; row += R) small_n_block<V, KIND, NB, R>(s, row, col0);
   for (; row < s.row_end; ++row) small_n_block<V, KIND, NB, 1>(s, row, col0);
