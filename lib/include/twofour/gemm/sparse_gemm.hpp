@@ -58,7 +58,7 @@ struct GemmOptions {
 
 // Leading dimensions: ldb >= n (elements of B per row), ldc >= n. Throws std::invalid_argument
 // when K is not a multiple of 4, a leading dimension is too small, or (validate_metadata) a
-// metadata nibble is malformed. With validation off a malformed nibble is memory-safe: each
+// metadata nibble is malformed; a call that throws leaves C as it was. With validation off a malformed nibble is memory-safe: each
 // value multiplies the B row its 2-bit index names.
 void gemm(const sparse::RowMajor24View<float>& a, const float* b, std::size_t ldb, float* c,
           std::size_t ldc, std::size_t n, const GemmOptions& options = {});
