@@ -19,15 +19,13 @@
 // scalar build in an array, so the bits do not depend on the path.
 
 // Software prefetch distances (elements ahead in each row's stream). The R rows of a block
-// are 2R concurrent streams (values and metadata), more than the hardware prefetcher keeps
-// ahead of; prefetching each row's values 2048 elements (8 KB fp32, 4 KB bf16) and its metadata
-// 32 words (one cache line) ahead cut the N = 1 time at 4096 x 4096 on Zen 4 by 10-17% (CPU
-// time, variants alternated in one process; 512 elements was slower than none, 1024 no better,
-// 3072 and 4096 no better than 2048).
-#ifndef TWOFOUR_EXPERIMENT
+// are 2R concurrent streams (values and metadata); prefetching each row's values 2048
+// elements (8 KB fp32, 4 KB bf16) and its metadata 32 words (one cache line) ahead cut the
+// N = 1 time at 4096 x 4096 on Zen 4 by 10-17% (CPU time, variants alternated in one process;
+// 512 elements was slower than none, 1024 no better, 3072 and 4096 no better than 2048), so
+// the hardware prefetcher alone does not keep that many streams far enough ahead [inferred].
 constexpr std::size_t kPrefetchValues = 2048;
 constexpr std::size_t kPrefetchMeta = 32;
-#endif
 
 template <class V, ValueKind KIND, int NB, int R>
 void small_n_block(const SmallNArgs& s, std::size_t row0, std::size_t col0) {
