@@ -1,5 +1,8 @@
 #include "twofour/prune/permutation.hpp"
 
+#include "permutation_progress.hpp"
+#include "permutation_swaps.hpp"
+#include "swap_gain_kernel.hpp"
 #include "twofour/prune/finite.hpp"
 
 #include <algorithm>
@@ -15,7 +18,7 @@
 namespace twofour::prune {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using detail::Clock;
 
 // Largest stripe group handled: g * M columns as a bit mask (65536-entry lookup at most).
 constexpr std::size_t kMaxGroupColumns = 16;
@@ -39,6 +42,31 @@ std::vector<float> column_magnitudes(std::span<const float> weights, const spars
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t c = 0; c < shape.in(); ++c) mag[c * rows + r] = std::fabs(weights[shape.offset(r, c)]);
   return mag;
+}
+
+// The same by channel, rows padded with zeros for the swap kernel's lanes.
+detail::ChannelMagnitudes padded_channel_magnitudes(std::span<const float> weights, const sparse::GroupedShape& shape) {
+  detail::ChannelMagnitudes out;
+  out.rows = shape.rows();
+  out.cols = shape.in();
+  out.padded_rows = (out.rows + detail::kSwapLanes - 1) / detail::kSwapLanes * detail::kSwapLanes;
+  out.mag.assign(out.cols * out.padded_rows, 0.0f);
+  for (std::size_t r = 0; r < out.rows; ++r)
+    for (std::size_t c = 0; c < out.cols; ++c) out.mag[c * out.padded_rows + r] = std::fabs(weights[shape.offset(r, c)]);
+  return out;
+}
+
+// Work of the stripe-group search's first pass, in subset-cost row evaluations: C(S, g) groups
+// times C(gM, M) subsets times rows. Above kStripeGroupWork the automatic method swaps channels
+// instead (measured on this project's 2-core machine: 64 x 512 is 3.6e7 and takes ~0.1 s; 1024 x
+// 4096 would be 3.8e10, minutes, before the first improvement).
+constexpr double kStripeGroupWork = 4e8;
+
+double stripe_group_work(std::size_t stripes, std::size_t g, std::size_t m, std::size_t rows) {
+  double groups = 1, subsets = 1;
+  for (std::size_t i = 0; i < g; ++i) groups = groups * static_cast<double>(stripes - i) / static_cast<double>(i + 1);
+  for (std::size_t i = 0; i < m; ++i) subsets = subsets * static_cast<double>(g * m - i) / static_cast<double>(i + 1);
+  return groups * subsets * static_cast<double>(rows);
 }
 
 // Sum over rows of the N largest of the M columns `cols`. The result depends only on the SET of
@@ -151,6 +179,22 @@ struct GroupBest {
 
 }  // namespace
 
+std::string_view permutation_method_name(PermutationMethod method) {
+  switch (method) {
+    case PermutationMethod::stripe_groups: return "stripe-groups";
+    case PermutationMethod::channel_swaps: return "channel-swaps";
+    case PermutationMethod::automatic: break;
+  }
+  return "auto";
+}
+
+PermutationMethod parse_permutation_method(std::string_view name) {
+  for (auto m : {PermutationMethod::automatic, PermutationMethod::stripe_groups, PermutationMethod::channel_swaps})
+    if (name == permutation_method_name(m)) return m;
+  throw std::invalid_argument("unknown permutation method '" + std::string(name) +
+                              "' (expected auto, stripe-groups or channel-swaps)");
+}
+
 void validate_permutation(std::span<const std::int64_t> perm, std::size_t n) {
   if (perm.size() != n)
     throw std::invalid_argument("permutation has " + std::to_string(perm.size()) + " entries, " + std::to_string(n) +
@@ -258,6 +302,8 @@ PermutationResult search_permutation(std::span<const float> weights, const spars
     throw std::invalid_argument("permutation: time_limit_seconds must be >= 0");
   const std::size_t m = static_cast<std::size_t>(options.pattern.m);
   const std::size_t cols = shape.in(), rows = shape.rows(), stripes = cols / m;
+  if (options.threads < 0) throw std::invalid_argument("permutation: threads must be >= 0 (0 = all)");
+  (void)detail::swap_gain_kernel(options.isa);  // an unsupported instruction set fails up front
   const std::size_t g = std::min(options.stripes_per_group, stripes);
 
   PermutationResult res;
@@ -266,14 +312,34 @@ PermutationResult search_permutation(std::span<const float> weights, const spars
   for (float w : weights) res.total_l1 += std::fabs(static_cast<double>(w));
   res.kept_default = nm_kept_magnitude(weights, shape, options.pattern);
   res.kept_bound = per_row_bound_magnitude(weights, shape, options.pattern);
+  res.method = options.method != PermutationMethod::automatic ? options.method
+               : stripe_group_work(stripes, std::max<std::size_t>(g, 2), m, rows) > kStripeGroupWork
+                   ? PermutationMethod::channel_swaps
+                   : PermutationMethod::stripe_groups;
+  detail::ProgressLog progress(start, res.kept_default, res.kept_bound);
+  double tracked_kept = res.kept_default;  // the search's own total for res.permutation
   const auto finish = [&]() {
     res.kept_permuted = nm_kept_magnitude(weights, shape, options.pattern, res.permutation);
     const double gap = res.kept_bound - res.kept_default;
     res.efficacy = gap > 0 ? (res.kept_permuted - res.kept_default) / gap : 1.0;
     res.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    res.progress = progress.finish(tracked_kept, res.efficacy, res.seconds);
     return res;
   };
-  if (g < 2) return finish();
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.time_limit_seconds));
+  if (stripes < 2) {
+    progress.begin();
+    return finish();
+  }
+  if (res.method == PermutationMethod::channel_swaps) {
+    const auto swaps = detail::channel_swap_search(padded_channel_magnitudes(weights, shape), options, deadline, progress);
+    for (std::size_t j = 0; j < cols; ++j) res.permutation[j] = static_cast<std::int64_t>(swaps.perm[j]);
+    tracked_kept = swaps.kept;
+    res.improvements = swaps.swaps;
+    res.escapes = swaps.escapes;
+    res.timed_out = swaps.timed_out;
+    return finish();
+  }
   if (g * m > kMaxGroupColumns)
     throw std::invalid_argument("permutation: a group of " + std::to_string(g) + " stripes of " + std::to_string(m) +
                                 " columns exceeds the " + std::to_string(kMaxGroupColumns) + "-column search limit");
@@ -281,7 +347,7 @@ PermutationResult search_permutation(std::span<const float> weights, const spars
   const std::vector<float> mag = column_magnitudes(weights, shape);
   const SetCost cost(mag, rows, options.pattern);
   const PartitionTable table(g, m);
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.time_limit_seconds));
+  progress.begin();
 
   std::vector<std::size_t> perm(cols);
   std::iota(perm.begin(), perm.end(), std::size_t{0});
@@ -373,6 +439,7 @@ PermutationResult search_permutation(std::span<const float> weights, const spars
 
   double current_total = std::accumulate(stripe_kept.begin(), stripe_kept.end(), 0.0);
   double best_total = current_total;
+  const double initial_total = current_total;  // progress is reported relative to the exact default
   std::vector<std::size_t> best_perm = perm;
   // A gain must beat accumulated rounding of the float row sums to count as an improvement.
   const double eps = 1e-9 * std::max(1.0, res.total_l1);
@@ -401,6 +468,7 @@ PermutationResult search_permutation(std::span<const float> weights, const spars
       if (current_total > best_total + eps) {
         best_total = current_total;
         best_perm = perm;
+        progress.improved(res.kept_default + (best_total - initial_total));
       }
       continue;
     }
@@ -425,6 +493,7 @@ PermutationResult search_permutation(std::span<const float> weights, const spars
   }
 
   for (std::size_t j = 0; j < cols; ++j) res.permutation[j] = static_cast<std::int64_t>(best_perm[j]);
+  tracked_kept = res.kept_default + (best_total - initial_total);
   return finish();
 }
 

@@ -1,0 +1,265 @@
+// Channel-swap search (Pool & Yu 2021 §3 "channel swaps"; Apex's greedy channel swap): every swap of
+// two channels in different stripes is scored exactly, the best non-conflicting ones are applied,
+// and only the scores a swap can change are recomputed. docs/pruning-methods.md §Channel
+// permutations derives the O(rows) score used here.
+#include "permutation_swaps.hpp"
+
+#include "swap_gain_kernel.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <random>
+
+namespace twofour::prune::detail {
+namespace {
+
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+constexpr std::size_t kTileCols = 256;  // candidate channels y per work item
+
+// The best swap known for a channel: the partner and the exact-up-to-float-rounding gain.
+struct Best {
+  double gain = -std::numeric_limits<double>::infinity();
+  std::uint32_t partner = kNone;
+};
+// Total order (gain, then the lower partner), so merging per-thread results is order-free.
+bool better(const Best& a, const Best& b) { return a.gain > b.gain || (a.gain == b.gain && a.partner < b.partner); }
+
+// Stripes as sets of original channels, and for every channel c what its removal leaves:
+// thr_c[r], the N-th largest |w| of row r among its M - 1 stripe-mates, and loss_c, the kept
+// magnitude its stripe loses without it (each row then keeps the N largest of the mates).
+// Putting channel y in c's place keeps sum_r (top-N of mates) + max(|w_y[r]| - thr_c[r], 0): the
+// newcomer enters a row's kept set exactly when it beats the N-th largest mate. So a swap of x and
+// y changes the kept total by
+//   gain(x, y) = sum_r relu(|w_y| - thr_x) + sum_r relu(|w_x| - thr_y) - loss_x - loss_y.
+class SwapState {
+ public:
+  SwapState(const ChannelMagnitudes& in, sparse::NMPattern p)
+      : in_(in), n_(static_cast<std::size_t>(p.n)), m_(static_cast<std::size_t>(p.m)), stripes_(in.cols / m_),
+        members_(in.cols), stripe_of_(in.cols), thr_(in.cols * in.padded_rows, 0.0f), loss_(in.cols), cost_(stripes_) {
+    for (std::size_t c = 0; c < in.cols; ++c) {
+      members_[c] = static_cast<std::uint32_t>(c);
+      stripe_of_[c] = static_cast<std::uint32_t>(c / m_);
+    }
+    for (std::size_t s = 0; s < stripes_; ++s) refresh(s);
+  }
+
+  std::size_t stripes() const { return stripes_; }
+  std::size_t m() const { return m_; }
+  std::uint32_t stripe_of(std::size_t c) const { return stripe_of_[c]; }
+  const std::uint32_t* members(std::size_t s) const { return members_.data() + s * m_; }
+  const float* thr(std::size_t c) const { return thr_.data() + c * in_.padded_rows; }
+  const float* mag(std::size_t c) const { return in_.mag.data() + c * in_.padded_rows; }
+  double loss(std::size_t c) const { return loss_[c]; }
+  double total() const { return std::accumulate(cost_.begin(), cost_.end(), 0.0); }
+
+  // The exact change of the kept total if x and y trade places (recomputed from |w|, in double).
+  double exact_gain(std::uint32_t x, std::uint32_t y) const {
+    const std::uint32_t sx = stripe_of_[x], sy = stripe_of_[y];
+    std::array<std::uint32_t, sparse::kMaxGroupSize> a{}, b{};
+    for (std::size_t t = 0; t < m_; ++t) {
+      const std::uint32_t cx = members_[sx * m_ + t], cy = members_[sy * m_ + t];
+      a[t] = cx == x ? y : cx;
+      b[t] = cy == y ? x : cy;
+    }
+    return (set_cost(a.data()) + set_cost(b.data())) - (cost_[sx] + cost_[sy]);
+  }
+  double stripe_cost(std::size_t s) const { return cost_[s]; }
+
+  void swap(std::uint32_t x, std::uint32_t y) {
+    const std::uint32_t sx = stripe_of_[x], sy = stripe_of_[y];
+    std::replace(members_.begin() + static_cast<std::ptrdiff_t>(sx * m_),
+                 members_.begin() + static_cast<std::ptrdiff_t>((sx + 1) * m_), x, y);
+    std::replace(members_.begin() + static_cast<std::ptrdiff_t>(sy * m_),
+                 members_.begin() + static_cast<std::ptrdiff_t>((sy + 1) * m_), y, x);
+    stripe_of_[x] = sy;
+    stripe_of_[y] = sx;
+  }
+
+  // Recomputes cost, thresholds and losses of stripe s from its members.
+  void refresh(std::size_t s) {
+    const std::uint32_t* mem = members(s);
+    const std::size_t rows = in_.rows;
+    std::array<const float*, sparse::kMaxGroupSize> col{};
+    for (std::size_t t = 0; t < m_; ++t) col[t] = mag(mem[t]);
+    std::array<double, sparse::kMaxGroupSize> base{};
+    double cost = 0;
+    std::array<float, sparse::kMaxGroupSize> v{}, o{};
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t t = 0; t < m_; ++t) v[t] = col[t][r];
+      cost += top_sum(v.data(), m_);
+      for (std::size_t t = 0; t < m_; ++t) {
+        std::size_t k = 0;
+        for (std::size_t u = 0; u < m_; ++u)
+          if (u != t) o[k++] = v[u];
+        std::partial_sort(o.begin(), o.begin() + static_cast<std::ptrdiff_t>(n_), o.begin() + static_cast<std::ptrdiff_t>(m_ - 1),
+                          std::greater<float>());
+        thr_[mem[t] * in_.padded_rows + r] = o[n_ - 1];
+        for (std::size_t u = 0; u < n_; ++u) base[t] += static_cast<double>(o[u]);
+      }
+    }
+    cost_[s] = cost;
+    for (std::size_t t = 0; t < m_; ++t) loss_[mem[t]] = cost - base[t];
+  }
+
+ private:
+  // Sum of the N largest of k floats, in double (exact for N <= 2; one fixed order otherwise).
+  double top_sum(float* v, std::size_t k) const {
+    std::partial_sort(v, v + n_, v + k, std::greater<float>());
+    double s = 0;
+    for (std::size_t u = 0; u < n_; ++u) s += static_cast<double>(v[u]);
+    return s;
+  }
+  double set_cost(const std::uint32_t* chans) const {
+    std::array<float, sparse::kMaxGroupSize> v{};
+    double cost = 0;
+    for (std::size_t r = 0; r < in_.rows; ++r) {
+      for (std::size_t t = 0; t < m_; ++t) v[t] = mag(chans[t])[r];
+      cost += top_sum(v.data(), m_);
+    }
+    return cost;
+  }
+
+  const ChannelMagnitudes& in_;
+  std::size_t n_, m_, stripes_;
+  std::vector<std::uint32_t> members_;    // stripe s holds members_[s*M .. s*M + M)
+  std::vector<std::uint32_t> stripe_of_;  // by channel
+  std::vector<float> thr_;                // by channel, padded rows (zeros past `rows`)
+  std::vector<double> loss_;              // by channel
+  std::vector<double> cost_;              // by stripe: its N:M-kept magnitude
+};
+
+// Finds, for each channel of a block of kSwapBlock, its best swap partner over all channels in
+// other stripes. The candidates are split into tiles over the threads; each tile's best is merged
+// in the total order of better(), so the result does not depend on the thread count.
+class BlockScorer {
+ public:
+  BlockScorer(const SwapState& state, const ChannelMagnitudes& in, int threads, SwapGainFn kernel)
+      : state_(state), cols_(in.cols), padded_rows_(in.padded_rows), threads_(threads), kernel_(kernel),
+        zeros_(in.padded_rows, 0.0f), local_(static_cast<std::size_t>(threads)) {}
+
+  // xs: up to kSwapBlock channels (kNone = unused slot). Returns false when the deadline stopped it.
+  bool score(const std::array<std::uint32_t, kSwapBlock>& xs, std::array<Best, kSwapBlock>& best,
+             Clock::time_point deadline) {
+    SwapBlock blk;
+    for (std::size_t i = 0; i < kSwapBlock; ++i) {
+      blk.thr_x[i] = xs[i] == kNone ? zeros_.data() : state_.thr(xs[i]);
+      blk.mag_x[i] = xs[i] == kNone ? zeros_.data() : state_.mag(xs[i]);
+    }
+    const std::size_t tiles = (cols_ + kTileCols - 1) / kTileCols;
+    std::atomic<bool> late{false};
+#pragma omp parallel num_threads(threads_)
+    {
+      auto& mine = local_[static_cast<std::size_t>(omp_get_thread_num())];
+      mine.fill(Best{});
+      float into_x[kSwapBlock], into_y[kSwapBlock];
+#pragma omp for schedule(dynamic, 1)
+      for (std::size_t tile = 0; tile < tiles; ++tile) {
+        if (late.load(std::memory_order_relaxed)) continue;
+        if (Clock::now() > deadline) {
+          late.store(true, std::memory_order_relaxed);
+          continue;
+        }
+        const std::size_t y1 = std::min(cols_, (tile + 1) * kTileCols);
+        for (std::size_t y = tile * kTileCols; y < y1; ++y) {
+          kernel_(state_.thr(y), state_.mag(y), blk, padded_rows_, into_x, into_y);
+          const std::uint32_t sy = state_.stripe_of(y);
+          for (std::size_t i = 0; i < kSwapBlock; ++i) {
+            const std::uint32_t x = xs[i];
+            if (x == kNone || state_.stripe_of(x) == sy) continue;
+            const double g = (static_cast<double>(into_x[i]) + static_cast<double>(into_y[i])) -
+                             (state_.loss(x) + state_.loss(y));
+            const Best cand{g, static_cast<std::uint32_t>(y)};
+            if (better(cand, mine[i])) mine[i] = cand;
+          }
+        }
+      }
+    }
+    if (late.load()) return false;
+    for (std::size_t i = 0; i < kSwapBlock; ++i) {
+      best[i] = Best{};
+      for (const auto& mine : local_)
+        if (better(mine[i], best[i])) best[i] = mine[i];
+    }
+    return true;
+  }
+
+ private:
+  const SwapState& state_;
+  std::size_t cols_, padded_rows_;
+  int threads_;
+  SwapGainFn kernel_;
+  std::vector<float> zeros_;
+  std::vector<std::array<Best, kSwapBlock>> local_;
+};
+
+}  // namespace
+
+SwapSearchOutcome channel_swap_search(const ChannelMagnitudes& in, const PermutationOptions& options,
+                                      Clock::time_point deadline, ProgressLog& progress) {
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  SwapState state(in, options.pattern);
+  BlockScorer scorer(state, in, threads, swap_gain_kernel(options.isa));
+  SwapSearchOutcome out;
+  const std::size_t cols = in.cols;
+  double kept = state.total();
+  progress.begin();
+
+  // Channels visit in a seeded random order, kSwapBlock at a time: each block's best partners
+  // are scored against the current stripes, then applied best first, each re-checked exactly
+  // (an earlier swap of the block may have changed its stripes). A pass without a swap is a
+  // local optimum: no single swap raises the kept magnitude.
+  std::vector<std::uint32_t> order(cols);
+  std::iota(order.begin(), order.end(), 0u);
+  std::mt19937_64 rng(options.seed);
+  for (std::size_t i = cols - 1; i > 0; --i) std::swap(order[i], order[static_cast<std::size_t>(rng() % (i + 1))]);
+
+  std::array<std::uint32_t, kSwapBlock> xs{};
+  std::array<Best, kSwapBlock> best{};
+  std::array<std::size_t, kSwapBlock> rank{};
+  bool converged = false;
+  while (!converged && !out.timed_out) {
+    std::size_t applied = 0;
+    for (std::size_t b0 = 0; b0 < cols; b0 += kSwapBlock) {
+      for (std::size_t i = 0; i < kSwapBlock; ++i) xs[i] = b0 + i < cols ? order[b0 + i] : kNone;
+      if (!scorer.score(xs, best, deadline)) {
+        out.timed_out = true;
+        break;
+      }
+      std::iota(rank.begin(), rank.end(), std::size_t{0});
+      std::sort(rank.begin(), rank.end(), [&](std::size_t a, std::size_t b) {
+        return better(best[a], best[b]) || (!better(best[b], best[a]) && a < b);
+      });
+      for (std::size_t i : rank) {
+        if (!(best[i].gain > 0) || best[i].partner == kNone) break;
+        const std::uint32_t x = xs[i], y = best[i].partner, sx = state.stripe_of(x), sy = state.stripe_of(y);
+        if (sx == sy) continue;
+        const double exact = state.exact_gain(x, y);
+        // The gain must beat the rounding of the two stripes' double sums to count.
+        if (!(exact > 1e-12 * (state.stripe_cost(sx) + state.stripe_cost(sy)))) continue;
+        state.swap(x, y);
+        state.refresh(sx);
+        state.refresh(sy);
+        kept += exact;
+        ++out.swaps;
+        ++applied;
+        progress.improved(kept);
+      }
+    }
+    converged = applied == 0;
+  }
+
+  out.perm.resize(cols);
+  for (std::size_t s = 0; s < state.stripes(); ++s)
+    for (std::size_t t = 0; t < state.m(); ++t) out.perm[s * state.m() + t] = state.members(s)[t];
+  out.kept = kept;
+  return out;
+}
+
+}  // namespace twofour::prune::detail
