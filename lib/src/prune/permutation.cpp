@@ -44,18 +44,6 @@ std::vector<float> column_magnitudes(std::span<const float> weights, const spars
   return mag;
 }
 
-// The same by channel, rows padded with zeros for the swap kernel's lanes.
-detail::ChannelMagnitudes padded_channel_magnitudes(std::span<const float> weights, const sparse::GroupedShape& shape) {
-  detail::ChannelMagnitudes out;
-  out.rows = shape.rows();
-  out.cols = shape.in();
-  out.padded_rows = (out.rows + detail::kSwapLanes - 1) / detail::kSwapLanes * detail::kSwapLanes;
-  out.mag.assign(out.cols * out.padded_rows, 0.0f);
-  for (std::size_t r = 0; r < out.rows; ++r)
-    for (std::size_t c = 0; c < out.cols; ++c) out.mag[c * out.padded_rows + r] = std::fabs(weights[shape.offset(r, c)]);
-  return out;
-}
-
 // Work of the stripe-group search's first pass, in subset-cost row evaluations: C(S, g) groups
 // times C(gM, M) subsets times rows. Above kStripeGroupWork the automatic method swaps channels
 // instead (measured on this project's 2-core machine: 64 x 512 is 3.6e7 and takes ~0.1 s; 1024 x
@@ -332,7 +320,7 @@ PermutationResult search_permutation(std::span<const float> weights, const spars
     return finish();
   }
   if (res.method == PermutationMethod::channel_swaps) {
-    const auto swaps = detail::channel_swap_search(padded_channel_magnitudes(weights, shape), options, deadline, progress);
+    const auto swaps = detail::channel_swap_search(detail::channel_magnitudes(weights, shape), options, deadline, progress);
     for (std::size_t j = 0; j < cols; ++j) res.permutation[j] = static_cast<std::int64_t>(swaps.perm[j]);
     tracked_kept = swaps.kept;
     res.improvements = swaps.swaps;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -21,7 +22,12 @@ namespace twofour::prune::detail {
 namespace {
 
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
-constexpr std::size_t kTileCols = 256;  // candidate channels y per work item
+constexpr std::size_t kTileCols = 128;  // candidate channels y per work item
+// Rows per chunk: a block's x data (2 * kScoreBlock * 128 floats, 16 KiB) stays in L1 while the
+// tile's channels y stream past; the accumulators wait in a per-thread buffer (256 KiB).
+constexpr std::size_t kSwapRowChunk = 128;
+constexpr std::size_t kKernelCalls = 2;  // kernel calls per y and chunk (the second reads y from L1)
+constexpr std::size_t kScoreBlock = kKernelCalls * kSwapBlock;  // channels x scored together
 
 // The best swap known for a channel: the partner and the exact-up-to-float-rounding gain.
 struct Best {
@@ -37,12 +43,14 @@ bool better(const Best& a, const Best& b) { return a.gain > b.gain || (a.gain ==
 // Putting channel y in c's place keeps sum_r (top-N of mates) + max(|w_y[r]| - thr_c[r], 0): the
 // newcomer enters a row's kept set exactly when it beats the N-th largest mate. So a swap of x and
 // y changes the kept total by
-//   gain(x, y) = sum_r relu(|w_y| - thr_x) + sum_r relu(|w_x| - thr_y) - loss_x - loss_y.
+//   gain(x, y) = sum_r relu(|w_y| - thr_x) + sum_r relu(|w_x| - thr_y) - loss_x - loss_y
+//              = sum_r max(|w_y|, thr_x) + sum_r max(|w_x|, thr_y) - offset_x - offset_y,
+// offset_c = loss_c + sum_r thr_c, the form the kernel computes (swap_gain_kernel.hpp).
 class SwapState {
  public:
   SwapState(const ChannelMagnitudes& in, sparse::NMPattern p)
       : in_(in), n_(static_cast<std::size_t>(p.n)), m_(static_cast<std::size_t>(p.m)), stripes_(in.cols / m_),
-        members_(in.cols), stripe_of_(in.cols), thr_(in.cols * in.padded_rows, 0.0f), loss_(in.cols), cost_(stripes_) {
+        members_(in.cols), stripe_of_(in.cols), thr_(in.mag.size(), 0.0f), offset_(in.cols), cost_(stripes_) {
     for (std::size_t c = 0; c < in.cols; ++c) {
       members_[c] = static_cast<std::uint32_t>(c);
       stripe_of_[c] = static_cast<std::uint32_t>(c / m_);
@@ -54,9 +62,10 @@ class SwapState {
   std::size_t m() const { return m_; }
   std::uint32_t stripe_of(std::size_t c) const { return stripe_of_[c]; }
   const std::uint32_t* members(std::size_t s) const { return members_.data() + s * m_; }
-  const float* thr(std::size_t c) const { return thr_.data() + c * in_.padded_rows; }
-  const float* mag(std::size_t c) const { return in_.mag.data() + c * in_.padded_rows; }
-  double loss(std::size_t c) const { return loss_[c]; }
+  // Channel c's rows of chunk k.
+  const float* thr(std::size_t c, std::size_t k) const { return thr_.data() + in_.chunk(c, k); }
+  const float* mag(std::size_t c, std::size_t k) const { return in_.mag.data() + in_.chunk(c, k); }
+  double offset(std::size_t c) const { return offset_[c]; }
   double total() const { return std::accumulate(cost_.begin(), cost_.end(), 0.0); }
 
   // The exact change of the kept total if x and y trade places (recomputed from |w|, in double).
@@ -82,30 +91,36 @@ class SwapState {
     stripe_of_[y] = sx;
   }
 
-  // Recomputes cost, thresholds and losses of stripe s from its members.
+  // Recomputes cost, thresholds and offsets of stripe s from its members.
   void refresh(std::size_t s) {
     const std::uint32_t* mem = members(s);
-    const std::size_t rows = in_.rows;
-    std::array<const float*, sparse::kMaxGroupSize> col{};
-    for (std::size_t t = 0; t < m_; ++t) col[t] = mag(mem[t]);
-    std::array<double, sparse::kMaxGroupSize> base{};
+    std::array<double, sparse::kMaxGroupSize> base{}, thr_sum{};
     double cost = 0;
     std::array<float, sparse::kMaxGroupSize> v{}, o{};
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t t = 0; t < m_; ++t) v[t] = col[t][r];
-      cost += top_sum(v.data(), m_);
+    for (std::size_t k = 0; k < in_.chunks; ++k) {
+      std::array<const float*, sparse::kMaxGroupSize> col{};
+      std::array<float*, sparse::kMaxGroupSize> thr{};
       for (std::size_t t = 0; t < m_; ++t) {
-        std::size_t k = 0;
-        for (std::size_t u = 0; u < m_; ++u)
-          if (u != t) o[k++] = v[u];
-        std::partial_sort(o.begin(), o.begin() + static_cast<std::ptrdiff_t>(n_), o.begin() + static_cast<std::ptrdiff_t>(m_ - 1),
-                          std::greater<float>());
-        thr_[mem[t] * in_.padded_rows + r] = o[n_ - 1];
-        for (std::size_t u = 0; u < n_; ++u) base[t] += static_cast<double>(o[u]);
+        col[t] = mag(mem[t], k);
+        thr[t] = thr_.data() + in_.chunk(mem[t], k);
+      }
+      for (std::size_t r = 0; r < in_.rows_in(k); ++r) {
+        for (std::size_t t = 0; t < m_; ++t) v[t] = col[t][r];
+        for (std::size_t t = 0; t < m_; ++t) {
+          std::size_t j = 0;
+          for (std::size_t u = 0; u < m_; ++u)
+            if (u != t) o[j++] = v[u];
+          std::partial_sort(o.begin(), o.begin() + static_cast<std::ptrdiff_t>(n_),
+                            o.begin() + static_cast<std::ptrdiff_t>(m_ - 1), std::greater<float>());
+          thr[t][r] = o[n_ - 1];
+          thr_sum[t] += static_cast<double>(o[n_ - 1]);
+          for (std::size_t u = 0; u < n_; ++u) base[t] += static_cast<double>(o[u]);
+        }
+        cost += top_sum(v.data(), m_);
       }
     }
     cost_[s] = cost;
-    for (std::size_t t = 0; t < m_; ++t) loss_[mem[t]] = cost - base[t];
+    for (std::size_t t = 0; t < m_; ++t) offset_[mem[t]] = (cost - base[t]) + thr_sum[t];
   }
 
  private:
@@ -116,12 +131,17 @@ class SwapState {
     for (std::size_t u = 0; u < n_; ++u) s += static_cast<double>(v[u]);
     return s;
   }
+  // The same row order as refresh(), so a stripe's cost does not depend on which computed it.
   double set_cost(const std::uint32_t* chans) const {
     std::array<float, sparse::kMaxGroupSize> v{};
     double cost = 0;
-    for (std::size_t r = 0; r < in_.rows; ++r) {
-      for (std::size_t t = 0; t < m_; ++t) v[t] = mag(chans[t])[r];
-      cost += top_sum(v.data(), m_);
+    for (std::size_t k = 0; k < in_.chunks; ++k) {
+      std::array<const float*, sparse::kMaxGroupSize> col{};
+      for (std::size_t t = 0; t < m_; ++t) col[t] = mag(chans[t], k);
+      for (std::size_t r = 0; r < in_.rows_in(k); ++r) {
+        for (std::size_t t = 0; t < m_; ++t) v[t] = col[t][r];
+        cost += top_sum(v.data(), m_);
+      }
     }
     return cost;
   }
@@ -131,7 +151,7 @@ class SwapState {
   std::vector<std::uint32_t> members_;    // stripe s holds members_[s*M .. s*M + M)
   std::vector<std::uint32_t> stripe_of_;  // by channel
   std::vector<float> thr_;                // by channel, padded rows (zeros past `rows`)
-  std::vector<double> loss_;              // by channel
+  std::vector<double> offset_;            // by channel: loss_c + sum_r thr_c
   std::vector<double> cost_;              // by stripe: its N:M-kept magnitude
 };
 
@@ -141,24 +161,22 @@ class SwapState {
 class BlockScorer {
  public:
   BlockScorer(const SwapState& state, const ChannelMagnitudes& in, int threads, SwapGainFn kernel)
-      : state_(state), cols_(in.cols), padded_rows_(in.padded_rows), threads_(threads), kernel_(kernel),
-        zeros_(in.padded_rows, 0.0f), local_(static_cast<std::size_t>(threads)) {}
+      : state_(state), in_(in), threads_(threads), kernel_(kernel), zeros_(in.chunk_rows, 0.0f),
+        local_(static_cast<std::size_t>(threads)),
+        acc_(static_cast<std::size_t>(threads), std::vector<float>(kTileCols * kKernelCalls * kSwapAccFloats)) {}
 
-  // xs: up to kSwapBlock channels (kNone = unused slot). Returns false when the deadline stopped it.
-  bool score(const std::array<std::uint32_t, kSwapBlock>& xs, std::array<Best, kSwapBlock>& best,
+  // xs: up to kScoreBlock channels (kNone = unused slot). Returns false when the deadline stopped it.
+  bool score(const std::array<std::uint32_t, kScoreBlock>& xs, std::array<Best, kScoreBlock>& best,
              Clock::time_point deadline) {
-    SwapBlock blk;
-    for (std::size_t i = 0; i < kSwapBlock; ++i) {
-      blk.thr_x[i] = xs[i] == kNone ? zeros_.data() : state_.thr(xs[i]);
-      blk.mag_x[i] = xs[i] == kNone ? zeros_.data() : state_.mag(xs[i]);
-    }
-    const std::size_t tiles = (cols_ + kTileCols - 1) / kTileCols;
+    const std::size_t cols = in_.cols, tiles = (cols + kTileCols - 1) / kTileCols;
     std::atomic<bool> late{false};
 #pragma omp parallel num_threads(threads_)
     {
-      auto& mine = local_[static_cast<std::size_t>(omp_get_thread_num())];
+      const auto me = static_cast<std::size_t>(omp_get_thread_num());
+      auto& mine = local_[me];
       mine.fill(Best{});
-      float into_x[kSwapBlock], into_y[kSwapBlock];
+      std::vector<float>& acc = acc_[me];
+      std::array<SwapBlock, kKernelCalls> blk{};
 #pragma omp for schedule(dynamic, 1)
       for (std::size_t tile = 0; tile < tiles; ++tile) {
         if (late.load(std::memory_order_relaxed)) continue;
@@ -166,15 +184,30 @@ class BlockScorer {
           late.store(true, std::memory_order_relaxed);
           continue;
         }
-        const std::size_t y1 = std::min(cols_, (tile + 1) * kTileCols);
-        for (std::size_t y = tile * kTileCols; y < y1; ++y) {
-          kernel_(state_.thr(y), state_.mag(y), blk, padded_rows_, into_x, into_y);
+        const std::size_t y0 = tile * kTileCols, y1 = std::min(cols, y0 + kTileCols);
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (std::size_t k = 0; k < in_.chunks; ++k) {
+          for (std::size_t i = 0; i < kScoreBlock; ++i) {
+            SwapBlock& b = blk[i / kSwapBlock];
+            b.thr_x[i % kSwapBlock] = xs[i] == kNone ? zeros_.data() : state_.thr(xs[i], k);
+            b.mag_x[i % kSwapBlock] = xs[i] == kNone ? zeros_.data() : state_.mag(xs[i], k);
+          }
+          for (std::size_t y = y0; y < y1; ++y)
+            for (std::size_t call = 0; call < kKernelCalls; ++call)
+              kernel_(state_.thr(y, k), state_.mag(y, k), blk[call], in_.chunk_rows,
+                      acc.data() + ((y - y0) * kKernelCalls + call) * kSwapAccFloats);
+        }
+        for (std::size_t y = y0; y < y1; ++y) {
           const std::uint32_t sy = state_.stripe_of(y);
-          for (std::size_t i = 0; i < kSwapBlock; ++i) {
+          for (std::size_t i = 0; i < kScoreBlock; ++i) {
             const std::uint32_t x = xs[i];
             if (x == kNone || state_.stripe_of(x) == sy) continue;
-            const double g = (static_cast<double>(into_x[i]) + static_cast<double>(into_y[i])) -
-                             (state_.loss(x) + state_.loss(y));
+            const float* a = acc.data() + ((y - y0) * kKernelCalls + i / kSwapBlock) * kSwapAccFloats;
+            const std::size_t slot = i % kSwapBlock;
+            // Symmetric in x and y bit for bit (each sum is the same in either role).
+            const double g = (static_cast<double>(fold_lanes(a + slot * kSwapLanes)) +
+                              static_cast<double>(fold_lanes(a + (kSwapBlock + slot) * kSwapLanes))) -
+                             (state_.offset(x) + state_.offset(y));
             const Best cand{g, static_cast<std::uint32_t>(y)};
             if (better(cand, mine[i])) mine[i] = cand;
           }
@@ -182,7 +215,7 @@ class BlockScorer {
       }
     }
     if (late.load()) return false;
-    for (std::size_t i = 0; i < kSwapBlock; ++i) {
+    for (std::size_t i = 0; i < kScoreBlock; ++i) {
       best[i] = Best{};
       for (const auto& mine : local_)
         if (better(mine[i], best[i])) best[i] = mine[i];
@@ -192,11 +225,12 @@ class BlockScorer {
 
  private:
   const SwapState& state_;
-  std::size_t cols_, padded_rows_;
+  const ChannelMagnitudes& in_;
   int threads_;
   SwapGainFn kernel_;
   std::vector<float> zeros_;
-  std::vector<std::array<Best, kSwapBlock>> local_;
+  std::vector<std::array<Best, kScoreBlock>> local_;
+  std::vector<std::vector<float>> acc_;  // per thread: a tile's accumulators
 };
 
 }  // namespace
@@ -211,7 +245,7 @@ SwapSearchOutcome channel_swap_search(const ChannelMagnitudes& in, const Permuta
   double kept = state.total();
   progress.begin();
 
-  // Channels visit in a seeded random order, kSwapBlock at a time: each block's best partners
+  // Channels visit in a seeded random order, kScoreBlock at a time: each block's best partners
   // are scored against the current stripes, then applied best first, each re-checked exactly
   // (an earlier swap of the block may have changed its stripes). A pass without a swap is a
   // local optimum: no single swap raises the kept magnitude.
@@ -220,14 +254,14 @@ SwapSearchOutcome channel_swap_search(const ChannelMagnitudes& in, const Permuta
   std::mt19937_64 rng(options.seed);
   for (std::size_t i = cols - 1; i > 0; --i) std::swap(order[i], order[static_cast<std::size_t>(rng() % (i + 1))]);
 
-  std::array<std::uint32_t, kSwapBlock> xs{};
-  std::array<Best, kSwapBlock> best{};
-  std::array<std::size_t, kSwapBlock> rank{};
+  std::array<std::uint32_t, kScoreBlock> xs{};
+  std::array<Best, kScoreBlock> best{};
+  std::array<std::size_t, kScoreBlock> rank{};
   bool converged = false;
   while (!converged && !out.timed_out) {
     std::size_t applied = 0;
-    for (std::size_t b0 = 0; b0 < cols; b0 += kSwapBlock) {
-      for (std::size_t i = 0; i < kSwapBlock; ++i) xs[i] = b0 + i < cols ? order[b0 + i] : kNone;
+    for (std::size_t b0 = 0; b0 < cols; b0 += kScoreBlock) {
+      for (std::size_t i = 0; i < kScoreBlock; ++i) xs[i] = b0 + i < cols ? order[b0 + i] : kNone;
       if (!scorer.score(xs, best, deadline)) {
         out.timed_out = true;
         break;
@@ -259,6 +293,25 @@ SwapSearchOutcome channel_swap_search(const ChannelMagnitudes& in, const Permuta
   for (std::size_t s = 0; s < state.stripes(); ++s)
     for (std::size_t t = 0; t < state.m(); ++t) out.perm[s * state.m() + t] = state.members(s)[t];
   out.kept = kept;
+  return out;
+}
+
+}  // namespace twofour::prune::detail
+
+namespace twofour::prune::detail {
+
+ChannelMagnitudes channel_magnitudes(std::span<const float> weights, const sparse::GroupedShape& shape) {
+  ChannelMagnitudes out;
+  out.rows = shape.rows();
+  out.cols = shape.in();
+  const std::size_t padded = (out.rows + kSwapLanes - 1) / kSwapLanes * kSwapLanes;
+  out.chunk_rows = std::min(kSwapRowChunk, padded);
+  out.chunks = (out.rows + out.chunk_rows - 1) / out.chunk_rows;
+  out.mag.assign(out.cols * out.padded_rows(), 0.0f);
+  for (std::size_t r = 0; r < out.rows; ++r) {
+    const std::size_t k = r / out.chunk_rows, rr = r % out.chunk_rows;
+    for (std::size_t c = 0; c < out.cols; ++c) out.mag[out.chunk(c, k) + rr] = std::fabs(weights[shape.offset(r, c)]);
+  }
   return out;
 }
 

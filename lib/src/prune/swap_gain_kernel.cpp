@@ -10,85 +10,78 @@
 #endif
 
 namespace twofour::prune::detail {
-namespace {
 
-// Every path: sum (x, y) keeps kSwapLanes float accumulators, lane l adding rows l, l + 16, ...
-// as max(a - b, 0) (no NaN here: |w| is finite), then folds them in the fixed order of fold().
-// The SIMD paths only differ in how many sums they carry at once.
-float fold(float* acc) {
+float fold_lanes(const float* lanes) {
+  float acc[kSwapLanes];
+  for (std::size_t l = 0; l < kSwapLanes; ++l) acc[l] = lanes[l];
   for (std::size_t w = kSwapLanes / 2; w > 0; w /= 2)
     for (std::size_t l = 0; l < w; ++l) acc[l] += acc[l + w];
   return acc[0];
 }
 
-void gains_scalar(const float* thr_y, const float* mag_y, const SwapBlock& xs, std::size_t rows, float* into_x,
-                  float* into_y) {
+namespace {
+
+// max(a, b) as the SIMD max instructions define it: a > b ? a : b (no NaN here: |w| is finite).
+inline float max_like_simd(float a, float b) { return a > b ? a : b; }
+
+void gains_scalar(const float* thr_y, const float* mag_y, const SwapBlock& xs, std::size_t count, float* acc) {
   for (std::size_t i = 0; i < kSwapBlock; ++i) {
-    float ax[kSwapLanes] = {}, ay[kSwapLanes] = {};
-    for (std::size_t r = 0; r < rows; r += kSwapLanes)
+    float* ax = acc + i * kSwapLanes;
+    float* ay = acc + (kSwapBlock + i) * kSwapLanes;
+    for (std::size_t r = 0; r < count; r += kSwapLanes)
       for (std::size_t l = 0; l < kSwapLanes; ++l) {
-        const float dx = mag_y[r + l] - xs.thr_x[i][r + l];
-        const float dy = xs.mag_x[i][r + l] - thr_y[r + l];
-        ax[l] += dx > 0.0f ? dx : 0.0f;
-        ay[l] += dy > 0.0f ? dy : 0.0f;
+        ax[l] += max_like_simd(mag_y[r + l], xs.thr_x[i][r + l]);
+        ay[l] += max_like_simd(xs.mag_x[i][r + l], thr_y[r + l]);
       }
-    into_x[i] = fold(ax);
-    into_y[i] = fold(ay);
   }
 }
 
 #if defined(__x86_64__)
 // 16 lanes as two halves; four channels x at a time (16 accumulators in the 16 ymm registers).
 [[gnu::target("avx2")]] void gains_avx2(const float* thr_y, const float* mag_y, const SwapBlock& xs,
-                                        std::size_t rows, float* into_x, float* into_y) {
+                                        std::size_t count, float* acc) {
   constexpr std::size_t kGroup = 4;
-  const __m256 zero = _mm256_setzero_ps();
   for (std::size_t i0 = 0; i0 < kSwapBlock; i0 += kGroup) {
     __m256 ax[kGroup][2], ay[kGroup][2];
-    for (std::size_t i = 0; i < kGroup; ++i) ax[i][0] = ax[i][1] = ay[i][0] = ay[i][1] = zero;
-    for (std::size_t r = 0; r < rows; r += kSwapLanes)
+    for (std::size_t i = 0; i < kGroup; ++i)
+      for (std::size_t h = 0; h < 2; ++h) {
+        ax[i][h] = _mm256_loadu_ps(acc + (i0 + i) * kSwapLanes + 8 * h);
+        ay[i][h] = _mm256_loadu_ps(acc + (kSwapBlock + i0 + i) * kSwapLanes + 8 * h);
+      }
+    for (std::size_t r = 0; r < count; r += kSwapLanes)
       for (std::size_t h = 0; h < 2; ++h) {
         const __m256 my = _mm256_loadu_ps(mag_y + r + 8 * h), ty = _mm256_loadu_ps(thr_y + r + 8 * h);
         for (std::size_t i = 0; i < kGroup; ++i) {
-          const __m256 dx = _mm256_sub_ps(my, _mm256_loadu_ps(xs.thr_x[i0 + i] + r + 8 * h));
-          const __m256 dy = _mm256_sub_ps(_mm256_loadu_ps(xs.mag_x[i0 + i] + r + 8 * h), ty);
-          ax[i][h] = _mm256_add_ps(ax[i][h], _mm256_max_ps(dx, zero));  // max(d, 0) = d > 0 ? d : 0
-          ay[i][h] = _mm256_add_ps(ay[i][h], _mm256_max_ps(dy, zero));
+          ax[i][h] = _mm256_add_ps(ax[i][h], _mm256_max_ps(my, _mm256_loadu_ps(xs.thr_x[i0 + i] + r + 8 * h)));
+          ay[i][h] = _mm256_add_ps(ay[i][h], _mm256_max_ps(_mm256_loadu_ps(xs.mag_x[i0 + i] + r + 8 * h), ty));
         }
       }
-    for (std::size_t i = 0; i < kGroup; ++i) {
-      alignas(32) float lx[kSwapLanes], ly[kSwapLanes];
-      _mm256_store_ps(lx, ax[i][0]);
-      _mm256_store_ps(lx + 8, ax[i][1]);
-      _mm256_store_ps(ly, ay[i][0]);
-      _mm256_store_ps(ly + 8, ay[i][1]);
-      into_x[i0 + i] = fold(lx);
-      into_y[i0 + i] = fold(ly);
-    }
+    for (std::size_t i = 0; i < kGroup; ++i)
+      for (std::size_t h = 0; h < 2; ++h) {
+        _mm256_storeu_ps(acc + (i0 + i) * kSwapLanes + 8 * h, ax[i][h]);
+        _mm256_storeu_ps(acc + (kSwapBlock + i0 + i) * kSwapLanes + 8 * h, ay[i][h]);
+      }
   }
 }
 
 // 16 lanes in one zmm; all eight channels x at once (16 accumulators of 32 registers).
 [[gnu::target("avx512f")]] void gains_avx512(const float* thr_y, const float* mag_y, const SwapBlock& xs,
-                                             std::size_t rows, float* into_x, float* into_y) {
-  const __m512 zero = _mm512_setzero_ps();
+                                             std::size_t count, float* acc) {
   __m512 ax[kSwapBlock], ay[kSwapBlock];
-  for (std::size_t i = 0; i < kSwapBlock; ++i) ax[i] = ay[i] = zero;
-  for (std::size_t r = 0; r < rows; r += kSwapLanes) {
+  for (std::size_t i = 0; i < kSwapBlock; ++i) {
+    ax[i] = _mm512_loadu_ps(acc + i * kSwapLanes);
+    ay[i] = _mm512_loadu_ps(acc + (kSwapBlock + i) * kSwapLanes);
+  }
+  for (std::size_t r = 0; r < count; r += kSwapLanes) {
     const __m512 my = _mm512_loadu_ps(mag_y + r), ty = _mm512_loadu_ps(thr_y + r);
     for (std::size_t i = 0; i < kSwapBlock; ++i) {
-      const __m512 dx = _mm512_sub_ps(my, _mm512_loadu_ps(xs.thr_x[i] + r));
-      const __m512 dy = _mm512_sub_ps(_mm512_loadu_ps(xs.mag_x[i] + r), ty);
-      ax[i] = _mm512_add_ps(ax[i], _mm512_max_ps(dx, zero));
-      ay[i] = _mm512_add_ps(ay[i], _mm512_max_ps(dy, zero));
+      ax[i] = _mm512_add_ps(ax[i], _mm512_max_ps(my, _mm512_loadu_ps(xs.thr_x[i] + r)));
+      ay[i] = _mm512_add_ps(ay[i], _mm512_max_ps(_mm512_loadu_ps(xs.mag_x[i] + r), ty));
     }
   }
   for (std::size_t i = 0; i < kSwapBlock; ++i) {
-    alignas(64) float lx[kSwapLanes], ly[kSwapLanes];
-    _mm512_store_ps(lx, ax[i]);
-    _mm512_store_ps(ly, ay[i]);
-    into_x[i] = fold(lx);
-    into_y[i] = fold(ly);
+    _mm512_storeu_ps(acc + i * kSwapLanes, ax[i]);
+    _mm512_storeu_ps(acc + (kSwapBlock + i) * kSwapLanes, ay[i]);
   }
 }
 #endif
