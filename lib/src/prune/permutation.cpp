@@ -11,6 +11,7 @@
 #include <cmath>
 #include <functional>
 #include <numeric>
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -181,6 +182,26 @@ PermutationMethod parse_permutation_method(std::string_view name) {
     if (name == permutation_method_name(m)) return m;
   throw std::invalid_argument("unknown permutation method '" + std::string(name) +
                               "' (expected auto, stripe-groups or channel-swaps)");
+}
+
+double efficacy_at(const PermutationResult& result, double seconds) {
+  double e = 0;
+  for (const PermutationProgress& p : result.progress)
+    if (p.seconds <= seconds) e = p.efficacy;
+  return e;
+}
+
+std::string progress_summary(const PermutationResult& result) {
+  std::string s = "efficacy against time:";
+  char buf[64];
+  bool first = true;
+  for (double t = 0.1, step = 3; t < result.seconds; t *= step, step = step == 3 ? 10.0 / 3 : 3) {
+    std::snprintf(buf, sizeof buf, "%s %g s %.1f%%", first ? "" : ",", t, 100 * efficacy_at(result, t));
+    s += buf;
+    first = false;
+  }
+  std::snprintf(buf, sizeof buf, "%s %.1f s %.1f%% (final)", first ? "" : ",", result.seconds, 100 * result.efficacy);
+  return s + buf;
 }
 
 void validate_permutation(std::span<const std::int64_t> perm, std::size_t n) {
