@@ -22,14 +22,6 @@ std::vector<float> gaussian(std::size_t n, std::uint64_t seed) {
   return w;
 }
 
-// The best efficacy the search had reached `t` seconds after it started.
-double efficacy_at(const prune::PermutationResult& r, double t) {
-  double e = 0;
-  for (const auto& p : r.progress)
-    if (p.seconds <= t) e = p.efficacy;
-  return e;
-}
-
 void BM_PermutationSearch(benchmark::State& state) {
   const auto rows = static_cast<std::size_t>(state.range(0)), cols = static_cast<std::size_t>(state.range(1));
   const std::vector<std::size_t> shape = {rows, cols};
@@ -40,10 +32,10 @@ void BM_PermutationSearch(benchmark::State& state) {
   for (auto _ : state) r = prune::search_permutation(w, sparse::GroupedShape(shape), opt);
   state.SetLabel(std::string(prune::permutation_method_name(r.method)) + (r.timed_out ? ", time bound" : ", converged"));
   state.counters["efficacy_%"] = 100 * r.efficacy;
-  state.counters["at_1s_%"] = 100 * efficacy_at(r, 1);
-  state.counters["at_5s_%"] = 100 * efficacy_at(r, 5);
-  state.counters["at_10s_%"] = 100 * efficacy_at(r, 10);
-  state.counters["at_30s_%"] = 100 * efficacy_at(r, 30);
+  state.counters["at_1s_%"] = 100 * prune::efficacy_at(r, 1);
+  state.counters["at_5s_%"] = 100 * prune::efficacy_at(r, 5);
+  state.counters["at_10s_%"] = 100 * prune::efficacy_at(r, 10);
+  state.counters["at_30s_%"] = 100 * prune::efficacy_at(r, 30);
   state.counters["search_s"] = r.seconds;
   state.counters["steps"] = static_cast<double>(r.improvements);
   std::fprintf(stderr, "%zu x %zu (%s): efficacy against time\n", rows, cols, std::string(prune::permutation_method_name(r.method)).c_str());

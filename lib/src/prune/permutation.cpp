@@ -47,9 +47,10 @@ std::vector<float> column_magnitudes(std::span<const float> weights, const spars
 
 // Work of the stripe-group search's first pass, in subset-cost row evaluations: C(S, g) groups
 // times C(gM, M) subsets times rows. Above kStripeGroupWork the automatic method swaps channels
-// instead (measured on this project's 2-core machine: 64 x 512 is 3.6e7 and takes ~0.1 s; 1024 x
-// 4096 would be 3.8e10, minutes, before the first improvement).
-constexpr double kStripeGroupWork = 4e8;
+// instead. Measured with 10 s bounds on Gaussian layers (2-core machine, busy): 128 x 512 (7e7)
+// stripe groups 42.0% in 3.8 s, swaps 42.7% in 8.2 s; 64 x 1024 (1.5e8) 58.6% vs 57.6%; 512 x 512
+// (2.9e8) 22.4% vs 22.9%; 256 x 1024 (5.8e8) 30.1% vs 31.8%; wider layers only swaps improve.
+constexpr double kStripeGroupWork = 2e8;
 
 double stripe_group_work(std::size_t stripes, std::size_t g, std::size_t m, std::size_t rows) {
   double groups = 1, subsets = 1;

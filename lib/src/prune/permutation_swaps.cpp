@@ -32,6 +32,7 @@ constexpr std::size_t kScoreBlock = kKernelCalls * kSwapBlock;  // channels x sc
 // the fork and barrier cost more than they save (measured: 64 x 1024 converged in 0.4 s on one
 // thread, 4.7 s on two of a busy 2-core machine).
 constexpr double kWorkPerThread = 16e6;
+constexpr std::size_t kKickSwaps = 4;  // swaps of one bounded regression
 
 // The best swap known for a channel: the partner and the exact-up-to-float-rounding gain.
 struct Best {
@@ -84,6 +85,14 @@ class SwapState {
     return (set_cost(a.data()) + set_cost(b.data())) - (cost_[sx] + cost_[sy]);
   }
   double stripe_cost(std::size_t s) const { return cost_[s]; }
+
+  const std::vector<std::uint32_t>& all_members() const { return members_; }
+  // Restores a saved arrangement (all_members()), recomputing every stripe.
+  void assign(const std::vector<std::uint32_t>& members) {
+    members_ = members;
+    for (std::size_t j = 0; j < members_.size(); ++j) stripe_of_[members_[j]] = static_cast<std::uint32_t>(j / m_);
+    for (std::size_t s = 0; s < stripes_; ++s) refresh(s);
+  }
 
   void swap(std::uint32_t x, std::uint32_t y) {
     const std::uint32_t sx = stripe_of_[x], sy = stripe_of_[y];
@@ -169,9 +178,10 @@ class BlockScorer {
         local_(static_cast<std::size_t>(threads)),
         acc_(static_cast<std::size_t>(threads), std::vector<float>(kTileCols * kKernelCalls * kSwapAccFloats)) {}
 
-  // xs: up to kScoreBlock channels (kNone = unused slot). Returns false when the deadline stopped it.
-  bool score(const std::array<std::uint32_t, kScoreBlock>& xs, std::array<Best, kScoreBlock>& best,
-             Clock::time_point deadline) {
+  // xs: up to kScoreBlock channels (kNone = unused slot); partners y with frozen[y] != 0 are left
+  // out. Returns false when the deadline stopped it.
+  bool score(const std::array<std::uint32_t, kScoreBlock>& xs, const std::vector<std::uint8_t>& frozen,
+             std::array<Best, kScoreBlock>& best, Clock::time_point deadline) {
     const std::size_t cols = in_.cols, tiles = (cols + kTileCols - 1) / kTileCols;
     const double work = 2.0 * kScoreBlock * static_cast<double>(cols) * static_cast<double>(in_.padded_rows());
     const int threads = std::max(1, std::min({threads_, static_cast<int>(work / kWorkPerThread), static_cast<int>(tiles)}));
@@ -204,6 +214,7 @@ class BlockScorer {
                       acc.data() + ((y - y0) * kKernelCalls + call) * kSwapAccFloats);
         }
         for (std::size_t y = y0; y < y1; ++y) {
+          if (frozen[y] != 0) continue;
           const std::uint32_t sy = state_.stripe_of(y);
           for (std::size_t i = 0; i < kScoreBlock; ++i) {
             const std::uint32_t x = xs[i];
@@ -263,12 +274,14 @@ SwapSearchOutcome channel_swap_search(const ChannelMagnitudes& in, const Permuta
   std::array<std::uint32_t, kScoreBlock> xs{};
   std::array<Best, kScoreBlock> best{};
   std::array<std::size_t, kScoreBlock> rank{};
-  bool converged = false;
-  while (!converged && !out.timed_out) {
+  std::vector<std::uint8_t> frozen(cols, 0);
+  // One pass over all channels; returns the swaps applied.
+  const auto pass = [&]() {
     std::size_t applied = 0;
-    for (std::size_t b0 = 0; b0 < cols; b0 += kScoreBlock) {
-      for (std::size_t i = 0; i < kScoreBlock; ++i) xs[i] = b0 + i < cols ? order[b0 + i] : kNone;
-      if (!scorer.score(xs, best, deadline)) {
+    for (std::size_t b0 = 0; b0 < cols && !out.timed_out; b0 += kScoreBlock) {
+      for (std::size_t i = 0; i < kScoreBlock; ++i)
+        xs[i] = b0 + i < cols && frozen[order[b0 + i]] == 0 ? order[b0 + i] : kNone;
+      if (!scorer.score(xs, frozen, best, deadline)) {
         out.timed_out = true;
         break;
       }
@@ -292,8 +305,59 @@ SwapSearchOutcome channel_swap_search(const ChannelMagnitudes& in, const Permuta
         progress.improved(kept);
       }
     }
-    converged = applied == 0;
+    return applied;
+  };
+
+  // Bounded regressions (iterated local search): at a local optimum, kKickSwaps random channels
+  // each take their least damaging swap and are frozen, the search re-converges around them,
+  // then once more with everything free; the better optimum is kept, the other abandoned.
+  double best_kept = kept;
+  std::vector<std::uint32_t> best_members = state.all_members();
+  std::size_t escapes_left = options.escape_attempts;
+  bool any_frozen = false;
+  while (!out.timed_out) {
+    if (pass() > 0) continue;
+    if (out.timed_out) break;
+    if (any_frozen) {
+      std::fill(frozen.begin(), frozen.end(), 0);
+      any_frozen = false;
+      continue;
+    }
+    if (kept > best_kept) {
+      best_kept = kept;
+      best_members = state.all_members();
+    } else if (kept < best_kept) {
+      state.assign(best_members);
+      kept = best_kept;
+    }
+    if (escapes_left == 0) break;
+    --escapes_left;
+    ++out.escapes;
+    for (std::size_t k = 0; k < kKickSwaps && !out.timed_out; ++k) {
+      xs.fill(kNone);
+      xs[0] = static_cast<std::uint32_t>(rng() % cols);
+      if (frozen[xs[0]] != 0) continue;
+      if (!scorer.score(xs, frozen, best, deadline)) {
+        out.timed_out = true;
+        break;
+      }
+      if (best[0].partner == kNone) continue;
+      const std::uint32_t x = xs[0], y = best[0].partner;
+      const std::uint32_t sx = state.stripe_of(x), sy = state.stripe_of(y);
+      kept += state.exact_gain(x, y);
+      state.swap(x, y);
+      state.refresh(sx);
+      state.refresh(sy);
+      frozen[x] = frozen[y] = 1;
+      any_frozen = true;
+    }
   }
+  if (kept > best_kept) {
+    best_kept = kept;
+    best_members = state.all_members();
+  }
+  state.assign(best_members);
+  kept = best_kept;
 
   out.perm.resize(cols);
   for (std::size_t s = 0; s < state.stripes(); ++s)

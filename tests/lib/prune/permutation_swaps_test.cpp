@@ -21,6 +21,7 @@ PermutationOptions swaps(sparse::NMPattern pattern = {2, 4}) {
   opt.pattern = pattern;
   opt.method = PermutationMethod::channel_swaps;
   opt.time_limit_seconds = 600;  // converge: the tests below are about the end state
+  opt.escape_attempts = 3;       // a few bounded regressions (each re-converges), to keep tests short
   return opt;
 }
 
