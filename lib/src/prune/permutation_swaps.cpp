@@ -1,7 +1,8 @@
-// Channel-swap search (Pool & Yu 2021 §3 "channel swaps"; Apex's greedy channel swap): every swap of
-// two channels in different stripes is scored exactly, the best non-conflicting ones are applied,
-// and only the scores a swap can change are recomputed. docs/pruning-methods.md §Channel
-// permutations derives the O(rows) score used here.
+// Channel-swap search for wide layers (the neighbourhood of TETRIS and Apex's greedy channel swap,
+// Pool & Yu 2021's baseline): blocks of channels are scored against every channel of another
+// stripe in O(rows) per swap, their best swaps applied after an exact re-check, until no swap
+// helps; then bounded regressions. docs/pruning-methods.md "Channel swaps for wide layers" derives
+// the score and gives the measured efficacy against time.
 #include "permutation_swaps.hpp"
 
 #include "swap_gain_kernel.hpp"

@@ -21,11 +21,11 @@
 namespace twofour::prune {
 
 // stripe_groups: exhaustive re-partitions of every group of g stripes; its first pass costs
-// C(S, g) groups times rows, so it suits narrow layers (64 x 512 and below: well under a second).
-// channel_swaps: exact gains of every swap of two channels in different stripes, applied greedily
-// (Apex's greedy channel swap), O(rows) per candidate, vectorised and multi-threaded; for wide
-// layers. automatic: stripe groups when their first pass is small (see permutation.cpp), swaps
-// otherwise.
+// C(S, g) * C(gM, M) * rows (S stripes), so it suits narrow layers.
+// channel_swaps: blocks of channels scored against every channel of another stripe, O(rows) per
+// swap (vectorised, multi-threaded), the best swaps applied after an exact re-check until no swap
+// helps, then bounded regressions; for wide layers.
+// automatic: stripe groups while their first pass is small (see permutation.cpp), else swaps.
 enum class PermutationMethod : std::uint8_t { automatic, stripe_groups, channel_swaps };
 std::string_view permutation_method_name(PermutationMethod method);
 // "auto", "stripe-groups", "channel-swaps"; throws std::invalid_argument otherwise.
@@ -34,7 +34,7 @@ PermutationMethod parse_permutation_method(std::string_view name);
 struct PermutationOptions {
   sparse::NMPattern pattern{2, 4};
   PermutationMethod method = PermutationMethod::automatic;
-  std::size_t stripes_per_group = 2;  // g, 2 or 3; g * M <= 16. For 2:4, g = 3 means C(S,3) groups
+  std::size_t stripes_per_group = 2;  // stripe groups: g, 2 or 3; g * M <= 16. For 2:4, g = 3 means C(S,3) groups
                                       // of 5775 re-partitions (495 distinct stripes) instead of
                                       // C(S,2) groups of 35 (70). 64x128: g = 3 ~50-54% in ~5 s,
                                       // g = 2 ~48% in ~0.05 s (both without escapes)
@@ -58,15 +58,19 @@ struct PermutationResult {
   double kept_default = 0;   // N:M-kept magnitude in the original order
   double kept_permuted = 0;  // ... after the permutation
   double kept_bound = 0;     // per-row unstructured at density N/M
-  double efficacy = 0;       // see above; 1 when default already equals the bound
+  // (kept_permuted - kept_default) / (kept_bound - kept_default): the share of the gap between N:M
+  // in the original order and per-row unstructured pruning that the permutation closes; 1 when
+  // the default already equals the bound.
+  double efficacy = 0;
   double seconds = 0;
   bool timed_out = false;
   std::size_t improvements = 0;  // greedy re-partitions or channel swaps applied
   std::size_t escapes = 0;       // bounded regressions taken
   PermutationMethod method = PermutationMethod::stripe_groups;  // the one that ran
-  // Efficacy against time, strictly increasing in both; the first point is the start of the
-  // search proper (efficacy 0), the last is the result (its seconds and efficacy above). Points
-  // are at least 1 ms and about 5% of the elapsed time apart.
+  // Efficacy against time (seconds non-decreasing, efficacy strictly increasing): the first point
+  // is the start of the search proper (efficacy 0), the last, when the search improved anything,
+  // is the result's efficacy (at most `seconds`). Points are at least 1 ms and about 5% of the
+  // elapsed time apart.
   std::vector<PermutationProgress> progress;
 };
 
