@@ -47,7 +47,7 @@ void add_criteria_options(CLI::App& sub, CriteriaOptions& o) {
   sub.add_flag("--permute", o.permute, "first permute input channels to raise the kept magnitude (Pool & Yu 2021)");
   sub.add_option("--permutation", o.permutation_out, "where --permute writes the int64 permutation (default OUTPUT.perm.npy)");
   sub.add_option("--permute-seconds", o.permute_seconds, "time bound of the permutation search (default 10)");
-  sub.add_option("--escapes", o.escapes, "bounded regressions of the stripe-group permutation search (default 100)");
+  sub.add_option("--escapes", o.escapes, "bounded regressions of the permutation search (default 100)");
   sub.add_option("--permute-method", o.permute_method,
                  "permutation search: auto (default; stripe-groups for narrow layers, channel-swaps for wide ones), "
                  "stripe-groups or channel-swaps");

@@ -10,8 +10,8 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
-#include <numeric>
 #include <cstdio>
+#include <numeric>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -336,7 +336,9 @@ PermutationResult search_permutation(std::span<const float> weights, const spars
     res.progress = progress.finish(tracked_kept, res.efficacy, res.seconds);
     return res;
   };
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.time_limit_seconds));
+  // Clamped so that an "unbounded" request (1e300, infinity) still converts to clock ticks.
+  const double bound_seconds = std::min(options.time_limit_seconds, 1e9);
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(bound_seconds));
   if (stripes < 2) {
     progress.begin();
     return finish();

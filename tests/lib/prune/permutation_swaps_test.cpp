@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -149,6 +150,14 @@ TEST(PermutationSwaps, BadOptions) {
       opt.isa = isa;
       EXPECT_THROW(search_permutation(w, GroupedShape(shape), opt), std::runtime_error);
     }
+  // No time bound at all is allowed (and converges).
+  opt.isa = gemm::Isa::automatic;
+  opt.threads = 0;
+  opt.time_limit_seconds = std::numeric_limits<double>::infinity();
+  for (auto m : {PermutationMethod::stripe_groups, PermutationMethod::channel_swaps}) {
+    opt.method = m;
+    EXPECT_FALSE(search_permutation(w, GroupedShape(shape), opt).timed_out);
+  }
   // One stripe: nothing to swap.
   const std::vector<std::size_t> one = {8, 4};
   const auto r = search_permutation(testing::gaussian(32, 1), GroupedShape(one), swaps());
