@@ -164,12 +164,12 @@ class SwapState {
   std::size_t n_, m_, stripes_;
   std::vector<std::uint32_t> members_;    // stripe s holds members_[s*M .. s*M + M)
   std::vector<std::uint32_t> stripe_of_;  // by channel
-  std::vector<float> thr_;                // by channel, padded rows (zeros past `rows`)
+  std::vector<float> thr_;                // by channel, in ChannelMagnitudes' layout (zeros past `rows`)
   std::vector<double> offset_;            // by channel: loss_c + sum_r thr_c
   std::vector<double> cost_;              // by stripe: its N:M-kept magnitude
 };
 
-// Finds, for each channel of a block of kSwapBlock, its best swap partner over all channels in
+// Finds, for each channel of a block of kScoreBlock, its best swap partner over all channels in
 // other stripes. The candidates are split into tiles over the threads; each tile's best is merged
 // in the total order of better(), so the result does not depend on the thread count.
 class BlockScorer {
@@ -222,7 +222,6 @@ class BlockScorer {
             if (x == kNone || state_.stripe_of(x) == sy) continue;
             const float* a = acc.data() + ((y - y0) * kKernelCalls + i / kSwapBlock) * kSwapAccFloats;
             const std::size_t slot = i % kSwapBlock;
-            // Symmetric in x and y bit for bit (each sum is the same in either role).
             const double g = (static_cast<double>(fold_lanes(a + slot * kSwapLanes)) +
                               static_cast<double>(fold_lanes(a + (kSwapBlock + slot) * kSwapLanes))) -
                              (state_.offset(x) + state_.offset(y));
