@@ -172,9 +172,10 @@ std::string criteria_report(const CriteriaRun& run) {
          fixed(100 * p.kept_permuted / p.total_l1, 2) + "% (per-row bound " + fixed(100 * p.kept_bound / p.total_l1, 2) +
          "%), efficacy " + fixed(100 * p.efficacy, 1) + "%, " + fixed(p.seconds, 3) + " s" +
          (p.timed_out ? " (time bound reached)" : "") + "\n";
-    s += "permutation search: " + std::string(prune::permutation_method_name(p.method)) + ", " +
-         std::to_string(p.improvements) + (p.method == prune::PermutationMethod::channel_swaps ? " swaps" : " re-partitions") +
-         "; " + prune::progress_summary(p) + "\n";
+    s += "permutation search: " + std::string(prune::permutation_method_name(p.method)) +
+         (p.refined_by_stripe_groups ? " then stripe-groups" : "") + ", " + std::to_string(p.improvements) +
+         (p.method == prune::PermutationMethod::channel_swaps ? " swaps" : " re-partitions") +
+         (p.refined_by_stripe_groups ? " and re-partitions" : "") + "; " + prune::progress_summary(p) + "\n";
   }
   return s;
 }

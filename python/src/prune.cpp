@@ -106,6 +106,7 @@ nb::dict permutation(Floats weights, const std::string& pattern, double seconds,
   d["timed_out"] = r.timed_out;
   d["method"] = std::string(prune::permutation_method_name(r.method));
   d["improvements"] = r.improvements;
+  d["refined_by_stripe_groups"] = r.refined_by_stripe_groups;
   nb::list progress;  // (seconds, efficacy) pairs
   for (const prune::PermutationProgress& p : r.progress) progress.append(nb::make_tuple(p.seconds, p.efficacy));
   d["progress"] = progress;

@@ -25,7 +25,8 @@ namespace twofour::prune {
 // channel_swaps: blocks of channels scored against every channel of another stripe, O(rows) per
 // swap (vectorised, multi-threaded), the best swaps applied after an exact re-check until no swap
 // helps, then bounded regressions; for wide layers.
-// automatic: stripe groups while their first pass is small (see permutation.cpp), else swaps.
+// automatic: stripe groups while their first pass is small (see permutation.cpp), else swaps;
+// on mid-size layers the swaps' first local optimum is then refined by stripe groups.
 enum class PermutationMethod : std::uint8_t { automatic, stripe_groups, channel_swaps };
 std::string_view permutation_method_name(PermutationMethod method);
 // "auto", "stripe-groups", "channel-swaps"; throws std::invalid_argument otherwise.
@@ -67,6 +68,7 @@ struct PermutationResult {
   std::size_t improvements = 0;  // greedy re-partitions or channel swaps applied
   std::size_t escapes = 0;       // bounded regressions taken
   PermutationMethod method = PermutationMethod::stripe_groups;  // the one that ran
+  bool refined_by_stripe_groups = false;  // automatic: stripe groups continued from the swaps' optimum
   // Efficacy against time (seconds non-decreasing, efficacy strictly increasing): the first point
   // is the start of the search proper (efficacy 0), the last, when the search improved anything,
   // is the result's efficacy (at most `seconds`). Points are at least 1 ms and about 5% of the
