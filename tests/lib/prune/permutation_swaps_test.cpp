@@ -3,6 +3,7 @@
 // it does not depend on the thread count or the SIMD path, the automatic choice, the time bound,
 // and the efficacy-against-time record of both searches.
 #include "lib/prune/prune_data_support.hpp"
+#include "support/seed.hpp"
 #include "twofour/gemm/sparse_gemm.hpp"
 #include "twofour/prune/permutation.hpp"
 
@@ -135,13 +136,16 @@ TEST(PermutationSwaps, WideLayersSwapChannelsAutomaticallyWithinTheTimeBound) {
   const std::vector<std::size_t> shape = {1024, 4096};
   const auto w = testing::gaussian(1024 * 4096, 5);
   PermutationOptions opt;
-  opt.time_limit_seconds = 2.5;  // a quality bound is the benchmark's job; here: it improves, in time
+  // A quality bound is the benchmark's job; here: it improves, in time. Sanitizers slow the
+  // set-up (|w| statistics of 4M weights) about tenfold.
+  opt.time_limit_seconds = testing::sanitizer_build() ? 30 : 2.5;
   const auto r = search_permutation(w, GroupedShape(shape), opt);
   std::printf("[ efficacy ] 1024 x 4096: %.2f%% in %.2f s, %zu swaps\n", 100 * r.efficacy, r.seconds, r.improvements);
   EXPECT_EQ(r.method, PermutationMethod::channel_swaps);
   EXPECT_TRUE(r.timed_out);
   EXPECT_GT(r.efficacy, 0.0);
-  EXPECT_LT(r.seconds, opt.time_limit_seconds + 2.0);  // the bound, plus the final efficacy check
+  // The bound, plus the final efficacy check.
+  EXPECT_LT(r.seconds, opt.time_limit_seconds + (testing::sanitizer_build() ? 20.0 : 2.0));
   EXPECT_NO_THROW(validate_permutation(r.permutation, 4096));
   expect_progress_curve(r);
 
