@@ -48,6 +48,9 @@ void add_criteria_options(CLI::App& sub, CriteriaOptions& o) {
   sub.add_option("--permutation", o.permutation_out, "where --permute writes the int64 permutation (default OUTPUT.perm.npy)");
   sub.add_option("--permute-seconds", o.permute_seconds, "time bound of the permutation search (default 10)");
   sub.add_option("--escapes", o.escapes, "bounded regressions of the permutation search (default 100)");
+  sub.add_option("--permute-method", o.permute_method,
+                 "permutation search: auto (default; stripe-groups for narrow layers, channel-swaps for wide ones), "
+                 "stripe-groups or channel-swaps");
 }
 
 CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std::size_t> shape_in,
@@ -65,6 +68,12 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
     throw UsageError("--criterion " + spec.criterion + " makes N:M masks, not --transposable ones");
   if (!(o.holdout >= 0.0 && o.holdout < 1.0)) throw UsageError("--holdout must be in [0, 1)");
   if (!(o.permute_seconds >= 0.0)) throw UsageError("--permute-seconds must be >= 0");
+  prune::PermutationMethod permute_method{};
+  try {
+    permute_method = prune::parse_permutation_method(o.permute_method);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--permute-method: ") + e.what());
+  }
 
   CriteriaRun run;
   try {
@@ -95,6 +104,7 @@ CriteriaRun run_criteria(std::span<const float> weights_in, std::span<const std:
       po.seed = o.seed;
       po.time_limit_seconds = o.permute_seconds;
       po.escape_attempts = o.escapes;
+      po.method = permute_method;
       run.search = prune::search_permutation(w, grouped, po);
       run.permutation = run.search->permutation;
       w = prune::permute_input_channels(w, shape, run.permutation);
@@ -162,6 +172,10 @@ std::string criteria_report(const CriteriaRun& run) {
          fixed(100 * p.kept_permuted / p.total_l1, 2) + "% (per-row bound " + fixed(100 * p.kept_bound / p.total_l1, 2) +
          "%), efficacy " + fixed(100 * p.efficacy, 1) + "%, " + fixed(p.seconds, 3) + " s" +
          (p.timed_out ? " (time bound reached)" : "") + "\n";
+    s += "permutation search: " + std::string(prune::permutation_method_name(p.method)) +
+         (p.refined_by_stripe_groups ? " then stripe-groups" : "") + ", " + std::to_string(p.improvements) +
+         (p.method == prune::PermutationMethod::channel_swaps ? " swaps" : " re-partitions") +
+         (p.refined_by_stripe_groups ? " and re-partitions" : "") + "; " + prune::progress_summary(p) + "\n";
   }
   return s;
 }

@@ -28,6 +28,7 @@ struct CriteriaOptions {
   std::string permutation_out;  // int64 .npy; default: OUTPUT with .perm.npy
   double permute_seconds = 10;  // time bound of the search
   std::size_t escapes = 100;    // bounded regressions
+  std::string permute_method = "auto";  // prune::parse_permutation_method
   // Data already read (a checkpoint's --calib/--grad file keyed by tensor name): used instead of
   // the .npy paths above when set. `data_name` names their source in messages.
   std::optional<io::Array> calib_data, grad_data;

@@ -79,8 +79,10 @@ std::pair<nb::ndarray<nb::numpy, float>, nb::ndarray<nb::numpy, std::uint8_t>> r
 }
 
 nb::dict permutation(Floats weights, const std::string& pattern, double seconds, std::size_t escapes,
-                     std::size_t stripes_per_group, std::uint64_t seed) {
+                     std::size_t stripes_per_group, std::uint64_t seed, const std::string& method, int threads) {
   prune::PermutationOptions options;
+  options.method = prune::parse_permutation_method(method);
+  options.threads = threads;
   options.pattern = sparse::parse_pattern(pattern);
   options.time_limit_seconds = seconds;
   options.escape_attempts = escapes;
@@ -102,6 +104,12 @@ nb::dict permutation(Floats weights, const std::string& pattern, double seconds,
   d["efficacy"] = r.efficacy;
   d["seconds"] = r.seconds;
   d["timed_out"] = r.timed_out;
+  d["method"] = std::string(prune::permutation_method_name(r.method));
+  d["improvements"] = r.improvements;
+  d["refined_by_stripe_groups"] = r.refined_by_stripe_groups;
+  nb::list progress;  // (seconds, efficacy) pairs
+  for (const prune::PermutationProgress& p : r.progress) progress.append(nb::make_tuple(p.seconds, p.efficacy));
+  d["progress"] = progress;
   return d;
 }
 
@@ -157,7 +165,8 @@ void bind_prune(nb::module_& m) {
         nb::arg("block_size"), nb::arg("damping"), nb::arg("seconds"),
         "prune::prune_nm on float32 weights -> (pruned weights, uint8 0/1 mask).");
   m.def("permutation", &permutation, nb::arg("weights"), nb::arg("pattern"), nb::arg("seconds"), nb::arg("escapes"),
-        nb::arg("stripes_per_group"), nb::arg("seed"), "prune::search_permutation as a dict.");
+        nb::arg("stripes_per_group"), nb::arg("seed"), nb::arg("method"), nb::arg("threads"),
+        "prune::search_permutation as a dict.");
   m.def("check", &check, nb::arg("weights"), nb::arg("pattern"), nb::arg("pad"), "sparse::check_nm as a dict.");
 }
 

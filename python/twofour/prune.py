@@ -83,15 +83,20 @@ def sparsegpt(w: ArrayLike, calib: ArrayLike, pattern: str = "2:4", block_size: 
 
 
 def permutation(w: ArrayLike, pattern: str = "2:4", seconds: float = 10.0, escapes: int = 100,
-                stripes_per_group: int = 2, seed: int = 0) -> dict:
+                stripes_per_group: int = 2, seed: int = 0, method: str = "auto", threads: int = 0) -> dict:
     """Searches an input-channel permutation that raises the N:M-kept magnitude (Pool & Yu 2021).
 
     Returns a dict: ``permutation`` (int64; ``w[:, perm]`` is the permuted weight), ``efficacy``
-    (share of the gap to per-row unstructured pruning closed), kept magnitudes, ``seconds`` and
-    ``timed_out``. `seconds` bounds the search's wall-clock time.
+    (share of the gap to per-row unstructured pruning closed), kept magnitudes, ``seconds``,
+    ``timed_out``, ``method`` (the search that ran), ``improvements`` and ``progress``, the
+    efficacy against time as (seconds, efficacy) pairs. `seconds` bounds the search's wall-clock
+    time. method: "auto", "stripe-groups" (narrow layers) or "channel-swaps" (wide layers; `threads`
+    0 = all, the result is the same at every count). `escapes` and `stripes_per_group` apply to
+    stripe groups.
     """
     weights = _arrays.float32_c(w, "w", ndim=(2, 3, 4))
-    return _core.permutation(weights, pattern, float(seconds), int(escapes), int(stripes_per_group), int(seed))
+    return _core.permutation(weights, pattern, float(seconds), int(escapes), int(stripes_per_group), int(seed),
+                             str(method), int(threads))
 
 
 def check(w: ArrayLike, pattern: str = "2:4", pad: bool = False) -> dict:

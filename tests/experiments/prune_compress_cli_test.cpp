@@ -3,6 +3,7 @@
 // (decompress(compress(x)) == x), and the tool contract (bad argument: one line, exit 2).
 #include "twofour/io/npy.hpp"
 #include "twofour/io/safetensors.hpp"
+#include "twofour/prune/permutation.hpp"
 #include "twofour/prune/sparsegpt.hpp"
 #include "twofour/sparse/compress.hpp"
 
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -86,6 +88,45 @@ TEST_F(ToolFiles, PruneCalibratesOnEverySampleUnlessAHeldOutErrorIsAsked) {
 
   r = run_tool(base + " --holdout 0.25");  // a held-out share only serves --report
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+}
+
+TEST_F(ToolFiles, PrunePermuteReportsItsMethodAndEfficacyAgainstTime) {
+  // Oracle for the mask (in the permuted channel order, as the weight it prunes): the permutation
+  // the tool wrote, applied by lib, then the 2:4 definition (the 2 largest |w| of each 4).
+  const auto w = gaussian(16 * 64, 5);
+  write_npy(file("w.npy"), from_float32(w, {16, 64}, DType::f32));
+  const std::string base = "prune --permute --report " + path("w.npy") + " " + path("m.npy") + " --permutation " +
+                           path("perm.npy");
+  for (const std::string method : {"channel-swaps", "stripe-groups"}) {
+    const auto r = run_tool(base + " --permute-method " + method);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("permutation search: " + method), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("efficacy against time:"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(final)"), std::string::npos) << r.out;
+    const Array perm = read_npy(file("perm.npy"));
+    ASSERT_EQ(perm.dtype, DType::i64);
+    std::vector<std::int64_t> p(64);
+    std::memcpy(p.data(), perm.data.data(), 64 * sizeof(std::int64_t));
+    const std::vector<std::size_t> shape = {16, 64};
+    const auto wp = twofour::prune::permute_input_channels(w, shape, p);
+    const auto m = to_float32(read_npy(file("m.npy")));
+    for (std::size_t g = 0; g < 16 * 16; ++g) {
+      float kept = 0, smallest_kept = 1e30f, largest_dropped = 0;
+      for (std::size_t j = 4 * g; j < 4 * g + 4; ++j) {
+        kept += m[j];
+        if (m[j] != 0) smallest_kept = std::min(smallest_kept, std::fabs(wp[j]));
+        else largest_dropped = std::max(largest_dropped, std::fabs(wp[j]));
+      }
+      EXPECT_EQ(kept, 2.0f) << "group " << g;
+      EXPECT_GE(smallest_kept, largest_dropped) << "group " << g;
+    }
+    std::filesystem::remove(file("m.npy"));
+    std::filesystem::remove(file("perm.npy"));
+  }
+  const auto bad = run_tool(base + " --permute-method tetris");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--permute-method"), std::string::npos) << bad.err;
+  EXPECT_EQ(count_lines(bad.err), 1) << bad.err;
 }
 
 TEST_F(ToolFiles, PruneConv2dAndTransposable) {

@@ -113,6 +113,15 @@ def test_permutation_keeps_more_magnitude(rng):
     assert sorted(perm) == list(range(64)) and perm.dtype == np.int64
     kept = lambda a: np.abs(a[prune.mask(a)]).sum()
     assert kept(w[:, perm]) >= kept(w) and r["kept_permuted"] >= r["kept_default"]
+    assert r["method"] == "stripe-groups"
+    s = prune.permutation(w, seconds=5, method="channel-swaps", threads=1)
+    assert s["method"] == "channel-swaps" and sorted(s["permutation"]) == list(range(64))
+    effs = [e for _, e in s["progress"]]
+    assert effs[0] == 0 and effs[-1] == s["efficacy"] and all(a < b for a, b in zip(effs, effs[1:]))
+    assert np.array_equal(prune.permutation(w, seconds=5, method="channel-swaps", threads=2)["permutation"],
+                          s["permutation"])
+    with pytest.raises(ValueError, match="unknown permutation method"):
+        prune.permutation(w, method="tetris")
 
 
 def test_errors_are_the_tools_messages(tool, tmp_path, rng):

@@ -91,7 +91,8 @@ TEST(Permutation, EfficacyOnRandom64x128AtLeast30Percent) {
                 "%zu escapes%s\n",
                 static_cast<unsigned long long>(s), 100 * r.efficacy, r.kept_default, r.kept_permuted, r.kept_bound,
                 r.total_l1, r.seconds, r.improvements, r.escapes, r.timed_out ? " (timed out)" : "");
-    EXPECT_GE(r.efficacy, 0.30);
+    EXPECT_GE(r.efficacy, 0.42);  // 48.7-53.8% measured for seeds 1-4; the published search: 35-37%
+    EXPECT_EQ(r.method, PermutationMethod::stripe_groups);  // narrow layers keep the stripe-group search
     EXPECT_FALSE(r.timed_out);
     EXPECT_NO_THROW(validate_permutation(r.permutation, 128));
     // Cross-check the reported figures with the library's own mask code.
