@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "twofour/gemm/sampled_gemm.hpp"
 #include "twofour/gemm/sparse_gemm.hpp"
 
 namespace twofour::gemm::detail {
@@ -80,11 +81,34 @@ struct NMRowsArgs {
   bool accumulate;
 };
 
+// Sampled 2:4 GEMM (sampled_gemm.hpp, kernels_sampled.inl): rows [row_begin, row_end), groups
+// [group_begin, group_end) of each, over the reduction slice [i_begin, i_end) (multiples of
+// kSampledLanes; a and b are zero-padded to them by the driver). partial: the 16 chain sums of
+// every stored slot of the rows, (row - row_begin) * (cols / 2) + slot, kSampledLanes floats
+// each; first: start the chains from +0 (else load them from partial); last: reduce them into
+// values (else store them to partial).
+struct SampledArgs {
+  const std::uint16_t* meta;
+  std::size_t cols;
+  std::size_t row_begin, row_end;
+  std::size_t group_begin, group_end;
+  std::size_t i_begin, i_end;
+  const float* a;
+  std::size_t lda;
+  const float* b;
+  std::size_t ldb;
+  float* partial;
+  bool first, last;
+  float* values;
+  bool accumulate;
+};
+
 struct KernelTable {
   TileKernel gemm;  // for N > kSmallNMax (and the generic N:M path above one vector of N)
   void (*small_n)(const SmallNArgs&);
   int vector_width;  // floats per vector: the N up to which nm_rows is used
   void (*nm_rows)(const NMRowsArgs&);
+  void (*sampled)(const SampledArgs&);
 };
 
 namespace scalar { const KernelTable& table(); }

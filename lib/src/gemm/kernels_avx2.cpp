@@ -60,10 +60,18 @@ struct V {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
+  // t[j] = p[j] + p[j+8], then + [j+4], + [j+2], + [j+1]: the order of sampled_gemm.hpp.
+  static float tree_from_8(__m256 t8) {
+    const __m128 t4 = _mm_add_ps(_mm256_castps256_ps128(t8), _mm256_extractf128_ps(t8, 1));
+    const __m128 t2 = _mm_add_ps(t4, _mm_movehl_ps(t4, t4));
+    return _mm_cvtss_f32(_mm_add_ss(t2, _mm_movehdup_ps(t2)));
+  }
+  static float lane_tree_sum(const reg* p) { return tree_from_8(_mm256_add_ps(p[0], p[1])); }
 };
 
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
+#include "kernels_sampled.inl"
 #include "kernels_smalln.inl"
 
 }  // namespace
@@ -71,7 +79,8 @@ struct V {
 const KernelTable& table() {
   // 3 x 32 tile: 12 ymm accumulators (+ broadcast) of the 16 registers; K block 128 keeps the
   // 128 x 32 fp32 strip (16 KB) in L1 (K block 256 and a 4 x 24 tile measured no better).
-  static const KernelTable t{{3, 32, 128, &gemm_tile<V, 3, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>};
+  static const KernelTable t{{3, 32, 128, &gemm_tile<V, 3, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
+                             &sampled_rows<V>};
   return t;
 }
 

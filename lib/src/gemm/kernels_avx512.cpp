@@ -59,10 +59,21 @@ struct V {
     }
   }
   static float hsum(reg r) { return _mm512_reduce_add_ps(r); }
+  // t[j] = p[j] + p[j+8], then + [j+4], + [j+2], + [j+1]: the order of sampled_gemm.hpp.
+  static float tree_from_8(__m256 t8) {
+    const __m128 t4 = _mm_add_ps(_mm256_castps256_ps128(t8), _mm256_extractf128_ps(t8, 1));
+    const __m128 t2 = _mm_add_ps(t4, _mm_movehl_ps(t4, t4));
+    return _mm_cvtss_f32(_mm_add_ss(t2, _mm_movehdup_ps(t2)));
+  }
+  static float lane_tree_sum(const reg* p) {
+    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p[0]), 1));
+    return tree_from_8(_mm256_add_ps(_mm512_castps512_ps256(p[0]), hi));
+  }
 };
 
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
+#include "kernels_sampled.inl"
 #include "kernels_smalln.inl"
 
 }  // namespace
@@ -73,7 +84,8 @@ const KernelTable& table() {
   // halve the C tile reloads; measured on Zen 4 (1024^2 and 2048^2, median CPU time): K block
   // 64 -> 20.5 ms, 128 -> 17.4-17.9 ms, 256 -> 16.4-16.7 ms, and 4 x 96, 8 x 48, 3 x 128 tiles
   // no better.
-  static const KernelTable t{{6, 64, 256, &gemm_tile<V, 6, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>};
+  static const KernelTable t{{6, 64, 256, &gemm_tile<V, 6, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
+                             &sampled_rows<V>};
   return t;
 }
 

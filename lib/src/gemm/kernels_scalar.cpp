@@ -19,10 +19,19 @@ struct V {
   static reg broadcast(float x) { return x; }
   static reg zero() { return 0.0f; }
   static reg fmadd(reg a, reg b, reg c) { return std::fma(a, b, c); }
+  // The pairwise order of sampled_gemm.hpp, written out.
+  static float lane_tree_sum(const reg* p) {
+    float t[8];
+    for (int j = 0; j < 8; ++j) t[j] = p[j] + p[j + 8];
+    for (int j = 0; j < 4; ++j) t[j] = t[j] + t[j + 4];
+    for (int j = 0; j < 2; ++j) t[j] = t[j] + t[j + 2];
+    return t[0] + t[1];
+  }
 };
 
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
+#include "kernels_sampled.inl"
 
 // One fused multiply-add chain per output in K order, starting from C when accumulating:
 // bit-equal to the reference.
@@ -58,7 +67,7 @@ void small_n(const SmallNArgs& s) {
 }  // namespace
 
 const KernelTable& table() {
-  static const KernelTable t{{4, 4, 256, &gemm_tile<V, 4, 4>}, &small_n, V::kWidth, &nm_rows<V>};
+  static const KernelTable t{{4, 4, 256, &gemm_tile<V, 4, 4>}, &small_n, V::kWidth, &nm_rows<V>, &sampled_rows<V>};
   return t;
 }
 
