@@ -1,6 +1,7 @@
 #include "twofour/nn/layers.hpp"
 
 #include "gemm.hpp"
+#include "sparse_layer_impl.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -62,6 +63,7 @@ void Linear::initialize(Rng& rng) {
 Tensor Linear::forward(const Tensor& x, bool) {
   const std::size_t in = weight.value.dim(1), out = weight.value.dim(0);
   require(x.rank() == 2 && x.dim(1) == in, name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in) + ")");
+  if (Tensor y; sparse && sparse->forward(*this, x, y)) return y;
   const std::size_t n = x.dim(0);
   x_ = x;
   Tensor y({n, out});
@@ -75,6 +77,7 @@ Tensor Linear::forward(const Tensor& x, bool) {
 }
 
 Tensor Linear::backward(const Tensor& dy) {
+  if (sparse && sparse->ran_forward()) return sparse->backward(*this, dy);
   const std::size_t in = weight.value.dim(1), out = weight.value.dim(0), n = x_.dim(0);
   require(dy.rank() == 2 && dy.dim(0) == n && dy.dim(1) == out, name + ": gradient shape " + dy.shape_string());
   detail::gemm(true, false, out, in, n, 1.0f, dy.data.data(), out, x_.data.data(), in, 1.0f, weight.grad.data.data(), in);

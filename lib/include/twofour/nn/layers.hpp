@@ -15,6 +15,8 @@
 
 namespace twofour::nn {
 
+class SparseLinear;  // sparse_layers.hpp
+
 class Layer {
  public:
   virtual ~Layer() = default;
@@ -40,6 +42,8 @@ class Linear : public Layer {
   void initialize(Rng& rng) override;
   Parameter weight, bias;
   bool has_bias;
+  // Set by a SparseExecutionScope (sparse_layers.hpp): run on the compressed 2:4 weight.
+  std::shared_ptr<SparseLinear> sparse;
  private:
   Tensor x_;
 };

@@ -57,6 +57,10 @@ struct TrainConfig {
   // apart) and is required with a provider. Both default to empty: the whitepaper's recipe.
   MaskProvider mask_provider = {};
   std::string mask_name = {};
+  // asp retraining and srste run every 2:4-masked layer on the lib's 2:4 kernels
+  // (sparse_layers.hpp, docs/training.md "Sparse retraining"); false runs them as dense GEMMs on
+  // W*M, as before. The summation order differs, so the bits do; part of config_json when false.
+  bool sparse_kernels = true;
   // OpenMP threads for this run (0: OpenMP's default). Results are reproducible for a given count;
   // not part of config_json, so a run may resume on another count.
   int threads = 0;
