@@ -39,7 +39,8 @@ struct SparseWeightForms {
 
 class SparseLinear {
  public:
-  explicit SparseLinear(SparseWeightGrad grad) : grad_(grad) {}
+  // input_grad: whether backward must return dL/dx (false for the model's first layer).
+  SparseLinear(SparseWeightGrad grad, bool input_grad) : grad_(grad), input_grad_(input_grad) {}
   // False: the weight's mask is not 2:4 here and the caller runs its dense path.
   bool forward(Linear& layer, const Tensor& x, Tensor& y);
   bool ran_forward() const { return ran_; }
@@ -48,6 +49,7 @@ class SparseLinear {
 
  private:
   SparseWeightGrad grad_;
+  bool input_grad_;
   SparseWeightForms forms_;
   bool ran_ = false;
   std::size_t n_ = 0;

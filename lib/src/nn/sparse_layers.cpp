@@ -50,8 +50,9 @@ void transpose(const float* src, std::size_t rows, std::size_t cols, float* dst)
 
 SparseExecutionScope::SparseExecutionScope(Model& model, SparseWeightGrad weight_grad) : weight_grad_(weight_grad) {
   for (auto& layer : model.net.layers) {
+    const bool first = layer == model.net.layers.front();
     if (auto* lin = dynamic_cast<Linear*>(layer.get()); lin != nullptr && lin->weight.prunable) {
-      lin->sparse = std::make_shared<SparseLinear>(weight_grad);
+      lin->sparse = std::make_shared<SparseLinear>(weight_grad, !first);
       linears_.push_back(lin);
     }
   }

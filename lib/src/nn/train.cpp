@@ -460,13 +460,14 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
         // Straight-through: the gradient at W*M is applied to the dense W, plus the sparse-refined
         // term lambda_W (1 - M) W that pulls pruned weights towards zero (SR-STE eq. 7).
         for (auto* p : targets)
-          for (std::size_t i = 0; i < p->value.numel(); ++i)
-            if (!p->mask[i]) p->grad.data[i] += config.srste_lambda * p->value.data[i];
+          for (std::size_t i = 0; i < p->value.numel(); ++i) {  // a select: the mask is no branch pattern
+            const float gi = p->grad.data[i];
+            p->grad.data[i] = p->mask[i] != 0 ? gi : gi + config.srste_lambda * p->value.data[i];
+          }
       }
       if (retrain)
         for (auto* p : targets)
-          for (std::size_t i = 0; i < p->mask.size(); ++i)  // an empty mask: a layer left dense
-            if (!p->mask[i]) p->grad.data[i] = 0.0f;
+          if (!p->mask.empty()) sparse::apply_mask(p->grad.data, p->mask);  // empty: a layer left dense
       opt->step(lr);
       if (retrain) apply_masks(targets);
       if (sparse_exec && !sparse_logged) {
