@@ -33,6 +33,7 @@ struct LayerRun {
 LayerRun run_linear(const std::vector<float>& w, const std::vector<std::uint8_t>& mask, std::size_t in, std::size_t out,
                const Tensor& x, const Tensor& dy, bool sparse_exec, SparseWeightGrad grad) {
   Model model;
+  model.net.add(std::make_unique<Flatten>("flatten"));  // the Linear is not first: dX is computed
   auto& lin = static_cast<Linear&>(model.net.add(std::make_unique<Linear>("fc", in, out)));
   lin.weight.prunable = true;
   lin.weight.value.data = w;
@@ -122,6 +123,19 @@ TEST(NnSparseLinear, FloatsAgreeWithTheDenseLayerToRounding) {
       if (!mask[i]) kept_dw.data[i] = 0.0f;
     close(sp.dw, kept_dw, "dw");
   }
+}
+
+TEST(NnSparseLinear, TheFirstLayerSkipsTheInputGradient) {
+  std::mt19937_64 rng(testing::test_seed("NnSparseLinear.First", 0x24d));
+  Model model;
+  auto& lin = static_cast<Linear&>(model.net.add(std::make_unique<Linear>("fc", 8, 4)));
+  lin.weight.prunable = true;
+  lin.weight.value = integer_tensor({4, 8}, rng, -2, 2);
+  lin.weight.mask = mask_of(integer_tensor({4, 8}, rng, 0, 99), false);
+  const SparseExecutionScope scope(model, SparseWeightGrad::kept_only);
+  model.net.forward(integer_tensor({3, 8}, rng, -2, 2), true);
+  EXPECT_TRUE(model.net.backward(integer_tensor({3, 4}, rng, -2, 2)).data.empty());
+  EXPECT_TRUE(scope.status().at(0).sparse_forward);
 }
 
 TEST(NnSparseLinear, LayersWithoutA24MaskRunDense) {
