@@ -123,6 +123,7 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
           name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in_c) + ", H, W)");
   const std::size_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
   require(h + 2 * pad >= k && w + 2 * pad >= k, name + ": input " + x.shape_string() + " smaller than the kernel");
+  if (Tensor y; sparse && sparse->forward(*this, x, y)) return y;
   const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
   const std::size_t p = oh * ow, np = n * p, crs = in_c * k * k;
   in_shape_ = x.shape;
@@ -169,6 +170,7 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
 }
 
 Tensor Conv2d::backward(const Tensor& dy) {
+  if (sparse && sparse->ran_forward()) return sparse->backward(*this, dy);
   const std::size_t n = in_shape_.at(0), h = in_shape_[2], w = in_shape_[3];
   const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
   const std::size_t p = oh * ow, np = n * p, crs = in_c * k * k;

@@ -56,4 +56,24 @@ class SparseLinear {
   std::vector<float> xt_, yt_, dyt_, dwc_, dxt_, wm_;
 };
 
+// A Conv2d on its compressed 2:4 weight, as a GEMM over (r, s, c)-ordered patches (conv_gemm.hpp):
+// W viewed (K, R*S*C) with the channel innermost is 2:4 along its rows.
+class SparseConv {
+ public:
+  SparseConv(SparseWeightGrad grad, bool input_grad) : grad_(grad), input_grad_(input_grad) {}
+  bool forward(Conv2d& layer, const Tensor& x, Tensor& y);
+  bool ran_forward() const { return ran_; }
+  Tensor backward(Conv2d& layer, const Tensor& dy);
+  SparseLayerStatus status(const Conv2d& layer) const;
+
+ private:
+  SparseWeightGrad grad_;
+  bool input_grad_;
+  SparseWeightForms forms_;
+  bool ran_ = false;
+  std::vector<std::size_t> in_shape_;
+  std::size_t oh_ = 0, ow_ = 0;
+  std::vector<float> col_, ym_, dym_, dwc_, dw_, wm_;
+};
+
 }  // namespace twofour::nn

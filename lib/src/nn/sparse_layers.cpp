@@ -53,18 +53,27 @@ SparseExecutionScope::SparseExecutionScope(Model& model, SparseWeightGrad weight
     const bool first = layer == model.net.layers.front();
     if (auto* lin = dynamic_cast<Linear*>(layer.get()); lin != nullptr && lin->weight.prunable) {
       lin->sparse = std::make_shared<SparseLinear>(weight_grad, !first);
-      linears_.push_back(lin);
+      layers_.push_back(lin);
+    } else if (auto* conv = dynamic_cast<Conv2d*>(layer.get()); conv != nullptr && conv->weight.prunable) {
+      conv->sparse = std::make_shared<SparseConv>(weight_grad, !first);
+      layers_.push_back(conv);
     }
   }
 }
 
 SparseExecutionScope::~SparseExecutionScope() {
-  for (auto* lin : linears_) lin->sparse.reset();
+  for (auto* layer : layers_) {
+    if (auto* lin = dynamic_cast<Linear*>(layer)) lin->sparse.reset();
+    if (auto* conv = dynamic_cast<Conv2d*>(layer)) conv->sparse.reset();
+  }
 }
 
 std::vector<SparseLayerStatus> SparseExecutionScope::status() const {
   std::vector<SparseLayerStatus> out;
-  for (const auto* lin : linears_) out.push_back(lin->sparse->status(*lin));
+  for (const auto* layer : layers_) {
+    if (const auto* lin = dynamic_cast<const Linear*>(layer)) out.push_back(lin->sparse->status(*lin));
+    if (const auto* conv = dynamic_cast<const Conv2d*>(layer)) out.push_back(conv->sparse->status(*conv));
+  }
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,65 @@ TEST(NnSparseLinear, FloatsAgreeWithTheDenseLayerToRounding) {
   }
 }
 
+// The same for a Conv2d (K, C, R, S), its mask grouped along C (ASP's view); behind a ReLU on
+// non-negative inputs (an identity) so that it is not the first layer.
+LayerRun run_conv(const Tensor& w, const std::vector<std::uint8_t>& mask, std::size_t stride, std::size_t pad,
+                  const Tensor& x, const Tensor& dy, bool sparse_exec, SparseWeightGrad grad) {
+  Model model;
+  model.net.add(std::make_unique<ReLU>("relu"));
+  auto& conv = static_cast<Conv2d&>(
+      model.net.add(std::make_unique<Conv2d>("conv", w.dim(1), w.dim(0), w.dim(2), stride, pad, true)));
+  conv.weight.prunable = true;
+  conv.weight.value.data = w.data;
+  conv.weight.mask = mask;
+  sparse::apply_mask(conv.weight.value.data, mask);
+  for (std::size_t o = 0; o < w.dim(0); ++o) conv.bias.value.data[o] = static_cast<float>(o % 3) - 1.0f;
+  LayerRun r;
+  std::optional<SparseExecutionScope> scope;
+  if (sparse_exec) scope.emplace(model, grad);
+  r.y = model.net.forward(x, true);
+  if (r.y.shape != dy.shape) throw std::logic_error("test: dy shape");
+  r.dx = model.net.backward(dy);
+  r.dw = conv.weight.grad;
+  r.db = conv.bias.grad;
+  if (scope) r.status = scope->status().at(0);
+  return r;
+}
+
+TEST(NnSparseConv, ExactOnIntegersForEveryMaskKindAndGradientMode) {
+  std::mt19937_64 rng(testing::test_seed("NnSparseConv.Exact", 0x24e));
+  const std::size_t k_out = 8, c_in = 12, n = 3;
+  struct Geometry {
+    std::size_t stride, pad, out;  // 9x9 input, 3x3 kernel
+  };
+  for (const Geometry geo : {Geometry{1, 1, 9}, Geometry{2, 0, 4}}) {
+    for (bool transposable : {false, true}) {
+      for (SparseWeightGrad grad : {SparseWeightGrad::kept_only, SparseWeightGrad::dense}) {
+        const Tensor w = integer_tensor({k_out, c_in, 3, 3}, rng, -3, 3);
+        const auto mask = mask_of(integer_tensor({k_out, c_in, 3, 3}, rng, 0, 1000), transposable);
+        const Tensor x = integer_tensor({n, c_in, 9, 9}, rng, 0, 3);
+        const Tensor dy = integer_tensor({n, k_out, geo.out, geo.out}, rng, -2, 2);
+        const LayerRun dense = run_conv(w, mask, geo.stride, geo.pad, x, dy, false, grad);
+        const LayerRun sp = run_conv(w, mask, geo.stride, geo.pad, x, dy, true, grad);
+        const std::string what = "stride " + std::to_string(geo.stride) + (transposable ? ", transposable" : ", magnitude") +
+                                 (grad == SparseWeightGrad::dense ? ", dense dW" : ", kept dW");
+        EXPECT_TRUE(sp.status.sparse_forward) << what;
+        EXPECT_EQ(sp.status.sparse_input_grad, transposable) << what;
+        EXPECT_TRUE(same_bits(sp.y, dense.y)) << what;
+        EXPECT_TRUE(same_bits(sp.dx, dense.dx)) << what;
+        EXPECT_TRUE(same_bits(sp.db, dense.db)) << what;
+        for (std::size_t i = 0; i < mask.size(); ++i) {
+          if (mask[i] || grad == SparseWeightGrad::dense) {
+            ASSERT_EQ(sp.dw.data[i], dense.dw.data[i]) << what << " at " << i;
+          } else {
+            ASSERT_EQ(sp.dw.data[i], 0.0f) << what << ": a pruned weight got a gradient at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(NnSparseLinear, TheFirstLayerSkipsTheInputGradient) {
   std::mt19937_64 rng(testing::test_seed("NnSparseLinear.First", 0x24d));
   Model model;
@@ -155,9 +215,9 @@ TEST(NnSparseLinear, LayersWithoutA24MaskRunDense) {
   }
 }
 
-TrainConfig small_run(Workflow w) {
+TrainConfig small_run(Workflow w, const std::string& model = "mlp") {
   TrainConfig c;
-  c.model = "mlp";
+  c.model = model;
   c.workflow = w;
   c.epochs = 2;
   c.batch_size = 32;
@@ -190,6 +250,28 @@ TEST(NnSparseTraining, RetrainingOnThe24KernelsIsDeterministicAndLearnsLikeDense
     EXPECT_NEAR(a.final_accuracy, d.final_accuracy, 0.05) << to_string(w);
     EXPECT_GT(a.final_accuracy, 0.5) << to_string(w);
   }
+}
+
+TEST(NnSparseTraining, CnnRetrainingRunsItsConvolutionsOnThe24Kernels) {
+  const auto data = testing::synthetic_dataset(256, 33);
+  const auto test = testing::synthetic_dataset(128, 34);
+  TrainConfig c = small_run(Workflow::asp, "cnn");
+  c.epochs = 1;
+  std::vector<std::string> log;
+  TrainHooks hooks;
+  hooks.log = [&](const std::string& line) { log.push_back(line); };
+  const auto a = train(c, data, test, {}, hooks);
+  const auto b = train(c, data, test);
+  EXPECT_EQ(a.history.back().train_loss, b.history.back().train_loss);
+  std::string line;
+  for (const auto& l : log)
+    if (l.find("2:4 kernels:") != std::string::npos) line = l;
+  for (const char* name : {"conv2 (forward 2:4", "conv3 (forward 2:4", "fc1 (forward 2:4"})
+    EXPECT_NE(line.find(name), std::string::npos) << line;
+  for (const auto& layer : a.layers) EXPECT_TRUE(!layer.pruned || layer.is_2_4) << layer.name;
+  c.sparse_kernels = false;
+  const auto d = train(c, data, test);
+  EXPECT_NEAR(a.history.back().train_loss, d.history.back().train_loss, 0.05 * d.history.back().train_loss);
 }
 
 }  // namespace

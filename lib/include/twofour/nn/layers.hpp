@@ -16,6 +16,7 @@
 namespace twofour::nn {
 
 class SparseLinear;  // sparse_layers.hpp
+class SparseConv;
 
 class Layer {
  public:
@@ -62,6 +63,8 @@ class Conv2d : public Layer {
   Parameter weight, bias;
   std::size_t in_c, out_c, k, stride, pad;
   bool has_bias;
+  // Set by a SparseExecutionScope (sparse_layers.hpp): run on the compressed 2:4 weight.
+  std::shared_ptr<SparseConv> sparse;
  private:
   std::vector<std::size_t> in_shape_;
   std::vector<float> col_;

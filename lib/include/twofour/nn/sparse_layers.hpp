@@ -58,8 +58,7 @@ class SparseExecutionScope {
 
  private:
   SparseWeightGrad weight_grad_;
-  std::vector<Linear*> linears_;
-  std::vector<Conv2d*> convs_;
+  std::vector<Layer*> layers_;  // the attached Linear and Conv2d layers, in model order
 };
 
 }  // namespace twofour::nn
