@@ -1,23 +1,47 @@
-// Training throughput of the nn stack (forward + backward, images/s) next to the rate of the same
-// build's Eigen float GEMM, which bounds it: the CNN's convolutions and linears are GEMMs.
-//   twofour_train_bench --benchmark_counters_tabular=true
-// Threads: OpenMP's default (OMP_NUM_THREADS), except the retrain benchmarks, whose last argument
-// is the thread count.
+// Training throughput of the nn stack (images/s).
+//   twofour_train_bench --benchmark_counters_tabular=true [--data DIR] [--epoch-images N]
+//   twofour_train_bench --profile [--steps N]      where the time of a training step goes
+// Threads: OpenMP's default (OMP_NUM_THREADS).
+//
+// BM_Epoch/<model>: one asp run of one epoch per phase through nn::train (shuffled batches of
+// 128, loss, backward, SGD with momentum, the cosine schedule; for the retrain phase also the
+// gradient and weight masking): `dense_img/s` and `retrain_img/s` are the images of each phase
+// over its wall time (EpochRecord::seconds; the test set is empty, so no evaluation is timed).
+// Data: Fashion-MNIST's first --epoch-images training images from --data DIR, else synthetic
+// normal pixels and cyclic labels. benchmarks/train_peer.py runs PyTorch on the same work.
+// `retrain/dense` is their ratio (the retrain phase runs on the 2:4 kernels, sparse_layers.hpp).
+// BM_*TrainStep*: one step on a fixed batch (no data handling), the kernel-level view.
+// BM_*RetrainVsDense/<batch>/<threads>/<transposable mask>: a dense step and an ASP retrain step
+// on the 2:4 kernels taken alternately on fixed batches (same machine load for both), their
+// images/s and ratio; BM_*RetrainStep24 / *DenseGemm: the retrain step alone on the 2:4 kernels
+// or on dense GEMMs over W*M. These set their own thread count (the second argument).
+#include "twofour/gemm/dense_gemm.hpp"
+#include "twofour/nn/data.hpp"
 #include "twofour/nn/models.hpp"
 #include "twofour/nn/optim.hpp"
 #include "twofour/nn/sparse_layers.hpp"
+#include "twofour/nn/train.hpp"
 #include "twofour/sparse/mask.hpp"
 
 #include <Eigen/Core>
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <map>
 #include <optional>
+#include <string>
 
 namespace {
 
 using namespace twofour::nn;
+
+std::string g_data_dir;                 // --data: Fashion-MNIST folder ("" = synthetic)
+std::size_t g_epoch_images = 60000;     // --epoch-images
 
 Tensor random_batch(std::vector<std::size_t> shape, std::uint64_t seed) {
   Tensor t(std::move(shape));
@@ -25,6 +49,41 @@ Tensor random_batch(std::vector<std::size_t> shape, std::uint64_t seed) {
   for (auto& v : t.data) v = static_cast<float>(rng.normal());
   return t;
 }
+
+const Dataset& epoch_data() {
+  static const Dataset d = [] {
+    if (!g_data_dir.empty()) return load_fashion_mnist(g_data_dir, true, g_epoch_images);
+    Dataset s;
+    s.rows = s.cols = 28;
+    s.images = random_batch({g_epoch_images * 784}, 7).data;
+    s.labels.resize(g_epoch_images);
+    for (std::size_t i = 0; i < g_epoch_images; ++i) s.labels[i] = static_cast<std::uint8_t>(i % 10);
+    return s;
+  }();
+  return d;
+}
+
+void epoch(benchmark::State& state, const std::string& kind) {
+  TrainConfig config;
+  config.model = kind;
+  config.workflow = Workflow::asp;
+  config.epochs = 1;
+  const Dataset& data = epoch_data();
+  const Dataset no_test;
+  double dense = 0, retrain = 0;
+  for (auto _ : state) {
+    const TrainResult r = train(config, data, no_test);
+    for (const auto& rec : r.history) (rec.phase == "dense" ? dense : retrain) += rec.seconds;
+  }
+  const auto images = static_cast<double>(data.size() * state.iterations());
+  state.counters["dense_img/s"] = images / dense;
+  state.counters["retrain_img/s"] = images / retrain;
+  state.counters["retrain/dense"] = dense / retrain;
+  state.counters["threads"] = omp_get_max_threads();
+}
+
+void BM_Epoch_mlp(benchmark::State& state) { epoch(state, "mlp"); }
+void BM_Epoch_cnn(benchmark::State& state) { epoch(state, "cnn"); }
 
 void train_step(benchmark::State& state, const std::string& kind, bool with_optimizer) {
   const auto batch = static_cast<std::size_t>(state.range(0));
@@ -158,7 +217,8 @@ void BM_CnnInference(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
 }
 
-// Square float GEMM through Eigen, compiled with the same flags as lib (the nn layers' GEMM).
+// Square float GEMM through Eigen built for this machine (-march=native): a peer for the rate the
+// layers' own GEMM (twofour/gemm/dense_gemm.hpp) reaches.
 void BM_EigenSgemm(benchmark::State& state) {
   const auto n = static_cast<Eigen::Index>(state.range(0));
   Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n), b = Eigen::MatrixXf::Random(n, n), c(n, n);
@@ -170,6 +230,35 @@ void BM_EigenSgemm(benchmark::State& state) {
                                                  benchmark::Counter::kIsRate);
 }
 
+// The layers' GEMMs (twofour/gemm/dense_gemm.hpp) at the models' shapes, batch 128:
+// args trans_a, trans_b, m, n, k.
+void BM_LayerGemm(benchmark::State& state) {
+  const bool ta = state.range(0) != 0, tb = state.range(1) != 0;
+  const auto m = static_cast<std::size_t>(state.range(2)), n = static_cast<std::size_t>(state.range(3)),
+             k = static_cast<std::size_t>(state.range(4));
+  const Tensor a = random_batch({m * k}, 4), b = random_batch({k * n}, 5);
+  std::vector<float> c(m * n);
+  for (auto _ : state) {
+    twofour::gemm::dense_gemm(ta, tb, m, n, k, a.data.data(), ta ? m : k, b.data.data(), tb ? k : n, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(m * n * k) * static_cast<double>(state.iterations()) / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_LayerGemm)
+    ->ArgNames({"ta", "tb", "m", "n", "k"})
+    // mlp fc1: forward, weight gradient, input gradient
+    ->Args({0, 1, 128, 300, 784})->Args({1, 0, 300, 784, 128})->Args({0, 0, 128, 784, 300})
+    // cnn conv1..3: forward, weight gradient, input gradient (batch 128)
+    ->Args({0, 0, 16, 100352, 9})->Args({0, 1, 16, 9, 100352})
+    ->Args({0, 0, 32, 25088, 144})->Args({0, 1, 32, 144, 25088})->Args({1, 0, 144, 25088, 32})
+    ->Args({0, 0, 64, 6272, 288})->Args({0, 1, 64, 288, 6272})->Args({1, 0, 288, 6272, 64})
+    // cnn fc1
+    ->Args({0, 1, 128, 128, 3136})->Args({1, 0, 128, 3136, 128})->Args({0, 0, 128, 3136, 128})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+BENCHMARK(BM_Epoch_mlp)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_Epoch_cnn)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_CnnForwardBackward)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CnnTrainStepSgd)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MlpTrainStepSgd)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -185,6 +274,104 @@ BENCHMARK(BM_CnnRetrainStepDenseGemm)->Args({128, 1, 0})->Args({128, 2, 0})->Uni
 BENCHMARK(BM_CnnInference)->Arg(500)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EigenSgemm)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// --profile: per layer forward / backward, loss, zero_grad and optimiser step of a training step
+// on a fixed batch of 128, median process CPU time over --steps steps (after one warm-up step).
+// Process CPU time (all threads): on a shared machine wall time mostly measures the neighbours.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+double seconds_since(double t0) { return cpu_seconds() - t0; }
+
+void profile(const std::string& kind, int steps) {
+  constexpr std::size_t batch = 128;
+  auto model = make_model(kind);
+  std::vector<std::size_t> shape{batch};
+  shape.insert(shape.end(), model->image_shape.begin(), model->image_shape.end());
+  const Tensor x = random_batch(shape, 2);
+  std::vector<std::uint8_t> labels(batch);
+  for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+  auto params = model->parameters();
+  Optimizer opt(OptimizerConfig{}, params);
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<double>> t;
+  model->net.layers.front()->input_grad = model->net.input_grad;  // as Sequential::backward does
+  for (int s = 0; s <= steps; ++s) {
+    std::map<std::string, double> step;
+    double t0 = cpu_seconds();
+    zero_grad(params);
+    step["zero_grad"] = seconds_since(t0);
+    Tensor h = x;
+    for (auto& l : model->net.layers) {
+      t0 = cpu_seconds();
+      h = l->forward(h, true);
+      step[l->name + " forward"] = seconds_since(t0);
+    }
+    Tensor d;
+    t0 = cpu_seconds();
+    softmax_cross_entropy(h, labels, &d);
+    step["loss"] = seconds_since(t0);
+    for (auto it = model->net.layers.rbegin(); it != model->net.layers.rend(); ++it) {
+      t0 = cpu_seconds();
+      d = (*it)->backward(d);
+      step[(*it)->name + " backward"] = seconds_since(t0);
+    }
+    t0 = cpu_seconds();
+    opt.step(0.01f);
+    step["sgd step"] = seconds_since(t0);
+    if (s == 0) {  // warm-up; fix the row order
+      names.push_back("zero_grad");
+      for (auto& l : model->net.layers) names.push_back(l->name + " forward");
+      names.push_back("loss");
+      for (auto it = model->net.layers.rbegin(); it != model->net.layers.rend(); ++it) names.push_back((*it)->name + " backward");
+      names.push_back("sgd step");
+      continue;
+    }
+    for (auto& [k, v] : step) t[k].push_back(v);
+  }
+  double total = 0;
+  std::map<std::string, double> med;
+  for (auto& [k, v] : t) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    med[k] = v[v.size() / 2];
+    total += med[k];
+  }
+  std::printf("%s, batch %zu, %d thread(s), median of %d steps: %.2f CPU ms per step (%.0f images per CPU second)\n", kind.c_str(),
+              batch, omp_get_max_threads(), steps, 1e3 * total, static_cast<double>(batch) / total);
+  for (const auto& n : names) std::printf("  %-18s %8.3f ms %5.1f%%\n", n.c_str(), 1e3 * med[n], 100 * med[n] / total);
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  bool profile_mode = false;
+  int steps = 20;
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--profile") {
+      profile_mode = true;
+    } else if (a == "--steps" && i + 1 < argc) {
+      steps = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--data" && i + 1 < argc) {
+      g_data_dir = argv[++i];
+    } else if (a == "--epoch-images" && i + 1 < argc) {
+      g_epoch_images = static_cast<std::size_t>(std::max(2L, std::atol(argv[++i])));
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  retain_freed_memory();  // as train() does
+  if (profile_mode) {
+    profile("mlp", steps);
+    profile("cnn", steps);
+    return 0;
+  }
+  int rest_argc = static_cast<int>(rest.size());
+  benchmark::Initialize(&rest_argc, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

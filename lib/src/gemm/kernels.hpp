@@ -103,11 +103,65 @@ struct SampledArgs {
   bool accumulate;
 };
 
+// Dense GEMM, outer-product form (kernels_dense.inl): one MR x NR tile of C over one K block.
+// a: the packed A micro-panel, kc rows of MR floats (row k holds A[r0..r0+MR)[k0 + k]); b: the
+// packed B strip, kc rows of NR floats. rows <= MR, cols <= NR: the valid part (edge tiles).
+// load_c: continue the chains from C, else start them from +0.
+struct DenseTileArgs {
+  const float* a;
+  const float* b;
+  std::size_t kc;
+  float* c;
+  std::size_t ldc;
+  std::size_t rows;
+  std::size_t cols;
+  bool load_c;
+};
+
+struct DenseTileKernel {
+  int mr;
+  int nr;
+  void (*run)(const DenseTileArgs&);
+};
+
+// Dense GEMM, dot form (kernels_dense.inl), for C = A * B^T with both operands K-contiguous: an
+// MI x NJ block of outputs over columns [k0, k0 + kc) of K. Each output is kDotLanes partial
+// chains, lane l summing the products at k = l (mod kDotLanes) in increasing k; `partial` holds
+// them between K blocks (kDotLanes floats per output, row stride ldp floats). first: start the
+// lanes from +0, else load them; last: add the K tail (kc % kDotLanes products, lanes 0..) and
+// reduce the lanes by a fixed pairwise tree (lane l += lane l + w for w = 8, 4, 2, 1) into C
+// (added to C when accumulate). k0 and every block but the last are multiples of kDotLanes.
+inline constexpr std::size_t kDotLanes = 16;
+
+struct DotArgs {
+  const float* a;  // row 0 of the block at column k0
+  std::size_t lda;
+  const float* b;
+  std::size_t ldb;
+  std::size_t kc;
+  float* partial;
+  std::size_t ldp;
+  float* c;
+  std::size_t ldc;
+  bool first;
+  bool last;
+  bool accumulate;
+};
+
+struct DotKernel {
+  int mi;
+  int nj;
+  void (*run)(const DotArgs&);   // a full MI x NJ block
+  void (*one)(const DotArgs&);   // a single output (edges)
+};
+
 struct KernelTable {
   TileKernel gemm;  // for N > kSmallNMax (and the generic N:M path above one vector of N)
   void (*small_n)(const SmallNArgs&);
   int vector_width;  // floats per vector: the N up to which nm_rows is used
   void (*nm_rows)(const NMRowsArgs&);
+  DenseTileKernel dense;
+  DotKernel dot;
   void (*sampled)(const SampledArgs&);
 };
 

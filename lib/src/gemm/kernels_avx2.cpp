@@ -72,6 +72,7 @@ struct V {
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
 #include "kernels_sampled.inl"
+#include "kernels_dense.inl"
 #include "kernels_smalln.inl"
 
 }  // namespace
@@ -80,7 +81,9 @@ const KernelTable& table() {
   // 3 x 32 tile: 12 ymm accumulators (+ broadcast) of the 16 registers; K block 128 keeps the
   // 128 x 32 fp32 strip (16 KB) in L1 (K block 256 and a 4 x 24 tile measured no better).
   static const KernelTable t{{3, 32, 128, &gemm_tile<V, 3, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
-                             &sampled_rows<V>};
+                                 {6, 16, &dense_tile<V, 6, 2>},
+                                 {2, 2, &dot_tile<V, 2, 2>, &dot_tile<V, 1, 1>},
+                                 &sampled_rows<V>};
   return t;
 }
 

@@ -69,11 +69,26 @@ struct V {
     const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p[0]), 1));
     return tree_from_8(_mm256_add_ps(_mm512_castps512_ps256(p[0]), hi));
   }
+  // kernels_dense.inl's lane finish in registers: the tail products by a masked fused
+  // multiply-add (lanes >= tail keep their value exactly), then lane l += lane l + w for
+  // w = 8, 4, 2, 1, each step adding the upper half of the live lanes to the lower half.
+  static float finish_lanes(reg acc, const float* a, const float* b, std::size_t tail) {
+    if (tail > 0) {
+      const __mmask16 m = static_cast<__mmask16>((1u << tail) - 1u);
+      acc = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(m, a), _mm512_maskz_loadu_ps(m, b), acc, m);
+    }
+    const __m256 h8 = _mm256_add_ps(_mm512_castps512_ps256(acc), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)));
+    const __m128 h4 = _mm_add_ps(_mm256_castps256_ps128(h8), _mm256_extractf128_ps(h8, 1));
+    const __m128 h2 = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
+    const __m128 h1 = _mm_add_ss(h2, _mm_shuffle_ps(h2, h2, 1));
+    return _mm_cvtss_f32(h1);
+  }
 };
 
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
 #include "kernels_sampled.inl"
+#include "kernels_dense.inl"
 #include "kernels_smalln.inl"
 
 }  // namespace
@@ -85,7 +100,9 @@ const KernelTable& table() {
   // 64 -> 20.5 ms, 128 -> 17.4-17.9 ms, 256 -> 16.4-16.7 ms, and 4 x 96, 8 x 48, 3 x 128 tiles
   // no better.
   static const KernelTable t{{6, 64, 256, &gemm_tile<V, 6, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
-                             &sampled_rows<V>};
+                                 {8, 48, &dense_tile<V, 8, 3>},
+                                 {4, 4, &dot_tile<V, 4, 4>, &dot_tile<V, 1, 1>},
+                                 &sampled_rows<V>};
   return t;
 }
 

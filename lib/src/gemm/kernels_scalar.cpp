@@ -32,6 +32,7 @@ struct V {
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
 #include "kernels_sampled.inl"
+#include "kernels_dense.inl"
 
 // One fused multiply-add chain per output in K order, starting from C when accumulating:
 // bit-equal to the reference.
@@ -67,7 +68,10 @@ void small_n(const SmallNArgs& s) {
 }  // namespace
 
 const KernelTable& table() {
-  static const KernelTable t{{4, 4, 256, &gemm_tile<V, 4, 4>}, &small_n, V::kWidth, &nm_rows<V>, &sampled_rows<V>};
+  static const KernelTable t{{4, 4, 256, &gemm_tile<V, 4, 4>}, &small_n, V::kWidth, &nm_rows<V>,
+                                 {4, 4, &dense_tile<V, 4, 4>},
+                                 {1, 1, &dot_tile<V, 1, 1>, &dot_tile<V, 1, 1>},
+                                 &sampled_rows<V>};
   return t;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 
@@ -89,6 +90,7 @@ Tensor Linear::backward(const Tensor& dy) {
       bias.grad.data[o] += s;
     }
   }
+  if (!input_grad) return {};
   Tensor dx({n, in});
   detail::gemm(false, false, n, in, out, 1.0f, dy.data.data(), out, weight.value.data.data(), in, 0.0f, dx.data.data(), in);
   return dx;
@@ -189,6 +191,7 @@ Tensor Conv2d::backward(const Tensor& dy) {
     }
   }
   detail::gemm(false, true, out_c, crs, np, 1.0f, dym.data(), np, col_.data(), np, 1.0f, weight.grad.data.data(), crs);
+  if (!input_grad) return {};
   // dcol overwrites the cached columns (no longer needed).
   detail::gemm(true, false, crs, np, out_c, 1.0f, weight.value.data.data(), crs, dym.data(), np, 0.0f, col_.data(), np);
   Tensor dx(in_shape_);
@@ -264,7 +267,34 @@ Tensor MaxPool2d::forward(const Tensor& x, bool) {
   const std::size_t oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
   in_shape_ = x.shape;
   Tensor y({x.dim(0), x.dim(1), oh, ow});
-  argmax_.assign(y.numel(), 0);
+  argmax_.resize(y.numel());  // every element is written below
+  if (k == 2 && stride == 2) {
+    // The models' pooling: the same four comparisons in the same order, unrolled.
+#pragma omp parallel for schedule(static) if (x.numel() >= kMinParallelWork)
+    for (std::size_t pl = 0; pl < planes; ++pl) {
+      const float* src = x.data.data() + pl * h * w;
+      float* out = y.data.data() + pl * oh * ow;
+      std::uint32_t* arg = argmax_.data() + pl * oh * ow;
+      for (std::size_t yo = 0; yo < oh; ++yo)
+        for (std::size_t xo = 0; xo < ow; ++xo) {
+          const auto at = static_cast<std::uint32_t>(2 * yo * w + 2 * xo);
+          const auto wi = static_cast<std::uint32_t>(w);
+          // Selects, not branches: which element wins is data-dependent and unpredictable.
+          std::uint32_t best = at;
+          float v = src[at];
+          const float v1 = src[at + 1], v2 = src[at + wi], v3 = src[at + wi + 1];
+          best = v1 > v ? at + 1 : best;
+          v = v1 > v ? v1 : v;
+          best = v2 > v ? at + wi : best;
+          v = v2 > v ? v2 : v;
+          best = v3 > v ? at + wi + 1 : best;
+          v = v3 > v ? v3 : v;
+          out[yo * ow + xo] = v;
+          arg[yo * ow + xo] = best;
+        }
+    }
+    return y;
+  }
 #pragma omp parallel for schedule(static) if (x.numel() >= kMinParallelWork)
   for (std::size_t pl = 0; pl < planes; ++pl) {
     const float* src = x.data.data() + pl * h * w;
@@ -300,18 +330,32 @@ std::string MaxPool2d::describe() const {
 }
 
 // ---------------------------------------------------------------- BatchNorm
-// The per-channel statistics are sums in double, each a chain of dependent adds in (image,
-// position) order. Visiting kStatLanes channels together keeps that order within every channel
-// (so the bits are those of a plain per-channel loop) while the independent chains overlap in
-// the adder's pipeline instead of waiting on its latency.
+// The per-channel statistics are sums in double over kLanes lanes: the value at position j of an
+// image plane goes to lane j mod kLanes, each lane adds in (image, position) order, and the lanes
+// are combined by a fixed pairwise tree (lane l += lane l + w for w = 4, 2, 1). Independent lanes
+// let the adds overlap (and vectorise) instead of waiting on one chain; the order is written out,
+// so it is the same on every compiler, instruction set and thread count.
 namespace {
-constexpr std::size_t kStatLanes = 4;
+constexpr std::size_t kLanes = 8;
 
+double lane_total(const double (&lanes)[kLanes]) {
+  double t[kLanes];
+  for (std::size_t l = 0; l < kLanes; ++l) t[l] = lanes[l];
+  for (std::size_t w = kLanes / 2; w >= 1; w /= 2)
+    for (std::size_t l = 0; l < w; ++l) t[l] = t[l] + t[l + w];
+  return t[0];
+}
+
+// f(lane, offset) for every value of channel c in lane order (see above).
 template <class F>
-void for_each_value(std::size_t n, std::size_t channels, std::size_t sp, std::size_t c0, std::size_t lanes, F&& f) {
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < sp; ++j)
-      for (std::size_t q = 0; q < lanes; ++q) f(q, (i * channels + c0 + q) * sp + j);
+void for_channel(std::size_t n, std::size_t channels, std::size_t sp, std::size_t c, F&& f) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t base = (i * channels + c) * sp;
+    std::size_t j = 0;
+    for (; j + kLanes <= sp; j += kLanes)
+      for (std::size_t l = 0; l < kLanes; ++l) f(l, base + j + l);
+    for (; j < sp; ++j) f(j % kLanes, base + j);
+  }
 }
 }  // namespace
 
@@ -342,42 +386,38 @@ Tensor BatchNorm::forward(const Tensor& x, bool training) {
   xhat_.data.resize(x.numel());
   inv_std_.assign(channels, 0.0f);
   Tensor y(x.shape);
-  const std::size_t groups = (channels + kStatLanes - 1) / kStatLanes;
+  const float* in = x.data.data();
 #pragma omp parallel for schedule(static) if (x.numel() >= kMinParallelWork)
-  for (std::size_t gi = 0; gi < groups; ++gi) {
-    const std::size_t c0 = gi * kStatLanes, lanes = std::min(kStatLanes, channels - c0);
-    double m[kStatLanes] = {}, s2[kStatLanes] = {};
+  for (std::size_t c = 0; c < channels; ++c) {
+    float mean = running_mean.data[c], var = running_var.data[c];
     if (training) {
-      double s[kStatLanes] = {};
-      for_each_value(n, channels, sp, c0, lanes, [&](std::size_t q, std::size_t at) {
-        s[q] += static_cast<double>(x.data[at]);
+      double s[kLanes] = {};
+      for_channel(n, channels, sp, c, [&](std::size_t l, std::size_t at) { s[l] += static_cast<double>(in[at]); });
+      const double m = lane_total(s) / static_cast<double>(count);
+      double s2[kLanes] = {};
+      for_channel(n, channels, sp, c, [&](std::size_t l, std::size_t at) {
+        const double d = static_cast<double>(in[at]) - m;
+        s2[l] += d * d;
       });
-      for (std::size_t q = 0; q < lanes; ++q) m[q] = s[q] / static_cast<double>(count);
-      for_each_value(n, channels, sp, c0, lanes, [&](std::size_t q, std::size_t at) {
-        const double d = static_cast<double>(x.data[at]) - m[q];
-        s2[q] += d * d;
-      });
+      const double sq = lane_total(s2);
+      mean = static_cast<float>(m);
+      var = static_cast<float>(sq / static_cast<double>(count));
+      running_mean.data[c] = (1.0f - momentum) * running_mean.data[c] + momentum * mean;
+      const float unbiased = static_cast<float>(sq / static_cast<double>(count - 1));
+      running_var.data[c] = (1.0f - momentum) * running_var.data[c] + momentum * unbiased;
     }
-    for (std::size_t q = 0; q < lanes; ++q) {
-      const std::size_t c = c0 + q;
-      float mean = running_mean.data[c], var = running_var.data[c];
-      if (training) {
-        mean = static_cast<float>(m[q]);
-        var = static_cast<float>(s2[q] / static_cast<double>(count));
-        running_mean.data[c] = (1.0f - momentum) * running_mean.data[c] + momentum * mean;
-        const float unbiased = static_cast<float>(s2[q] / static_cast<double>(count - 1));
-        running_var.data[c] = (1.0f - momentum) * running_var.data[c] + momentum * unbiased;
+    const float inv = 1.0f / std::sqrt(var + eps);
+    inv_std_[c] = inv;
+    const float g = gamma.value.data[c], b = beta.value.data[c];
+    float* xh = xhat_.data.data();
+    float* out = y.data.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t base = (i * channels + c) * sp;
+      for (std::size_t j = base; j < base + sp; ++j) {
+        const float v = (in[j] - mean) * inv;
+        xh[j] = v;
+        out[j] = g * v + b;
       }
-      const float inv = 1.0f / std::sqrt(var + eps);
-      inv_std_[c] = inv;
-      const float g = gamma.value.data[c], b = beta.value.data[c];
-      for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < sp; ++j) {
-          const std::size_t at = (i * channels + c) * sp + j;
-          const float xh = (x.data[at] - mean) * inv;
-          xhat_.data[at] = xh;
-          y.data[at] = g * xh + b;
-        }
     }
   }
   return y;
@@ -388,28 +428,26 @@ Tensor BatchNorm::backward(const Tensor& dy) {
   const std::size_t n = in_shape_[0], sp = in_shape_.size() == 4 ? in_shape_[2] * in_shape_[3] : 1;
   const double count = static_cast<double>(n * sp);
   Tensor dx(in_shape_);
-  const std::size_t groups = (channels + kStatLanes - 1) / kStatLanes;
+  const float* g = dy.data.data();
+  const float* xh = xhat_.data.data();
+  float* out = dx.data.data();
 #pragma omp parallel for schedule(static) if (dy.numel() >= kMinParallelWork)
-  for (std::size_t gi = 0; gi < groups; ++gi) {
-    const std::size_t c0 = gi * kStatLanes, lanes = std::min(kStatLanes, channels - c0);
-    double sum_dy[kStatLanes] = {}, sum_dy_xh[kStatLanes] = {};
-    for_each_value(n, channels, sp, c0, lanes, [&](std::size_t q, std::size_t at) {
-      sum_dy[q] += static_cast<double>(dy.data[at]);
-      sum_dy_xh[q] += static_cast<double>(dy.data[at]) * static_cast<double>(xhat_.data[at]);
+  for (std::size_t c = 0; c < channels; ++c) {
+    double sum_dy[kLanes] = {}, sum_dy_xh[kLanes] = {};
+    for_channel(n, channels, sp, c, [&](std::size_t l, std::size_t at) {
+      sum_dy[l] += static_cast<double>(g[at]);
+      sum_dy_xh[l] += static_cast<double>(g[at]) * static_cast<double>(xh[at]);
     });
-    for (std::size_t q = 0; q < lanes; ++q) {
-      const std::size_t c = c0 + q;
-      gamma.grad.data[c] += static_cast<float>(sum_dy_xh[q]);
-      beta.grad.data[c] += static_cast<float>(sum_dy[q]);
-      const float scale = gamma.value.data[c] * inv_std_[c];
-      // Training: the batch statistics depend on x, dx = g/sigma (dy - mean(dy) - xhat mean(dy xhat)).
-      const float mean_dy = cached_training_ ? static_cast<float>(sum_dy[q] / count) : 0.0f;
-      const float mean_dy_xh = cached_training_ ? static_cast<float>(sum_dy_xh[q] / count) : 0.0f;
-      for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < sp; ++j) {
-          const std::size_t at = (i * channels + c) * sp + j;
-          dx.data[at] = scale * (dy.data[at] - mean_dy - xhat_.data[at] * mean_dy_xh);
-        }
+    const double s_dy = lane_total(sum_dy), s_dy_xh = lane_total(sum_dy_xh);
+    gamma.grad.data[c] += static_cast<float>(s_dy_xh);
+    beta.grad.data[c] += static_cast<float>(s_dy);
+    const float scale = gamma.value.data[c] * inv_std_[c];
+    // Training: the batch statistics depend on x, dx = g/sigma (dy - mean(dy) - xhat mean(dy xhat)).
+    const float mean_dy = cached_training_ ? static_cast<float>(s_dy / count) : 0.0f;
+    const float mean_dy_xh = cached_training_ ? static_cast<float>(s_dy_xh / count) : 0.0f;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t base = (i * channels + c) * sp;
+      for (std::size_t j = base; j < base + sp; ++j) out[j] = scale * (g[j] - mean_dy - xh[j] * mean_dy_xh);
     }
   }
   return dx;
@@ -455,7 +493,13 @@ Tensor Sequential::forward(const Tensor& x, bool training) {
 
 Tensor Sequential::backward(const Tensor& dy) {
   Tensor g = dy;
-  for (auto it = layers.rbegin(); it != layers.rend(); ++it) g = (*it)->backward(g);
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+    Layer& l = **it;
+    const bool saved = l.input_grad;
+    if (std::next(it) == layers.rend()) l.input_grad = input_grad;
+    g = l.backward(g);
+    l.input_grad = saved;
+  }
   return g;
 }
 

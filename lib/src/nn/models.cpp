@@ -58,6 +58,8 @@ std::unique_ptr<Model> make_model(const std::string& kind) {
   } else {
     throw std::invalid_argument("unknown model '" + kind + "' (mlp, cnn)");
   }
+  // The input is data: no gradient for it (the first layer skips its input-gradient GEMM).
+  net.input_grad = false;
   initialize(*m, 0);
   return m;
 }

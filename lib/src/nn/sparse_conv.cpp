@@ -76,7 +76,7 @@ Tensor SparseConv::backward(Conv2d& layer, const Tensor& dy) {
     for (std::size_t o = 0; o < kk; ++o)
       for (std::size_t j = 0; j < crs; ++j) grad[at(o, j)] += dw_[o * crs + j];
   }
-  if (!input_grad_) return {};
+  if (!layer.input_grad) return {};
   // The column gradient overwrites the patches (no longer needed).
   if (forms_.transposable) {
     gemm::gemm(forms_.wt.view(), dym_.data(), np, col_.data(), np, np);

@@ -39,8 +39,7 @@ struct SparseWeightForms {
 
 class SparseLinear {
  public:
-  // input_grad: whether backward must return dL/dx (false for the model's first layer).
-  SparseLinear(SparseWeightGrad grad, bool input_grad) : grad_(grad), input_grad_(input_grad) {}
+  explicit SparseLinear(SparseWeightGrad grad) : grad_(grad) {}
   // False: the weight's mask is not 2:4 here and the caller runs its dense path.
   bool forward(Linear& layer, const Tensor& x, Tensor& y);
   bool ran_forward() const { return ran_; }
@@ -49,7 +48,6 @@ class SparseLinear {
 
  private:
   SparseWeightGrad grad_;
-  bool input_grad_;
   SparseWeightForms forms_;
   bool ran_ = false;
   std::size_t n_ = 0;
@@ -60,7 +58,7 @@ class SparseLinear {
 // W viewed (K, R*S*C) with the channel innermost is 2:4 along its rows.
 class SparseConv {
  public:
-  SparseConv(SparseWeightGrad grad, bool input_grad) : grad_(grad), input_grad_(input_grad) {}
+  explicit SparseConv(SparseWeightGrad grad) : grad_(grad) {}
   bool forward(Conv2d& layer, const Tensor& x, Tensor& y);
   bool ran_forward() const { return ran_; }
   Tensor backward(Conv2d& layer, const Tensor& dy);
@@ -68,7 +66,6 @@ class SparseConv {
 
  private:
   SparseWeightGrad grad_;
-  bool input_grad_;
   SparseWeightForms forms_;
   bool ran_ = false;
   std::vector<std::size_t> in_shape_;

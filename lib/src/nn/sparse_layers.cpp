@@ -50,12 +50,11 @@ void transpose(const float* src, std::size_t rows, std::size_t cols, float* dst)
 
 SparseExecutionScope::SparseExecutionScope(Model& model, SparseWeightGrad weight_grad) : weight_grad_(weight_grad) {
   for (auto& layer : model.net.layers) {
-    const bool first = layer == model.net.layers.front();
     if (auto* lin = dynamic_cast<Linear*>(layer.get()); lin != nullptr && lin->weight.prunable) {
-      lin->sparse = std::make_shared<SparseLinear>(weight_grad, !first);
+      lin->sparse = std::make_shared<SparseLinear>(weight_grad);
       layers_.push_back(lin);
     } else if (auto* conv = dynamic_cast<Conv2d*>(layer.get()); conv != nullptr && conv->weight.prunable) {
-      conv->sparse = std::make_shared<SparseConv>(weight_grad, !first);
+      conv->sparse = std::make_shared<SparseConv>(weight_grad);
       layers_.push_back(conv);
     }
   }

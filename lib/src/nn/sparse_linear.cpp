@@ -54,7 +54,7 @@ Tensor SparseLinear::backward(Linear& layer, const Tensor& dy) {
     // dW = dY^T X, with X held as X^T.
     detail::gemm(false, true, out, in, n, 1.0f, dyt_.data(), n, xt_.data(), n, 1.0f, grad, in);
   }
-  if (!input_grad_) return {};  // the model's input: nothing upstream needs its gradient
+  if (!layer.input_grad) return {};  // the network input's gradient, when nobody needs it
   Tensor dx({n, in});
   if (forms_.transposable) {
     dxt_.resize(in * n);

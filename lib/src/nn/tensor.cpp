@@ -1,7 +1,12 @@
 #include "twofour/nn/tensor.hpp"
 
 #include <cmath>
+#include <mutex>
 #include <numbers>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace twofour::nn {
 
@@ -9,6 +14,18 @@ Tensor::Tensor(std::vector<std::size_t> s, float fill) : shape(std::move(s)) {
   std::size_t n = 1;
   for (auto d : shape) n *= d;
   data.assign(n, fill);
+}
+
+void retain_freed_memory() {
+#if defined(__GLIBC__)
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Blocks up to 1 GiB come from the heap, and the heap is never trimmed below 1 GiB of free top.
+    constexpr int kThreshold = 1 << 30;
+    mallopt(M_MMAP_THRESHOLD, kThreshold);
+    mallopt(M_TRIM_THRESHOLD, kThreshold);
+  });
+#endif
 }
 
 std::string Tensor::shape_string() const {

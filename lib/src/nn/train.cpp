@@ -341,6 +341,7 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
   if (train_data.size() < 2) throw std::invalid_argument("need at least 2 training examples");
   if (config.threads < 0) throw std::invalid_argument("threads must be >= 0");
   const ThreadScope thread_scope(config.threads);
+  retain_freed_memory();
 
   TrainResult result;
   result.model = make_model(config.model);

@@ -34,7 +34,6 @@ struct LayerRun {
 LayerRun run_linear(const std::vector<float>& w, const std::vector<std::uint8_t>& mask, std::size_t in, std::size_t out,
                const Tensor& x, const Tensor& dy, bool sparse_exec, SparseWeightGrad grad) {
   Model model;
-  model.net.add(std::make_unique<Flatten>("flatten"));  // the Linear is not first: dX is computed
   auto& lin = static_cast<Linear&>(model.net.add(std::make_unique<Linear>("fc", in, out)));
   lin.weight.prunable = true;
   lin.weight.value.data = w;
@@ -126,12 +125,10 @@ TEST(NnSparseLinear, FloatsAgreeWithTheDenseLayerToRounding) {
   }
 }
 
-// The same for a Conv2d (K, C, R, S), its mask grouped along C (ASP's view); behind a ReLU on
-// non-negative inputs (an identity) so that it is not the first layer.
+// The same for a Conv2d (K, C, R, S), its mask grouped along C (ASP's view).
 LayerRun run_conv(const Tensor& w, const std::vector<std::uint8_t>& mask, std::size_t stride, std::size_t pad,
                   const Tensor& x, const Tensor& dy, bool sparse_exec, SparseWeightGrad grad) {
   Model model;
-  model.net.add(std::make_unique<ReLU>("relu"));
   auto& conv = static_cast<Conv2d&>(
       model.net.add(std::make_unique<Conv2d>("conv", w.dim(1), w.dim(0), w.dim(2), stride, pad, true)));
   conv.weight.prunable = true;
@@ -185,7 +182,7 @@ TEST(NnSparseConv, ExactOnIntegersForEveryMaskKindAndGradientMode) {
   }
 }
 
-TEST(NnSparseLinear, TheFirstLayerSkipsTheInputGradient) {
+TEST(NnSparseLinear, AFirstLayerWithoutInputGradientSkipsIt) {
   std::mt19937_64 rng(testing::test_seed("NnSparseLinear.First", 0x24d));
   Model model;
   auto& lin = static_cast<Linear&>(model.net.add(std::make_unique<Linear>("fc", 8, 4)));
@@ -193,8 +190,13 @@ TEST(NnSparseLinear, TheFirstLayerSkipsTheInputGradient) {
   lin.weight.value = integer_tensor({4, 8}, rng, -2, 2);
   lin.weight.mask = mask_of(integer_tensor({4, 8}, rng, 0, 99), false);
   const SparseExecutionScope scope(model, SparseWeightGrad::kept_only);
-  model.net.forward(integer_tensor({3, 8}, rng, -2, 2), true);
-  EXPECT_TRUE(model.net.backward(integer_tensor({3, 4}, rng, -2, 2)).data.empty());
+  const Tensor x = integer_tensor({3, 8}, rng, -2, 2), dy = integer_tensor({3, 4}, rng, -2, 2);
+  model.net.input_grad = true;
+  model.net.forward(x, true);
+  EXPECT_EQ(model.net.backward(dy).shape, x.shape);
+  model.net.input_grad = false;  // as make_model sets it
+  model.net.forward(x, true);
+  EXPECT_TRUE(model.net.backward(dy).data.empty());
   EXPECT_TRUE(scope.status().at(0).sparse_forward);
 }
 

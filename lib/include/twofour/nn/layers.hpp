@@ -3,8 +3,8 @@
 // tests/lib/nn/layers_grad_test.cpp). Images are NCHW. forward(x, training) caches what
 // backward needs; backward(dy) ACCUMULATES parameter gradients (call zero_grad between steps)
 // and returns dL/dx. Heavy loops run under OpenMP with every output element owned by one thread,
-// and GEMMs go through Eigen (lib/src/nn/gemm.cpp), so results depend only on the seed and the
-// thread count.
+// and GEMMs go through twofour::gemm::dense_gemm (lib/src/nn/gemm.cpp), so results depend only on
+// the seed and the thread count.
 #include "twofour/nn/tensor.hpp"
 
 #include <memory>
@@ -30,6 +30,9 @@ class Layer {
   // He-normal weights (std sqrt(2 / fan_in), for ReLU networks) and zero biases.
   virtual void initialize(Rng&) {}
   std::string name;
+  // When false, backward() may skip dL/dx and return an empty tensor (Linear and Conv2d do): the
+  // network's first layer, whose input is data, not a parameter (PyTorch's autograd skips it too).
+  bool input_grad = true;
 };
 
 // y = x W^T + b; x (N, in), W (out, in) — PyTorch's layout, so 2:4 groups run along `in`.
@@ -100,6 +103,7 @@ class BatchNorm : public Layer {
  public:
   BatchNorm(std::string layer_name, std::size_t channels, float eps = 1e-5f, float momentum = 0.1f);
   Tensor forward(const Tensor& x, bool training) override;
+  // dL/dx of the network input; with input_grad false its first layer skips it (empty result).
   Tensor backward(const Tensor& dy) override;
   std::vector<Parameter*> parameters() override;
   std::vector<std::pair<std::string, Tensor*>> buffers() override;
@@ -131,6 +135,7 @@ class Sequential : public Layer {
   explicit Sequential(std::string layer_name = "net") { name = std::move(layer_name); }
   Layer& add(std::unique_ptr<Layer> layer);
   Tensor forward(const Tensor& x, bool training) override;
+  // dL/dx of the network input; with input_grad false its first layer skips it (empty result).
   Tensor backward(const Tensor& dy) override;
   std::vector<Parameter*> parameters() override;
   std::vector<std::pair<std::string, Tensor*>> buffers() override;

@@ -11,8 +11,7 @@
 //   dX        (W*M)^T is 2:4 only when the mask is transposable (every 4x4 block of the ASP view
 //             keeps at most 2 per row and per column): then the 2:4 kernel on the compressed
 //             transpose; otherwise the dense GEMM on W*M.
-// The model's first layer skips dX altogether: the gradient of the input images is never used,
-// so model.net.backward() returns an empty tensor while the scope is alive.
+// dX is skipped where the layer's input_grad is false (the models' first layer, layers.hpp).
 // The compressed forms are rebuilt from the weight and mask at every forward call, so they always
 // follow the optimiser's updates and SR-STE's per-step masks. A layer whose mask is empty or not
 // 2:4 (other N:M patterns, unstructured masks) keeps the dense path.
