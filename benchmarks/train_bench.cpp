@@ -16,6 +16,7 @@
 // images/s and ratio; BM_*RetrainStep24 / *DenseGemm: the retrain step alone on the 2:4 kernels
 // or on dense GEMMs over W*M. These set their own thread count (the second argument).
 #include "twofour/gemm/dense_gemm.hpp"
+#include "twofour/gemm/sampled_gemm.hpp"
 #include "twofour/nn/data.hpp"
 #include "twofour/nn/models.hpp"
 #include "twofour/nn/optim.hpp"
@@ -255,6 +256,39 @@ BENCHMARK(BM_LayerGemm)
     ->Args({0, 0, 64, 6272, 288})->Args({0, 1, 64, 288, 6272})->Args({1, 0, 288, 6272, 64})
     // cnn fc1
     ->Args({0, 1, 128, 128, 3136})->Args({1, 0, 128, 3136, 128})->Args({0, 0, 128, 3136, 128})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The 2:4 kernels on the same layer shapes: op 0 the forward (or transposable-dX) GEMM,
+// W (rows x cols, 2:4 along cols) times B (cols x n); op 1 the sampled weight gradient at the kept
+// positions of a rows x cols 2:4 matrix, A (rows x n) times B (cols x n)^T. `dense_GFLOP/s` counts
+// the dense product's 2*rows*cols*n flops (compare with BM_LayerGemm); the work done is half.
+void BM_Layer24(benchmark::State& state) {
+  const bool sampled = state.range(0) != 0;
+  const auto rows = static_cast<std::size_t>(state.range(1)), cols = static_cast<std::size_t>(state.range(2)),
+             n = static_cast<std::size_t>(state.range(3));
+  std::vector<std::uint16_t> meta(rows * twofour::sparse::meta_words_per_row(cols), 0x9898);  // nibbles {0,2},{1,2}
+  const Tensor w = random_batch({rows * cols / 2}, 4), a = random_batch({rows * n}, 5), b = random_batch({cols * n}, 6);
+  std::vector<float> c(sampled ? rows * cols / 2 : rows * n);
+  const twofour::sparse::RowMajor24View<float> view{w.data.data(), meta.data(), rows, cols};
+  for (auto _ : state) {
+    if (sampled) {
+      twofour::gemm::sampled_gemm({meta.data(), rows, cols, c.data()}, a.data.data(), n, b.data.data(), n, n);
+    } else {
+      twofour::gemm::gemm(view, b.data.data(), n, c.data(), n, n);
+    }
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["dense_GFLOP/s"] = benchmark::Counter(
+      2.0 * static_cast<double>(rows * cols * n) * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Layer24)
+    ->ArgNames({"sampled", "rows", "cols", "n"})
+    // mlp fc1: forward, weight gradient, transposable input gradient
+    ->Args({0, 300, 784, 128})->Args({1, 300, 784, 128})->Args({0, 784, 300, 128})
+    // cnn conv2, conv3: forward, weight gradient
+    ->Args({0, 32, 144, 25088})->Args({1, 32, 144, 25088})->Args({0, 64, 288, 6272})->Args({1, 64, 288, 6272})
+    // cnn fc1
+    ->Args({0, 128, 3136, 128})->Args({1, 128, 3136, 128})
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 BENCHMARK(BM_Epoch_mlp)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);

@@ -67,6 +67,10 @@ struct V {
     return _mm_cvtss_f32(_mm_add_ss(t2, _mm_movehdup_ps(t2)));
   }
   static float lane_tree_sum(const reg* p) { return tree_from_8(_mm256_add_ps(p[0], p[1])); }
+  template <class Acc>
+  static void lane_tree_sum4(const Acc& acc, float* out) {
+    for (int u = 0; u < 4; ++u) out[u] = lane_tree_sum(acc[u]);
+  }
 };
 
 #include "kernels_gemm.inl"

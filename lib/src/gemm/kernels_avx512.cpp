@@ -69,6 +69,19 @@ struct V {
     const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p[0]), 1));
     return tree_from_8(_mm256_add_ps(_mm512_castps512_ps256(p[0]), hi));
   }
+  // Four trees at once, each addition the same as lane_tree_sum's (a + b of the same lanes):
+  // halves of 16 -> [A8 | B8] and [C8 | D8]; quarters -> [A4 | B4 | C4 | D4]; then within each
+  // 128-bit lane j + 2 and j + 1. out[u] = lane 4u.
+  static void lane_tree_sum4(const reg (*acc)[1], float* out) {
+    const __m512 a = acc[0][0], b = acc[1][0], c = acc[2][0], d = acc[3][0];
+    const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xee));
+    const __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xee));
+    const __m512 t4 = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xdd));
+    const __m512 t2 = _mm512_add_ps(t4, _mm512_shuffle_ps(t4, t4, 0xee));
+    const __m512 t1 = _mm512_add_ps(t2, _mm512_shuffle_ps(t2, t2, 0x55));
+    const __m128 r = _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), t1));
+    _mm_storeu_ps(out, r);
+  }
   // kernels_dense.inl's lane finish in registers: the tail products by a masked fused
   // multiply-add (lanes >= tail keep their value exactly), then lane l += lane l + w for
   // w = 8, 4, 2, 1, each step adding the upper half of the live lanes to the lower half.

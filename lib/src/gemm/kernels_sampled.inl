@@ -1,7 +1,9 @@
 // Internal: the sampled 2:4 GEMM kernel (sampled_gemm.hpp), one source for every instruction set.
 // Included (inside an anonymous namespace) after the vector traits V of kernels_gemm.inl, which
 // add V::lane_tree_sum(const reg* p): the 16 chain sums held in 16 / kWidth registers (lane j of
-// register q is chain q * kWidth + j) added in the pairwise order of sampled_gemm.hpp.
+// register q is chain q * kWidth + j) added in the pairwise order of sampled_gemm.hpp, and
+// V::lane_tree_sum4(acc, out): the same for four slots at once (the same additions; AVX-512 runs
+// the four trees in the lanes of shared registers).
 //
 // Per stored slot, the 16 chains are 16 / kWidth accumulators; U slots of one row run side by
 // side (independent FMA chains that share the loads of the row of A). The order of each chain
@@ -23,11 +25,18 @@ void sampled_unit(const SampledArgs& s, const float* arow, const float* const* b
       for (int u = 0; u < U; ++u) acc[u][r] = V::fmadd(av, V::load(brow[u] + at), acc[u][r]);
     }
   }
-  for (int u = 0; u < U; ++u) {
-    if (s.last) {
-      const float sum = V::lane_tree_sum(acc[u]);
-      out[u] = s.accumulate ? out[u] + sum : sum;
+  if (s.last) {
+    float sum[U];
+    if constexpr (U == 4) {
+      V::lane_tree_sum4(acc, sum);
     } else {
+      for (int u = 0; u < U; ++u) sum[u] = V::lane_tree_sum(acc[u]);
+    }
+    for (int u = 0; u < U; ++u) out[u] = s.accumulate ? out[u] + sum[u] : sum[u];
+    return;
+  }
+  for (int u = 0; u < U; ++u) {
+    {
       for (int r = 0; r < R; ++r)
         V::store(partial + static_cast<std::size_t>(u) * kSampledLanes + static_cast<std::size_t>(r) * W, acc[u][r]);
     }

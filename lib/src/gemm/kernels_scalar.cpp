@@ -27,6 +27,10 @@ struct V {
     for (int j = 0; j < 2; ++j) t[j] = t[j] + t[j + 2];
     return t[0] + t[1];
   }
+  template <class Acc>
+  static void lane_tree_sum4(const Acc& acc, float* out) {
+    for (int u = 0; u < 4; ++u) out[u] = lane_tree_sum(acc[u]);
+  }
 };
 
 #include "kernels_gemm.inl"

@@ -4,6 +4,7 @@
 // sum is exact in fp32, so any order gives the int64 result), and rounding checked against a
 // double-precision dot product.
 #include "twofour/gemm/sampled_gemm.hpp"
+#include "twofour/gemm/dense_gemm.hpp"
 
 #include <gtest/gtest.h>
 
@@ -91,6 +92,30 @@ TEST(SampledGemm, EvaluatesExactlyTheStoredPositions) {
           ASSERT_EQ(got[r * c.cols / 2 + s], static_cast<float>(exact)) << describe(isa, c, false) << " row " << r << " slot " << s;
         }
     }
+  }
+}
+
+// The dense GEMM's dot form (dense_gemm.hpp: A * B^T with both operands K-contiguous) documents
+// the same 16-lane order and tree, in a separately written kernel: at every stored position the
+// two agree bit for bit.
+TEST(SampledGemm, EqualsTheDenseDotFormAtEveryStoredPosition) {
+  std::mt19937_64 rng(testing::test_seed("SampledGemm.DenseDot", 0x5d3));
+  for (const Case& c : kCases) {
+    const auto meta = testing::random_metadata(rng, c.rows, c.cols);
+    const auto a = testing::random_dense_fp32(rng, c.rows * c.lda);
+    const auto b = testing::random_dense_fp32(rng, c.cols * c.ldb);
+    std::vector<float> dense(c.rows * c.cols), got(c.rows * c.cols / 2);
+    dense_gemm(false, true, c.rows, c.cols, c.n, a.data(), c.lda, b.data(), c.ldb, dense.data(), c.cols);
+    sampled_gemm({meta.data(), c.rows, c.cols, got.data()}, a.data(), c.lda, b.data(), c.ldb, c.n);
+    const std::size_t mw = sparse::meta_words_per_row(c.cols);
+    for (std::size_t r = 0; r < c.rows; ++r)
+      for (std::size_t s = 0; s < c.cols / 2; ++s) {
+        const unsigned nib = sparse::meta_nibble(meta.data() + r * mw, s / 2);
+        const std::size_t col = 4 * (s / 2) + (s % 2 ? sparse::nibble_idx1(nib) : sparse::nibble_idx0(nib));
+        const float x = got[r * c.cols / 2 + s], y = dense[r * c.cols + col];
+        ASSERT_EQ(std::memcmp(&x, &y, sizeof x), 0) << describe(Isa::automatic, c, false) << " row " << r << " slot " << s
+                                                     << ": " << x << " vs " << y;
+      }
   }
 }
 
