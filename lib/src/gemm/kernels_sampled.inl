@@ -15,9 +15,15 @@ void sampled_unit(const SampledArgs& s, const float* arow, const float* const* b
   constexpr std::size_t W = static_cast<std::size_t>(V::kWidth);
   constexpr int R = static_cast<int>(kSampledLanes / W);
   reg acc[U][R];
-  for (int u = 0; u < U; ++u)
-    for (int r = 0; r < R; ++r)
-      acc[u][r] = s.first ? V::zero() : V::load(partial + static_cast<std::size_t>(u) * kSampledLanes + static_cast<std::size_t>(r) * W);
+  // Two plain loops, not a select per register: a select kept the accumulators in memory.
+  if (s.first) {
+    for (int u = 0; u < U; ++u)
+      for (int r = 0; r < R; ++r) acc[u][r] = V::zero();
+  } else {
+    for (int u = 0; u < U; ++u)
+      for (int r = 0; r < R; ++r)
+        acc[u][r] = V::load(partial + static_cast<std::size_t>(u) * kSampledLanes + static_cast<std::size_t>(r) * W);
+  }
   for (std::size_t i = s.i_begin; i < s.i_end; i += kSampledLanes) {
     for (int r = 0; r < R; ++r) {
       const std::size_t at = i + static_cast<std::size_t>(r) * W;
