@@ -32,7 +32,7 @@ bool SparseConv::forward(Conv2d& layer, const Tensor& x, Tensor& y) {
   conv_patch_columns(layer, x, col_, oh_, ow_);
   const std::size_t n = x.dim(0), p = oh_ * ow_, np = n * p;
   ym_.resize(kk * np);
-  gemm::gemm(forms_.w.view(), col_.data(), np, ym_.data(), np, np);
+  gemm::gemm(forms_.w.view(), col_.data(), np, ym_.data(), np, np, detail::kTrusted24);
   y = Tensor({n, kk, oh_, ow_});
   const bool big = kk * np >= (std::size_t{1} << 16);
 #pragma omp parallel for schedule(static) if (big)
@@ -67,7 +67,7 @@ Tensor SparseConv::backward(Conv2d& layer, const Tensor& dy) {
   float* grad = layer.weight.grad.data.data();
   if (grad_ == SparseWeightGrad::kept_only) {
     dwc_.resize(kk * crs / 2);
-    gemm::sampled_gemm({forms_.w.metadata(), kk, crs, dwc_.data()}, dym_.data(), np, col_.data(), np, np);
+    gemm::sampled_gemm({forms_.w.metadata(), kk, crs, dwc_.data()}, dym_.data(), np, col_.data(), np, np, detail::kTrusted24);
     forms_.w.scatter_add(dwc_.data(), grad);
   } else {
     dw_.resize(kk * crs);  // dW' (K x R*S*C), then added into the (K, C, R, S) gradient
@@ -79,7 +79,7 @@ Tensor SparseConv::backward(Conv2d& layer, const Tensor& dy) {
   if (!layer.input_grad) return {};
   // The column gradient overwrites the patches (no longer needed).
   if (forms_.transposable) {
-    gemm::gemm(forms_.wt.view(), dym_.data(), np, col_.data(), np, np);
+    gemm::gemm(forms_.wt.view(), dym_.data(), np, col_.data(), np, np, detail::kTrusted24);
   } else {
     forms_.w.decompress(wm_);
     detail::gemm(true, false, crs, np, kk, 1.0f, wm_.data(), crs, dym_.data(), np, 0.0f, col_.data(), np);

@@ -23,7 +23,7 @@ bool SparseLinear::forward(Linear& layer, const Tensor& x, Tensor& y) {
   xt_.resize(in * n);
   detail::transpose(x.data.data(), n, in, xt_.data());
   yt_.resize(out * n);
-  gemm::gemm(forms_.w.view(), xt_.data(), n, yt_.data(), n, n);  // Y^T = (W*M) X^T
+  gemm::gemm(forms_.w.view(), xt_.data(), n, yt_.data(), n, n, detail::kTrusted24);  // Y^T = (W*M) X^T
   y = Tensor({n, out});
   detail::transpose(yt_.data(), out, n, y.data.data());
   if (layer.has_bias)
@@ -48,7 +48,7 @@ Tensor SparseLinear::backward(Linear& layer, const Tensor& dy) {
   float* grad = layer.weight.grad.data.data();
   if (grad_ == SparseWeightGrad::kept_only) {
     dwc_.resize(out * in / 2);
-    gemm::sampled_gemm({forms_.w.metadata(), out, in, dwc_.data()}, dyt_.data(), n, xt_.data(), n, n);
+    gemm::sampled_gemm({forms_.w.metadata(), out, in, dwc_.data()}, dyt_.data(), n, xt_.data(), n, n, detail::kTrusted24);
     forms_.w.scatter_add(dwc_.data(), grad);
   } else {
     // dW = dY^T X, with X held as X^T.
@@ -58,7 +58,7 @@ Tensor SparseLinear::backward(Linear& layer, const Tensor& dy) {
   Tensor dx({n, in});
   if (forms_.transposable) {
     dxt_.resize(in * n);
-    gemm::gemm(forms_.wt.view(), dyt_.data(), n, dxt_.data(), n, n);  // dX^T = (W*M)^T dY^T
+    gemm::gemm(forms_.wt.view(), dyt_.data(), n, dxt_.data(), n, n, detail::kTrusted24);  // dX^T = (W*M)^T dY^T
     detail::transpose(dxt_.data(), in, n, dx.data.data());
   } else {
     forms_.w.decompress(wm_);

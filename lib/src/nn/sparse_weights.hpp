@@ -1,6 +1,7 @@
 #pragma once
 // Internal: a masked weight's compressed 2:4 form for the sparse layers (sparse_layers.hpp), and
 // the transposes that turn batch-major activations into the kernels' operands.
+#include "twofour/gemm/sparse_gemm.hpp"
 #include "twofour/sparse/rowmajor_layout.hpp"
 
 #include <cstddef>
@@ -8,6 +9,14 @@
 #include <vector>
 
 namespace twofour::nn::detail {
+
+// The kernels' options for metadata built by Compressed24 (valid by construction: skip the
+// per-call validation pass).
+inline const gemm::GemmOptions kTrusted24 = [] {
+  gemm::GemmOptions o;
+  o.validate_metadata = false;
+  return o;
+}();
 
 // W*M viewed as a rows x cols matrix, 2:4 along cols, in the row-major compressed layout. The
 // view is any arrangement of the weight tensor: at(row, col) gives the element's offset in it (a
