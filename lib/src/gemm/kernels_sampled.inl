@@ -9,8 +9,11 @@
 // side (independent FMA chains that share the loads of the row of A). The order of each chain
 // is fixed by its lane, so the vector width changes nothing in the bits.
 
+// slot: the index of the unit's first slot among the row block's stored slots (its chain sums'
+// place in s.partial, which is null when the reduction is one slice).
 template <class V, int U>
-void sampled_unit(const SampledArgs& s, const float* arow, const float* const* brow, float* partial, float* out) {
+void sampled_unit(const SampledArgs& s, const float* arow, const float* const* brow, std::size_t slot, float* out) {
+  float* const partial = s.first && s.last ? nullptr : s.partial + slot * kSampledLanes;
   using reg = typename V::reg;
   constexpr std::size_t W = static_cast<std::size_t>(V::kWidth);
   constexpr int R = static_cast<int>(kSampledLanes / W);
@@ -57,7 +60,7 @@ void sampled_rows(const SampledArgs& s) {
     const std::uint16_t* meta = s.meta + row * mw;
     const float* arow = s.a + row * s.lda;
     float* out = s.values + row * half;
-    float* part = s.partial + (row - s.row_begin) * half * kSampledLanes;
+    const std::size_t slot0 = (row - s.row_begin) * half;
     std::size_t g = s.group_begin;
     // Two groups (four slots) at a time, then a last single group.
     for (; g + 2 <= s.group_end; g += 2) {
@@ -65,12 +68,12 @@ void sampled_rows(const SampledArgs& s) {
       const float* b[4] = {s.b + (4 * g + sparse::nibble_idx0(n0)) * s.ldb, s.b + (4 * g + sparse::nibble_idx1(n0)) * s.ldb,
                            s.b + (4 * g + 4 + sparse::nibble_idx0(n1)) * s.ldb,
                            s.b + (4 * g + 4 + sparse::nibble_idx1(n1)) * s.ldb};
-      sampled_unit<V, 4>(s, arow, b, part + 2 * g * kSampledLanes, out + 2 * g);
+      sampled_unit<V, 4>(s, arow, b, slot0 + 2 * g, out + 2 * g);
     }
     if (g < s.group_end) {
       const unsigned n0 = sparse::meta_nibble(meta, g);
       const float* b[2] = {s.b + (4 * g + sparse::nibble_idx0(n0)) * s.ldb, s.b + (4 * g + sparse::nibble_idx1(n0)) * s.ldb};
-      sampled_unit<V, 2>(s, arow, b, part + 2 * g * kSampledLanes, out + 2 * g);
+      sampled_unit<V, 2>(s, arow, b, slot0 + 2 * g, out + 2 * g);
     }
   }
 }

@@ -79,6 +79,7 @@ void sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, con
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
 #pragma omp parallel num_threads(threads)
   {
+    // Only used when the reduction spans several slices.
     float* partial = np > kSlice ? detail::scratch<float>(kRowBlock * half * kSampledLanes, 0) : nullptr;
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t blk = 0; blk < row_blocks; ++blk) {
