@@ -3,8 +3,8 @@
 // tests/lib/nn/layers_grad_test.cpp). Images are NCHW. forward(x, training) caches what
 // backward needs; backward(dy) ACCUMULATES parameter gradients (call zero_grad between steps)
 // and returns dL/dx. Heavy loops run under OpenMP with every output element owned by one thread,
-// and GEMMs go through twofour::gemm::dense_gemm (lib/src/nn/gemm.cpp), so results depend only on
-// the seed and the thread count.
+// and GEMMs go through twofour::gemm::dense_gemm (lib/src/nn/gemm.cpp), whose order ignores the
+// thread split, so results depend only on the seed (not on the thread count).
 #include "twofour/nn/tensor.hpp"
 
 #include <memory>
