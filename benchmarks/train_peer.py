@@ -168,14 +168,14 @@ def mask_24(w):
 
 
 def epoch(net, opt, x, y, masks, seed):
-    """One epoch; returns its wall time. masks: None (dense) or [(param, mask)] (ASP retraining)."""
+    """One epoch; returns its wall and process CPU time. masks: None (dense) or [(param, mask)]."""
     import torch
     import torch.nn.functional as F
     net.train()
     n = x.shape[0]
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     batches = (n + BATCH - 1) // BATCH
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for b in range(batches):
         idx = order[b * BATCH:(b + 1) * BATCH]
         if idx.numel() < 2:
@@ -194,64 +194,72 @@ def epoch(net, opt, x, y, masks, seed):
             with torch.no_grad():
                 for p, m in masks:
                     p.mul_(m)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def measure_torch(args, x, y):
+def torch_runs(args, x, y, threads, kind, rep, out):
+    """One repetition of PyTorch's phases; appends images/s to out[(kind, phase, threads)]."""
     import torch
-    out = {}
+    torch.set_num_threads(threads)
+    torch.manual_seed(rep)
+    net, targets = make_model(kind)
+    seconds = epoch(net, optimizer(net), x, y, None, rep)
+    out.setdefault((kind, "dense", threads), []).append([x.shape[0] / s for s in seconds])
+    if "retrain" in args.phase_list:
+        masks = [(w, mask_24(w)) for w in targets]
+        with torch.no_grad():
+            for w, m in masks:
+                w.mul_(m)
+        seconds = epoch(net, optimizer(net), x, y, masks, 1000 + rep)
+        out.setdefault((kind, "retrain", threads), []).append([x.shape[0] / s for s in seconds])
+
+
+def torch_warm_up(args, x, y):
+    """oneDNN builds its kernels on first use: 10 masked batches per model and thread count."""
+    import torch
     for threads in args.thread_list:
         torch.set_num_threads(threads)
         for kind in args.model_list:
-            runs = {"dense": [], "retrain": []}
-            # Warm-up (oneDNN builds its kernels on first use): 10 batches on a throwaway model.
             net, targets = make_model(kind)
             epoch(net, optimizer(net), x[: 10 * BATCH], y[: 10 * BATCH], [(w, mask_24(w)) for w in targets], 99)
-            for rep in range(args.repetitions):
-                torch.manual_seed(rep)
-                net, targets = make_model(kind)
-                seconds = epoch(net, optimizer(net), x, y, None, rep)
-                runs["dense"].append(x.shape[0] / seconds)
-                if "retrain" in args.phase_list:
-                    masks = [(w, mask_24(w)) for w in targets]
-                    with torch.no_grad():
-                        for w, m in masks:
-                            w.mul_(m)
-                    seconds = epoch(net, optimizer(net), x, y, masks, 1000 + rep)
-                    runs["retrain"].append(x.shape[0] / seconds)
-            for phase in args.phase_list:
-                out[(kind, phase, threads)] = statistics.median(runs[phase])
-                print(f"  pytorch {kind} {phase} {threads} thread(s): {out[(kind, phase, threads)]:,.0f} images/s",
-                      file=sys.stderr)
-    return out
 
 
-def measure_twofour(args):
-    if not args.bench.exists():
+def twofour_runs(args, threads, out):
+    """One repetition of twofour_train_bench's BM_Epoch for every model; appends to out."""
+    cmd = [str(args.bench), "--benchmark_filter=BM_Epoch_(" + "|".join(args.model_list) + ")/",
+           "--benchmark_format=json", "--epoch-images", str(args.images)]
+    if args.data is not None:
+        cmd += ["--data", str(args.data)]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.exit(f"train_peer.py: {' '.join(cmd)} failed ({res.returncode}):\n{res.stderr}")
+    for b in json.loads(res.stdout)["benchmarks"]:
+        if b.get("run_type") != "iteration":
+            continue
+        kind = b["run_name"].split("BM_Epoch_")[1].split("/")[0]
+        for phase in args.phase_list:
+            out.setdefault((kind, phase, threads), []).append([b[f"{phase}_img/s"], b[f"{phase}_img/cpu_s"]])
+
+
+def measure(args, x, y):
+    """Medians of both sides. Repetitions alternate twofour and PyTorch, so that both see the
+    same background load on a shared machine."""
+    if not args.no_twofour and not args.bench.exists():
         sys.exit(f"train_peer.py: {args.bench} not found; build it first: "
                  "cmake --preset release && cmake --build build/release --target twofour_train_bench")
-    out = {}
-    for threads in args.thread_list:
-        cmd = [str(args.bench), "--benchmark_filter=BM_Epoch_(" + "|".join(args.model_list) + ")/",
-               f"--benchmark_repetitions={args.repetitions}", "--benchmark_format=json",
-               "--epoch-images", str(args.images)]
-        if args.data is not None:
-            cmd += ["--data", str(args.data)]
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if res.returncode != 0:
-            sys.exit(f"train_peer.py: {' '.join(cmd)} failed ({res.returncode}):\n{res.stderr}")
-        runs = {}
-        for b in json.loads(res.stdout)["benchmarks"]:
-            if b.get("run_type") != "iteration":
-                continue  # the medians are taken here, the same way as for PyTorch
-            kind = b["run_name"].split("BM_Epoch_")[1].split("/")[0]
-            for phase in args.phase_list:
-                runs.setdefault((kind, phase, threads), []).append(b[f"{phase}_img/s"])
-        for key, values in runs.items():
-            out[key] = statistics.median(values)
-            print(f"  twofour {key[0]} {key[1]} {threads} thread(s): {out[key]:,.0f} images/s", file=sys.stderr)
-    return out
+    torch_warm_up(args, x, y)
+    tf, pt = {}, {}
+    for rep in range(args.repetitions):
+        for threads in args.thread_list:
+            if not args.no_twofour:
+                twofour_runs(args, threads, tf)
+            for kind in args.model_list:
+                torch_runs(args, x, y, threads, kind, rep, pt)
+        print(f"  repetition {rep + 1}/{args.repetitions} done", file=sys.stderr)
+    def med(runs):  # per key: (median images/s, median images per CPU second)
+        return {key: tuple(statistics.median(v[i] for v in values) for i in range(2)) for key, values in runs.items()}
+    return med(tf), med(pt)
 
 
 def cpu_name():
@@ -274,11 +282,12 @@ def main():
     data = str(args.data) if args.data else "synthetic"
     print(f"{cpu_name()}, {os.cpu_count()} CPUs; torch {torch.__version__}; {args.images} images per epoch "
           f"({data}); batch {BATCH}; median of {args.repetitions}", file=sys.stderr)
-    tf = {} if args.no_twofour else measure_twofour(args)
-    pt = measure_torch(args, x, y)
+    tf, pt = measure(args, x, y)
     print(f"\n{cpu_name()}; {args.images} images/epoch ({data}); batch {BATCH}; median of {args.repetitions} runs; "
           f"torch {torch.__version__}")
-    print(f"| model | phase | threads | twofour images/s | PyTorch images/s | twofour / PyTorch |")
+    print("images/s = images / wall time of the epoch; in parentheses images per CPU second of the process "
+          "(all threads), steadier on a shared machine")
+    print("| model | phase | threads | twofour images/s | PyTorch images/s | twofour / PyTorch |")
     print("|---|---|---|---|---|---|")
     rows = []
     for kind in args.model_list:
@@ -286,10 +295,12 @@ def main():
             for threads in args.thread_list:
                 key = (kind, phase, threads)
                 t, p = tf.get(key), pt[key]
-                ratio = f"{t / p:.2f}" if t else "-"
-                tcell = f"{t:,.0f}" if t else "-"
-                print(f"| {kind} | {phase} | {threads} | {tcell} | {p:,.0f} | {ratio} |")
-                rows.append({"model": kind, "phase": phase, "threads": threads, "twofour": t, "pytorch": p})
+                tcell = f"{t[0]:,.0f} ({t[1]:,.0f})" if t else "-"
+                ratio = f"{t[0] / p[0]:.2f} ({t[1] / p[1]:.2f})" if t else "-"
+                print(f"| {kind} | {phase} | {threads} | {tcell} | {p[0]:,.0f} ({p[1]:,.0f}) | {ratio} |")
+                rows.append({"model": kind, "phase": phase, "threads": threads,
+                             "twofour_images_per_s": t[0] if t else None, "twofour_images_per_cpu_s": t[1] if t else None,
+                             "pytorch_images_per_s": p[0], "pytorch_images_per_cpu_s": p[1]})
     if args.json:
         args.json.write_text(json.dumps({"cpu": cpu_name(), "torch": torch.__version__, "images": args.images,
                                          "data": data, "repetitions": args.repetitions, "rows": rows}, indent=1))

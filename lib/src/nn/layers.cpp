@@ -47,6 +47,47 @@ OutputSpan output_span(std::size_t ow, std::size_t stride, std::size_t s, std::s
   return {std::min(begin, end), end};
 }
 
+// "Same" convolutions (stride 1, output as large as the input: the models' 3x3, padding 1): the
+// im2col block of kernel tap (r, s) for one image is the input plane shifted by (r - pad, s - pad),
+// zero where the shift leaves the plane, so it is one contiguous copy plus zeroed borders instead of
+// a short copy per output row.
+struct Shift {
+  std::ptrdiff_t h, w, dy, dx;
+  std::ptrdiff_t row_begin() const { return std::clamp<std::ptrdiff_t>(-dy, 0, h); }
+  std::ptrdiff_t row_end() const { return std::clamp<std::ptrdiff_t>(h - dy, row_begin(), h); }
+  std::ptrdiff_t col_begin() const { return std::clamp<std::ptrdiff_t>(-dx, 0, w); }
+  std::ptrdiff_t col_end() const { return std::clamp<std::ptrdiff_t>(w - dx, col_begin(), w); }
+};
+
+// dst[y, x] = plane[y + dy, x + dx], 0 outside the plane.
+void shifted_copy(const float* plane, const Shift& sh, float* dst) {
+  const std::ptrdiff_t p = sh.h * sh.w, offset = sh.dy * sh.w + sh.dx;
+  const std::ptrdiff_t d0 = sh.row_begin() * sh.w, d1 = sh.row_end() * sh.w;
+  const std::ptrdiff_t c0 = std::clamp<std::ptrdiff_t>(-offset, d0, d1), c1 = std::clamp<std::ptrdiff_t>(p - offset, c0, d1);
+  std::fill(dst, dst + c0, 0.0f);
+  std::copy(plane + c0 + offset, plane + c1 + offset, dst + c0);
+  std::fill(dst + c1, dst + p, 0.0f);
+  // Columns whose source lies left or right of the plane (the copy wrapped them to a neighbour row).
+  for (std::ptrdiff_t y = sh.row_begin(); y < sh.row_end(); ++y) {
+    std::fill(dst + y * sh.w, dst + y * sh.w + sh.col_begin(), 0.0f);
+    std::fill(dst + y * sh.w + sh.col_end(), dst + (y + 1) * sh.w, 0.0f);
+  }
+}
+
+// plane[y + dy, x + dx] += src[y, x] where inside the plane. src's out-of-plane columns are set to
+// 0 first, so the add can run over one contiguous range (they add +0 to a neighbour row).
+void shifted_add(float* src, const Shift& sh, float* plane) {
+  const std::ptrdiff_t y0 = sh.row_begin(), y1 = sh.row_end(), x0 = sh.col_begin(), x1 = sh.col_end();
+  if (y0 >= y1 || x0 >= x1) return;
+  for (std::ptrdiff_t y = y0; y < y1; ++y) {
+    std::fill(src + y * sh.w, src + y * sh.w + x0, 0.0f);
+    std::fill(src + y * sh.w + x1, src + (y + 1) * sh.w, 0.0f);
+  }
+  const std::ptrdiff_t offset = sh.dy * sh.w + sh.dx;
+  float* out = plane + offset;
+  for (std::ptrdiff_t i = y0 * sh.w + x0; i < (y1 - 1) * sh.w + x1; ++i) out[i] += src[i];
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- Linear
@@ -120,26 +161,40 @@ void Conv2d::initialize(Rng& rng) {
   std::fill(bias.value.data.begin(), bias.value.data.end(), 0.0f);
 }
 
-Tensor Conv2d::forward(const Tensor& x, bool) {
-  require(x.rank() == 4 && x.dim(1) == in_c,
-          name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in_c) + ", H, W)");
-  const std::size_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
-  require(h + 2 * pad >= k && w + 2 * pad >= k, name + ": input " + x.shape_string() + " smaller than the kernel");
-  if (Tensor y; sparse && sparse->forward(*this, x, y)) return y;
+// The batch runs in chunks of images whose im2col block (C*R*S rows, chunk*OH*OW columns) stays
+// in L2 (kConvChunkFloats floats): the columns are written, multiplied and (backward) read back
+// from cache instead of memory. The chunk size depends on the layer's shape only, so results do
+// not depend on the thread count; the weight gradient adds the chunks' products in order.
+namespace {
+constexpr std::size_t kConvChunkFloats = std::size_t{1} << 18;  // 1 MiB
+}
+
+std::size_t Conv2d::chunk_images(std::size_t positions) const {
+  return std::max<std::size_t>(1, kConvChunkFloats / (in_c * k * k * positions));
+}
+
+void Conv2d::im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w) {
   const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
-  const std::size_t p = oh * ow, np = n * p, crs = in_c * k * k;
-  in_shape_ = x.shape;
+  const std::size_t p = oh * ow, np = count * p, crs = in_c * k * k;
   // Every element of col_ is written below (zeros where the window lies in the padding), so the
-  // buffer is resized, not cleared first: clearing was a second pass over it every step.
+  // buffer is resized, not cleared first.
   col_.resize(crs * np);
-  // im2col: row (c, r, s), column (image, output position).
-#pragma omp parallel for schedule(static) if (crs * np >= kMinParallelWork)
-  for (std::size_t img = 0; img < n; ++img) {
+  const bool same = stride == 1 && oh == h && ow == w;
+  const auto sh_h = static_cast<std::ptrdiff_t>(h), sh_w = static_cast<std::ptrdiff_t>(w);
+  const auto sh_pad = static_cast<std::ptrdiff_t>(pad);
+  // Row (c, r, s), column (image in the chunk, output position).
+  // (image, channel) pairs: a chunk may hold only a few images.
+#pragma omp parallel for collapse(2) schedule(static) if (crs * np >= kMinParallelWork)
+  for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t c = 0; c < in_c; ++c) {
-      const float* plane = x.data.data() + (img * in_c + c) * h * w;
+      const float* plane = x + ((first + i) * in_c + c) * h * w;
       for (std::size_t r = 0; r < k; ++r) {
         for (std::size_t s = 0; s < k; ++s) {
-          float* dst = col_.data() + ((c * k + r) * k + s) * np + img * p;
+          float* dst = col_.data() + ((c * k + r) * k + s) * np + i * p;
+          if (same) {
+            shifted_copy(plane, Shift{sh_h, sh_w, static_cast<std::ptrdiff_t>(r) - sh_pad, static_cast<std::ptrdiff_t>(s) - sh_pad}, dst);
+            continue;
+          }
           const OutputSpan xs = output_span(ow, stride, s, pad, w);
           for (std::size_t y = 0; y < oh; ++y) {
             float* row = dst + y * ow;
@@ -157,51 +212,27 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
       }
     }
   }
-  std::vector<float> ym(out_c * np);
-  detail::gemm(false, false, out_c, np, crs, 1.0f, weight.value.data.data(), crs, col_.data(), np, 0.0f, ym.data(), np);
-  Tensor y({n, out_c, oh, ow});
-#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
-  for (std::size_t img = 0; img < n; ++img)
-    for (std::size_t o = 0; o < out_c; ++o) {
-      const float b = has_bias ? bias.value.data[o] : 0.0f;
-      const float* src = ym.data() + o * np + img * p;
-      float* dst = y.data.data() + (img * out_c + o) * p;
-      for (std::size_t i = 0; i < p; ++i) dst[i] = src[i] + b;
-    }
-  return y;
 }
 
-Tensor Conv2d::backward(const Tensor& dy) {
-  if (sparse && sparse->ran_forward()) return sparse->backward(*this, dy);
-  const std::size_t n = in_shape_.at(0), h = in_shape_[2], w = in_shape_[3];
+// dx += col2im(col_) for images [first, first + count); col_'s padding entries may be zeroed.
+void Conv2d::col2im(float* dx, std::size_t first, std::size_t count, std::size_t h, std::size_t w) {
   const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
-  const std::size_t p = oh * ow, np = n * p, crs = in_c * k * k;
-  require(dy.shape == std::vector<std::size_t>{n, out_c, oh, ow}, name + ": gradient shape " + dy.shape_string());
-  std::vector<float> dym(out_c * np);
-#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
-  for (std::size_t o = 0; o < out_c; ++o)
-    for (std::size_t img = 0; img < n; ++img)
-      std::copy_n(dy.data.data() + (img * out_c + o) * p, p, dym.data() + o * np + img * p);
-  if (has_bias) {
-#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
-    for (std::size_t o = 0; o < out_c; ++o) {
-      float s = 0.0f;
-      for (std::size_t i = 0; i < np; ++i) s += dym[o * np + i];
-      bias.grad.data[o] += s;
-    }
-  }
-  detail::gemm(false, true, out_c, crs, np, 1.0f, dym.data(), np, col_.data(), np, 1.0f, weight.grad.data.data(), crs);
-  if (!input_grad) return {};
-  // dcol overwrites the cached columns (no longer needed).
-  detail::gemm(true, false, crs, np, out_c, 1.0f, weight.value.data.data(), crs, dym.data(), np, 0.0f, col_.data(), np);
-  Tensor dx(in_shape_);
-#pragma omp parallel for schedule(static) if (crs * np >= kMinParallelWork)
-  for (std::size_t img = 0; img < n; ++img) {
+  const std::size_t p = oh * ow, np = count * p, crs = in_c * k * k;
+  const bool same = stride == 1 && oh == h && ow == w;
+  const auto sh_h = static_cast<std::ptrdiff_t>(h), sh_w = static_cast<std::ptrdiff_t>(w);
+  const auto sh_pad = static_cast<std::ptrdiff_t>(pad);
+  // (image, channel) pairs: a chunk may hold only a few images.
+#pragma omp parallel for collapse(2) schedule(static) if (crs * np >= kMinParallelWork)
+  for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t c = 0; c < in_c; ++c) {
-      float* plane = dx.data.data() + (img * in_c + c) * h * w;
+      float* plane = dx + ((first + i) * in_c + c) * h * w;
       for (std::size_t r = 0; r < k; ++r) {
         for (std::size_t s = 0; s < k; ++s) {
-          const float* src = col_.data() + ((c * k + r) * k + s) * np + img * p;
+          float* src = col_.data() + ((c * k + r) * k + s) * np + i * p;
+          if (same) {
+            shifted_add(src, Shift{sh_h, sh_w, static_cast<std::ptrdiff_t>(r) - sh_pad, static_cast<std::ptrdiff_t>(s) - sh_pad}, plane);
+            continue;
+          }
           const OutputSpan xs = output_span(ow, stride, s, pad, w);
           for (std::size_t y = 0; y < oh; ++y) {
             const std::size_t iy = y * stride + r;
@@ -212,6 +243,69 @@ Tensor Conv2d::backward(const Tensor& dy) {
         }
       }
     }
+  }
+}
+
+Tensor Conv2d::forward(const Tensor& x, bool) {
+  require(x.rank() == 4 && x.dim(1) == in_c,
+          name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in_c) + ", H, W)");
+  const std::size_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
+  require(h + 2 * pad >= k && w + 2 * pad >= k, name + ": input " + x.shape_string() + " smaller than the kernel");
+  if (Tensor y; sparse && sparse->forward(*this, x, y)) return y;
+  const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+  const std::size_t p = oh * ow, crs = in_c * k * k;
+  in_shape_ = x.shape;
+  x_ = x.data;  // backward rebuilds the columns chunk by chunk
+  Tensor y({n, out_c, oh, ow});
+  const std::size_t chunk = chunk_images(p);
+  for (std::size_t first = 0; first < n; first += chunk) {
+    const std::size_t count = std::min(chunk, n - first), np = count * p;
+    im2col(x.data.data(), first, count, h, w);
+    ym_.resize(out_c * np);
+    detail::gemm(false, false, out_c, np, crs, 1.0f, weight.value.data.data(), crs, col_.data(), np, 0.0f, ym_.data(), np);
+#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
+    for (std::size_t i = 0; i < count; ++i)
+      for (std::size_t o = 0; o < out_c; ++o) {
+        const float b = has_bias ? bias.value.data[o] : 0.0f;
+        const float* src = ym_.data() + o * np + i * p;
+        float* dst = y.data.data() + ((first + i) * out_c + o) * p;
+        for (std::size_t j = 0; j < p; ++j) dst[j] = src[j] + b;
+      }
+  }
+  return y;
+}
+
+Tensor Conv2d::backward(const Tensor& dy) {
+  if (sparse && sparse->ran_forward()) return sparse->backward(*this, dy);
+  const std::size_t n = in_shape_.at(0), h = in_shape_[2], w = in_shape_[3];
+  const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+  const std::size_t p = oh * ow, crs = in_c * k * k;
+  require(dy.shape == std::vector<std::size_t>{n, out_c, oh, ow}, name + ": gradient shape " + dy.shape_string());
+  if (has_bias) {
+#pragma omp parallel for schedule(static) if (out_c * n * p >= kMinParallelWork)
+    for (std::size_t o = 0; o < out_c; ++o) {
+      float s = 0.0f;
+      for (std::size_t img = 0; img < n; ++img)
+        for (std::size_t j = 0; j < p; ++j) s += dy.data[(img * out_c + o) * p + j];
+      bias.grad.data[o] += s;
+    }
+  }
+  Tensor dx;
+  if (input_grad) dx = Tensor(in_shape_);
+  const std::size_t chunk = chunk_images(p);
+  for (std::size_t first = 0; first < n; first += chunk) {
+    const std::size_t count = std::min(chunk, n - first), np = count * p;
+    ym_.resize(out_c * np);  // dy of the chunk as (out_c, image, position)
+#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
+    for (std::size_t o = 0; o < out_c; ++o)
+      for (std::size_t i = 0; i < count; ++i)
+        std::copy_n(dy.data.data() + ((first + i) * out_c + o) * p, p, ym_.data() + o * np + i * p);
+    im2col(x_.data(), first, count, h, w);
+    detail::gemm(false, true, out_c, crs, np, 1.0f, ym_.data(), np, col_.data(), np, 1.0f, weight.grad.data.data(), crs);
+    if (!input_grad) continue;
+    // dcol overwrites the chunk's columns (no longer needed).
+    detail::gemm(true, false, crs, np, out_c, 1.0f, weight.value.data.data(), crs, ym_.data(), np, 0.0f, col_.data(), np);
+    col2im(dx.data.data(), first, count, h, w);
   }
   return dx;
 }
@@ -231,26 +325,30 @@ std::string Conv2d::describe() const {
 // positive about half the time the branch mispredicted often enough to cost 12% of a CNN training
 // step (perf, one thread). NaN inputs map to 0 either way.
 Tensor ReLU::forward(const Tensor& x, bool) {
-  x_ = x;
+  shape_ = x.shape;
+  positive_.resize(x.numel());
   Tensor y(x.shape);
   const float* in = x.data.data();
   float* out = y.data.data();
+  std::uint8_t* pos = positive_.data();
+  // Two simple loops: each compiles to selects / compares (one loop storing both became a branch).
   for (std::size_t i = 0; i < y.data.size(); ++i) {
     const float v = in[i];
     out[i] = v > 0.0f ? v : 0.0f;
   }
+  for (std::size_t i = 0; i < y.data.size(); ++i) pos[i] = static_cast<std::uint8_t>(in[i] > 0.0f);
   return y;
 }
 
 Tensor ReLU::backward(const Tensor& dy) {
-  require(dy.shape == x_.shape, name + ": gradient shape " + dy.shape_string());
+  require(dy.shape == shape_, name + ": gradient shape " + dy.shape_string());
   Tensor dx(dy.shape);
-  const float* in = x_.data.data();
+  const std::uint8_t* pos = positive_.data();
   const float* g = dy.data.data();
   float* out = dx.data.data();
   for (std::size_t i = 0; i < dx.data.size(); ++i) {
     const float gi = g[i];  // loaded unconditionally so that the compiler can select, not branch
-    out[i] = in[i] > 0.0f ? gi : 0.0f;
+    out[i] = pos[i] ? gi : 0.0f;
   }
   return dx;
 }

@@ -26,7 +26,10 @@ struct KrscView {
 
 bool SparseConv::forward(Conv2d& layer, const Tensor& x, Tensor& y) {
   const std::size_t kk = layer.out_c, rs = layer.k * layer.k, crs = layer.in_c * rs;
-  ran_ = forms_.refresh(layer.weight, kk, crs, KrscView{layer.in_c, rs});
+  const std::size_t oh = (x.dim(2) + 2 * layer.pad - layer.k) / layer.stride + 1;
+  const std::size_t ow = (x.dim(3) + 2 * layer.pad - layer.k) / layer.stride + 1;
+  // At most kSmallNMax output positions: dense (see SparseLinear::forward).
+  ran_ = x.dim(0) * oh * ow > gemm::kSmallNMax && forms_.refresh(layer.weight, kk, crs, KrscView{layer.in_c, rs});
   if (!ran_) return false;
   in_shape_ = x.shape;
   conv_patch_columns(layer, x, col_, oh_, ow_);

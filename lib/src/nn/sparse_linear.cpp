@@ -14,11 +14,15 @@ namespace twofour::nn {
 
 bool SparseLinear::forward(Linear& layer, const Tensor& x, Tensor& y) {
   const std::size_t in = layer.weight.value.dim(1), out = layer.weight.value.dim(0);
-  ran_ = forms_.refresh(layer.weight, out, in, [in](std::size_t r, std::size_t c) { return r * in + c; });
-  if (!ran_) return false;
   if (x.rank() != 2 || x.dim(1) != in)
     throw std::invalid_argument(layer.name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in) + ")");
   const std::size_t n = x.dim(0);
+  // A batch of at most kSmallNMax would take the 2:4 GEMM's small-N kernel, whose sums are
+  // reordered per instruction set; training keeps its bits independent of the CPU, so such
+  // tiny batches run dense.
+  ran_ = n > gemm::kSmallNMax &&
+         forms_.refresh(layer.weight, out, in, [in](std::size_t r, std::size_t c) { return r * in + c; });
+  if (!ran_) return false;
   n_ = n;
   xt_.resize(in * n);
   detail::transpose(x.data.data(), n, in, xt_.data());

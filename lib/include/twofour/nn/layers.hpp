@@ -3,8 +3,8 @@
 // tests/lib/nn/layers_grad_test.cpp). Images are NCHW. forward(x, training) caches what
 // backward needs; backward(dy) ACCUMULATES parameter gradients (call zero_grad between steps)
 // and returns dL/dx. Heavy loops run under OpenMP with every output element owned by one thread,
-// and GEMMs go through twofour::gemm::dense_gemm (lib/src/nn/gemm.cpp), so results depend only on
-// the seed and the thread count.
+// and GEMMs go through twofour::gemm::dense_gemm (lib/src/nn/gemm.cpp), whose order ignores the
+// thread split, so results depend only on the seed (not on the thread count).
 #include "twofour/nn/tensor.hpp"
 
 #include <memory>
@@ -53,7 +53,8 @@ class Linear : public Layer {
 };
 
 // Square kernel, stride and zero padding. W (K, C, R, S): 2:4 groups run along C (Apex ASP).
-// Forward: im2col of the whole batch into (C*R*S, N*OH*OW), one GEMM with W viewed (K, C*R*S).
+// Forward: im2col into (C*R*S, images*OH*OW) and one GEMM with W viewed (K, C*R*S), per chunk of
+// images sized to stay in cache; backward rebuilds each chunk's columns from the cached input.
 class Conv2d : public Layer {
  public:
   Conv2d(std::string layer_name, std::size_t in_channels, std::size_t out_channels, std::size_t kernel,
@@ -69,8 +70,11 @@ class Conv2d : public Layer {
   // Set by a SparseExecutionScope (sparse_layers.hpp): run on the compressed 2:4 weight.
   std::shared_ptr<SparseConv> sparse;
  private:
+  std::size_t chunk_images(std::size_t positions) const;
+  void im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w);
+  void col2im(float* dx, std::size_t first, std::size_t count, std::size_t h, std::size_t w);
   std::vector<std::size_t> in_shape_;
-  std::vector<float> col_;
+  std::vector<float> x_, col_, ym_;  // cached input; per-chunk columns and (K, positions) block
 };
 
 class ReLU : public Layer {
@@ -80,7 +84,8 @@ class ReLU : public Layer {
   Tensor backward(const Tensor& dy) override;
   std::string describe() const override { return "ReLU"; }
  private:
-  Tensor x_;
+  std::vector<std::size_t> shape_;
+  std::vector<std::uint8_t> positive_;  // x > 0 per element (a quarter of the bytes of a copy of x)
 };
 
 // Non-overlapping or strided max pooling without padding; ties go to the first maximum.

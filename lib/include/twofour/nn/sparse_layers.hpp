@@ -14,10 +14,12 @@
 // dX is skipped where the layer's input_grad is false (the models' first layer, layers.hpp).
 // The compressed forms are rebuilt from the weight and mask at every forward call, so they always
 // follow the optimiser's updates and SR-STE's per-step masks. A layer whose mask is empty or not
-// 2:4 (other N:M patterns, unstructured masks) keeps the dense path.
+// 2:4 (other N:M patterns, unstructured masks) keeps the dense path, and so does a product of at
+// most gemm::kSmallNMax columns (a batch of <= 16): the 2:4 GEMM's small-N kernel reorders its sums
+// per instruction set, and training's bits do not depend on the instruction set.
 //
-// Results are deterministic for a seed and thread count; the sparse kernels' own bits depend on
-// neither thread count nor instruction set, but the dense GEMMs left in a step do.
+// The 2:4 kernels' bits depend on neither the thread count nor the instruction set, so training on
+// them keeps that property of the dense stack.
 #include "twofour/nn/models.hpp"
 
 #include <memory>
