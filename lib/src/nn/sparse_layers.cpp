@@ -86,7 +86,7 @@ std::string SparseExecutionScope::describe() const {
     line += s.layer + (s.sparse_forward ? " (forward 2:4, " + dw +
                                               (s.sparse_input_grad ? ", dX 2:4: mask transposable)"
                                                                    : ", dX dense: mask not transposable)")
-                                        : " (dense: no 2:4 mask)");
+                                        : " (dense: no 2:4 mask, or a batch of <= 16)");
   }
   if (first) line += " none (no 2:4 target)";
   return line;
