@@ -10,12 +10,20 @@
 // `*_img/cpu_s` over the process CPU time of the phase.
 // Data: Fashion-MNIST's first --epoch-images training images from --data DIR, else synthetic
 // normal pixels and cyclic labels. benchmarks/train_peer.py runs PyTorch on the same work.
+// `retrain/dense` is their ratio (the retrain phase runs on the 2:4 kernels, sparse_layers.hpp).
 // BM_*TrainStep*: one step on a fixed batch (no data handling), the kernel-level view.
+// BM_*RetrainVsDense/<batch>/<threads>/<transposable mask>: a dense step and an ASP retrain step
+// on the 2:4 kernels taken alternately on fixed batches (same machine load for both), their
+// images/s and ratio; BM_*RetrainStep24 / *DenseGemm: the retrain step alone on the 2:4 kernels
+// or on dense GEMMs over W*M. These set their own thread count (the second argument).
 #include "twofour/gemm/dense_gemm.hpp"
+#include "twofour/gemm/sampled_gemm.hpp"
 #include "twofour/nn/data.hpp"
 #include "twofour/nn/models.hpp"
 #include "twofour/nn/optim.hpp"
+#include "twofour/nn/sparse_layers.hpp"
 #include "twofour/nn/train.hpp"
+#include "twofour/sparse/mask.hpp"
 
 #include <Eigen/Core>
 #include <benchmark/benchmark.h>
@@ -27,6 +35,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace {
@@ -86,6 +95,7 @@ void epoch(benchmark::State& state, const std::string& kind) {
   const auto images = static_cast<double>(data.size() * state.iterations());
   state.counters["dense_img/s"] = images / dense;
   state.counters["retrain_img/s"] = images / retrain;
+  state.counters["retrain/dense"] = dense / retrain;
   // Images per CPU second of the process (all threads): steadier than wall time on a shared machine.
   state.counters["dense_img/cpu_s"] = images / dense_cpu;
   state.counters["retrain_img/cpu_s"] = images / retrain_cpu;
@@ -121,6 +131,102 @@ void train_step(benchmark::State& state, const std::string& kind, bool with_opti
 void BM_CnnForwardBackward(benchmark::State& state) { train_step(state, "cnn", false); }
 void BM_CnnTrainStepSgd(benchmark::State& state) { train_step(state, "cnn", true); }
 void BM_MlpTrainStepSgd(benchmark::State& state) { train_step(state, "mlp", true); }
+
+// One SGD step as the trainer takes it in each phase: dense (dense training), or ASP retraining
+// with the mask fixed (pruned gradients zeroed, weights re-masked after the step) on the 2:4
+// kernels (sparse_layers.hpp) or, for comparison, on dense GEMMs over W*M.
+enum class Step { dense, retrain_sparse, retrain_dense_gemm };
+
+struct StepRig {
+  std::unique_ptr<Model> model;
+  Tensor x;
+  std::vector<std::uint8_t> labels;
+  std::vector<Parameter*> params, targets;
+  std::optional<Optimizer> opt;
+
+  StepRig(const std::string& kind, std::size_t batch, bool transposable) : model(make_model(kind)) {
+    initialize(*model, 1);
+    std::vector<std::size_t> shape{batch};
+    shape.insert(shape.end(), model->image_shape.begin(), model->image_shape.end());
+    x = random_batch(shape, 2);
+    labels.resize(batch);
+    for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+    params = model->parameters();
+    targets = model->pruned_parameters();
+    for (auto* p : targets) {
+      const twofour::sparse::GroupedShape g(p->value.shape);
+      p->mask = transposable ? twofour::sparse::transposable_24_mask(p->value.data, g, twofour::sparse::TransposableMethod::best)
+                             : twofour::sparse::nm_magnitude_mask(p->value.data, g, twofour::sparse::NMPattern{2, 4});
+    }
+    opt.emplace(OptimizerConfig{}, params);
+  }
+
+  void step(Step kind) {
+    const bool retrain = kind != Step::dense;
+    zero_grad(params);
+    Tensor d;
+    const Tensor logits = model->net.forward(x, true);
+    benchmark::DoNotOptimize(softmax_cross_entropy(logits, labels, &d).loss);
+    model->net.backward(d);
+    if (retrain)
+      for (auto* p : targets) twofour::sparse::apply_mask(p->grad.data, p->mask);
+    opt->step(0.01f);
+    if (retrain)
+      for (auto* p : targets) twofour::sparse::apply_mask(p->value.data, p->mask);
+  }
+};
+
+double seconds_of(StepRig& rig, Step kind) {
+  const auto t0 = std::chrono::steady_clock::now();
+  rig.step(kind);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Args: batch, threads, transposable mask (0/1). Each iteration takes one dense step and one
+// retrain step on the 2:4 kernels, alternating, so both see the same machine load; the counters
+// are their images/s (medians over iterations would need repetitions: use
+// --benchmark_repetitions) and the ratio retrain / dense.
+void retrain_vs_dense(benchmark::State& state, const std::string& kind) {
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(static_cast<int>(state.range(1)));
+  StepRig dense(kind, batch, false), sparse(kind, batch, state.range(2) != 0);
+  const SparseExecutionScope scope(*sparse.model, SparseWeightGrad::kept_only);
+  dense.step(Step::dense);  // warm-up: buffers, packed scratch
+  sparse.step(Step::retrain_sparse);
+  double t_dense = 0, t_sparse = 0;
+  for (auto _ : state) {
+    t_dense += seconds_of(dense, Step::dense);
+    t_sparse += seconds_of(sparse, Step::retrain_sparse);
+  }
+  const double images = static_cast<double>(state.iterations() * batch);
+  state.counters["dense_img/s"] = images / t_dense;
+  state.counters["retrain_img/s"] = images / t_sparse;
+  state.counters["retrain/dense"] = t_dense / t_sparse;
+  state.SetLabel(scope.describe());
+  omp_set_num_threads(saved);
+}
+
+// The retrain step alone, on the 2:4 kernels or (Step::retrain_dense_gemm) on dense GEMMs.
+void retrain_step(benchmark::State& state, const std::string& kind, Step how) {
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(static_cast<int>(state.range(1)));
+  StepRig rig(kind, batch, state.range(2) != 0);
+  std::optional<SparseExecutionScope> scope;
+  if (how == Step::retrain_sparse) scope.emplace(*rig.model, SparseWeightGrad::kept_only);
+  for (auto _ : state) rig.step(how);
+  state.counters["images/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
+  omp_set_num_threads(saved);
+}
+
+void BM_MlpRetrainVsDense(benchmark::State& state) { retrain_vs_dense(state, "mlp"); }
+void BM_CnnRetrainVsDense(benchmark::State& state) { retrain_vs_dense(state, "cnn"); }
+void BM_MlpRetrainStep24(benchmark::State& state) { retrain_step(state, "mlp", Step::retrain_sparse); }
+void BM_MlpRetrainStepDenseGemm(benchmark::State& state) { retrain_step(state, "mlp", Step::retrain_dense_gemm); }
+void BM_CnnRetrainStep24(benchmark::State& state) { retrain_step(state, "cnn", Step::retrain_sparse); }
+void BM_CnnRetrainStepDenseGemm(benchmark::State& state) { retrain_step(state, "cnn", Step::retrain_dense_gemm); }
 
 void BM_CnnInference(benchmark::State& state) {
   const auto batch = static_cast<std::size_t>(state.range(0));
@@ -171,11 +277,53 @@ BENCHMARK(BM_LayerGemm)
     ->Args({0, 1, 128, 128, 3136})->Args({1, 0, 128, 3136, 128})->Args({0, 0, 128, 3136, 128})
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
 
+// The 2:4 kernels on the same layer shapes: op 0 the forward (or transposable-dX) GEMM,
+// W (rows x cols, 2:4 along cols) times B (cols x n); op 1 the sampled weight gradient at the kept
+// positions of a rows x cols 2:4 matrix, A (rows x n) times B (cols x n)^T. `dense_GFLOP/s` counts
+// the dense product's 2*rows*cols*n flops (compare with BM_LayerGemm); the work done is half.
+void BM_Layer24(benchmark::State& state) {
+  const bool sampled = state.range(0) != 0;
+  const auto rows = static_cast<std::size_t>(state.range(1)), cols = static_cast<std::size_t>(state.range(2)),
+             n = static_cast<std::size_t>(state.range(3));
+  std::vector<std::uint16_t> meta(rows * twofour::sparse::meta_words_per_row(cols), 0x9898);  // nibbles {0,2},{1,2}
+  const Tensor w = random_batch({rows * cols / 2}, 4), a = random_batch({rows * n}, 5), b = random_batch({cols * n}, 6);
+  std::vector<float> c(sampled ? rows * cols / 2 : rows * n);
+  const twofour::sparse::RowMajor24View<float> view{w.data.data(), meta.data(), rows, cols};
+  for (auto _ : state) {
+    if (sampled) {
+      twofour::gemm::sampled_gemm({meta.data(), rows, cols, c.data()}, a.data.data(), n, b.data.data(), n, n);
+    } else {
+      twofour::gemm::gemm(view, b.data.data(), n, c.data(), n, n);
+    }
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["dense_GFLOP/s"] = benchmark::Counter(
+      2.0 * static_cast<double>(rows * cols * n) * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Layer24)
+    ->ArgNames({"sampled", "rows", "cols", "n"})
+    // mlp fc1: forward, weight gradient, transposable input gradient
+    ->Args({0, 300, 784, 128})->Args({1, 300, 784, 128})->Args({0, 784, 300, 128})
+    // cnn conv2, conv3: forward, weight gradient
+    ->Args({0, 32, 144, 25088})->Args({1, 32, 144, 25088})->Args({0, 64, 288, 6272})->Args({1, 64, 288, 6272})
+    // cnn fc1
+    ->Args({0, 128, 3136, 128})->Args({1, 128, 3136, 128})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 BENCHMARK(BM_Epoch_mlp)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_Epoch_cnn)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_CnnForwardBackward)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CnnTrainStepSgd)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MlpTrainStepSgd)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
+// {batch, threads, transposable mask}
+BENCHMARK(BM_MlpRetrainVsDense)->Args({128, 1, 0})->Args({128, 2, 0})->Args({128, 1, 1})->Args({128, 2, 1})
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_CnnRetrainVsDense)->Args({128, 1, 0})->Args({128, 2, 0})->Args({128, 1, 1})->Args({128, 2, 1})
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(4.0);
+BENCHMARK(BM_MlpRetrainStep24)->Args({128, 1, 0})->Args({128, 2, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MlpRetrainStepDenseGemm)->Args({128, 1, 0})->Args({128, 2, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CnnRetrainStep24)->Args({128, 1, 0})->Args({128, 2, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CnnRetrainStepDenseGemm)->Args({128, 1, 0})->Args({128, 2, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CnnInference)->Arg(500)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EigenSgemm)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -66,6 +66,7 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
       std::string model = "mlp", workflow = "dense", data = nn::kFashionMnistDir, out, optimizer = "sgd",
                   schedule = "cosine", criterion = "magnitude";
       int epochs = 5, threads = 0;
+      bool dense_retrain = false;
       std::uint64_t seed = 0;
       std::size_t limit = 0, test_limit = 0, batch_size = 128;
       double lr = 0, weight_decay = 5e-4, momentum = 0.9, srste_lambda = 2e-4, step_epochs = 0, gamma = 0.1;
@@ -92,6 +93,9 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
                        "); data-aware criteria calibrate on the first 512 training images")
         ->capture_default_str();
     sub.add_option("--threads", o->threads, "OpenMP threads (0: all cores)");
+    sub.add_flag("--dense-retrain", o->dense_retrain,
+                 "asp retraining and srste: run the 2:4 layers as dense GEMMs on W*M instead of the 2:4 kernels "
+                 "(for comparison; other bits, docs/training.md)");
     sub.add_option("--out", o->out, "folder for results.json and the checkpoint (resumed when present)");
     return [o]() {
       nn::TrainConfig c;
@@ -123,6 +127,7 @@ RegisterCommand reg{{"train", "Train the MLP or CNN on Fashion-MNIST: dense, ASP
       c.schedule.gamma = o->gamma;
       c.srste_lambda = static_cast<float>(o->srste_lambda);
       c.threads = o->threads;
+      c.sparse_kernels = !o->dense_retrain;
       if (prune::find_criterion(o->criterion) == nullptr)
         throw UsageError("unknown --criterion '" + o->criterion + "' (known: " + prune::criterion_names() + ")");
       if (o->criterion != "magnitude") {

@@ -12,9 +12,10 @@
 //         pack A[ib, pc] into MR-row micro-panels of PackedSlot            (thread-local, L2)
 //         for each strip jr: for each micro-panel ir: tile kernel         (strip KC x NR, L1/L2)
 // The C block (MC x NC) stays in L2 across the K blocks, so C is read and written from memory
-// once per column block, not once per K block. MC = 32 MR; on Zen 4 (2:4, 1024^2 and 2048^2,
-// median CPU time) MC of 8-64 MR were within noise of the chosen MC = 32 MR; KC is the tile
-// kernel's (TileKernel::kc; the AVX-512 table documents its measurement). Each C element is one FMA chain in K order
+// once per column block, not once per K block. MC = 32 MR (less for a small M on several threads,
+// so that every thread gets row blocks); on Zen 4 (2:4, 1024^2 and 2048^2, median CPU time) MC of
+// 8-64 MR were within noise of the chosen MC = 32 MR; KC is the tile kernel's (TileKernel::kc; the
+// AVX-512 table documents its measurement). Each C element is one FMA chain in K order
 // (started from C or 0 at the first K block, continued from C after), so the result does not
 // depend on the blocking or the thread count.
 //
@@ -87,7 +88,11 @@ void run_blocked_gemm(const Packer& a, std::size_t m, std::size_t k, const BT* b
   const std::size_t nr = static_cast<std::size_t>(t.nr);
   const std::size_t group = a.group();
   const std::size_t kcmax = std::max<std::size_t>(group, static_cast<std::size_t>(t.kc) / group * group);
-  const std::size_t mc = 32 * mr;
+  // At least two row blocks per thread when M is small (a layer of 100-300 outputs would otherwise
+  // be one or two blocks of 32 MR rows, leaving a thread idle); blocking never changes the bits.
+  const std::size_t per_thread = (m + 2 * static_cast<std::size_t>(threads) - 1) / (2 * static_cast<std::size_t>(threads));
+  const std::size_t mc =
+      threads > 1 ? std::min(32 * mr, std::max<std::size_t>(1, (per_thread + mr - 1) / mr) * mr) : 32 * mr;
   const std::size_t nc = std::max<std::size_t>(1024 / nr, 1) * nr;
   const std::size_t nc_used = std::min(nc, (n + nr - 1) / nr * nr);
   float* const bpack = scratch<float>(k * nc_used, 1);

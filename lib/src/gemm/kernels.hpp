@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "twofour/gemm/sampled_gemm.hpp"
 #include "twofour/gemm/sparse_gemm.hpp"
 
 namespace twofour::gemm::detail {
@@ -93,6 +94,28 @@ struct DenseGemvArgs {
   bool accumulate;
 };
 
+// Sampled 2:4 GEMM (sampled_gemm.hpp, kernels_sampled.inl): rows [row_begin, row_end), groups
+// [group_begin, group_end) of each, over the reduction slice [i_begin, i_end) (multiples of
+// kSampledLanes; a and b are zero-padded to them by the driver). partial: the 16 chain sums of
+// every stored slot of the rows, (row - row_begin) * (cols / 2) + slot, kSampledLanes floats
+// each; first: start the chains from +0 (else load them from partial); last: reduce them into
+// values (else store them to partial).
+struct SampledArgs {
+  const std::uint16_t* meta;
+  std::size_t cols;
+  std::size_t row_begin, row_end;
+  std::size_t group_begin, group_end;
+  std::size_t i_begin, i_end;
+  const float* a;
+  std::size_t lda;
+  const float* b;
+  std::size_t ldb;
+  float* partial;
+  bool first, last;
+  float* values;
+  bool accumulate;
+};
+
 // Dense GEMM, outer-product form (kernels_dense.inl): one MR x NR tile of C over one K block.
 // a: the packed A micro-panel, kc rows of MR floats (row k holds A[r0..r0+MR)[k0 + k]); b: the
 // packed B strip, kc rows of NR floats. rows <= MR, cols <= NR: the valid part (edge tiles).
@@ -159,6 +182,8 @@ struct KernelTable {
   // idx0 >= idx1, or row_end (validate_meta.hpp).
   std::size_t (*first_bad_metadata_row)(const std::uint16_t* meta, std::size_t row_begin, std::size_t row_end,
                                         std::size_t k);
+  // dW at kept positions only (sampled_gemm.hpp).
+  void (*sampled)(const SampledArgs&);
 };
 
 namespace scalar { const KernelTable& table(); }

@@ -80,10 +80,22 @@ struct V {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
+  // t[j] = p[j] + p[j+8], then + [j+4], + [j+2], + [j+1]: the order of sampled_gemm.hpp.
+  static float tree_from_8(__m256 t8) {
+    const __m128 t4 = _mm_add_ps(_mm256_castps256_ps128(t8), _mm256_extractf128_ps(t8, 1));
+    const __m128 t2 = _mm_add_ps(t4, _mm_movehl_ps(t4, t4));
+    return _mm_cvtss_f32(_mm_add_ss(t2, _mm_movehdup_ps(t2)));
+  }
+  static float lane_tree_sum(const reg* p) { return tree_from_8(_mm256_add_ps(p[0], p[1])); }
+  template <class Acc>
+  static void lane_tree_sum4(const Acc& acc, float* out) {
+    for (int u = 0; u < 4; ++u) out[u] = lane_tree_sum(acc[u]);
+  }
 };
 
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
+#include "kernels_sampled.inl"
 #include "kernels_dense.inl"
 #include "kernels_smalln.inl"
 #include "kernels_dense_gemv.inl"
@@ -123,7 +135,7 @@ const KernelTable& table() {
   static const KernelTable t{{3, 32, 128, &gemm_tile<V, 3, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
                              {6, 16, &dense_tile<V, 6, 2>},
                              {2, 2, &dot_tile<V, 2, 2>, &dot_tile<V, 1, 1>},
-                             &round_to_half, &dense_gemv<V>, &first_bad_metadata_row};
+                             &round_to_half, &dense_gemv<V>, &first_bad_metadata_row, &sampled_rows<V>};
   return t;
 }
 

@@ -86,6 +86,29 @@ struct V {
     q = _mm_add_ss(q, _mm_movehdup_ps(q));
     return _mm_cvtss_f32(q);
   }
+  // t[j] = p[j] + p[j+8], then + [j+4], + [j+2], + [j+1]: the order of sampled_gemm.hpp.
+  static float tree_from_8(__m256 t8) {
+    const __m128 t4 = _mm_add_ps(_mm256_castps256_ps128(t8), _mm256_extractf128_ps(t8, 1));
+    const __m128 t2 = _mm_add_ps(t4, _mm_movehl_ps(t4, t4));
+    return _mm_cvtss_f32(_mm_add_ss(t2, _mm_movehdup_ps(t2)));
+  }
+  static float lane_tree_sum(const reg* p) {
+    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p[0]), 1));
+    return tree_from_8(_mm256_add_ps(_mm512_castps512_ps256(p[0]), hi));
+  }
+  // Four trees at once, each addition the same as lane_tree_sum's (a + b of the same lanes):
+  // halves of 16 -> [A8 | B8] and [C8 | D8]; quarters -> [A4 | B4 | C4 | D4]; then within each
+  // 128-bit lane j + 2 and j + 1. out[u] = lane 4u.
+  static void lane_tree_sum4(const reg (*acc)[1], float* out) {
+    const __m512 a = acc[0][0], b = acc[1][0], c = acc[2][0], d = acc[3][0];
+    const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xee));
+    const __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xee));
+    const __m512 t4 = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xdd));
+    const __m512 t2 = _mm512_add_ps(t4, _mm512_shuffle_ps(t4, t4, 0xee));
+    const __m512 t1 = _mm512_add_ps(t2, _mm512_shuffle_ps(t2, t2, 0x55));
+    const __m128 r = _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), t1));
+    _mm_storeu_ps(out, r);
+  }
   // kernels_dense.inl's lane finish in registers: the tail products by a masked fused
   // multiply-add (lanes >= tail keep their value exactly), then lane l += lane l + w for
   // w = 8, 4, 2, 1, each step adding the upper half of the live lanes to the lower half.
@@ -104,6 +127,7 @@ struct V {
 
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
+#include "kernels_sampled.inl"
 #include "kernels_dense.inl"
 #include "kernels_smalln.inl"
 #include "kernels_dense_gemv.inl"
@@ -148,7 +172,7 @@ const KernelTable& table() {
   static const KernelTable t{{6, 64, 1024, &gemm_tile<V, 6, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
                              {8, 48, &dense_tile<V, 8, 3>},
                              {4, 4, &dot_tile<V, 4, 4>, &dot_tile<V, 1, 1>},
-                             &round_to_half, &dense_gemv<V>, &first_bad_metadata_row};
+                             &round_to_half, &dense_gemv<V>, &first_bad_metadata_row, &sampled_rows<V>};
   return t;
 }
 

@@ -21,10 +21,23 @@ struct V {
   static reg broadcast(float x) { return x; }
   static reg zero() { return 0.0f; }
   static reg fmadd(reg a, reg b, reg c) { return std::fma(a, b, c); }
+  // The pairwise order of sampled_gemm.hpp, written out.
+  static float lane_tree_sum(const reg* p) {
+    float t[8];
+    for (int j = 0; j < 8; ++j) t[j] = p[j] + p[j + 8];
+    for (int j = 0; j < 4; ++j) t[j] = t[j] + t[j + 4];
+    for (int j = 0; j < 2; ++j) t[j] = t[j] + t[j + 2];
+    return t[0] + t[1];
+  }
+  template <class Acc>
+  static void lane_tree_sum4(const Acc& acc, float* out) {
+    for (int u = 0; u < 4; ++u) out[u] = lane_tree_sum(acc[u]);
+  }
 };
 
 #include "kernels_gemm.inl"
 #include "kernels_nm.inl"
+#include "kernels_sampled.inl"
 #include "kernels_dense.inl"
 
 // The 16-lane order of sparse_gemm.hpp written out: partial sums p[0..15] over the first
@@ -102,7 +115,7 @@ const KernelTable& table() {
   static const KernelTable t{{4, 4, 256, &gemm_tile<V, 4, 4>}, &small_n, V::kWidth, &nm_rows<V>,
                              {4, 4, &dense_tile<V, 4, 4>},
                              {1, 1, &dot_tile<V, 1, 1>, &dot_tile<V, 1, 1>},
-                             &round_to_half_scalar, &dense_gemv, &first_bad_metadata_row};
+                             &round_to_half_scalar, &dense_gemv, &first_bad_metadata_row, &sampled_rows<V>};
   return t;
 }
 

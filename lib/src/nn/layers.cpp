@@ -1,6 +1,7 @@
 #include "twofour/nn/layers.hpp"
 
 #include "gemm.hpp"
+#include "sparse_layer_impl.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -104,6 +105,7 @@ void Linear::initialize(Rng& rng) {
 Tensor Linear::forward(const Tensor& x, bool) {
   const std::size_t in = weight.value.dim(1), out = weight.value.dim(0);
   require(x.rank() == 2 && x.dim(1) == in, name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in) + ")");
+  if (Tensor y; sparse && sparse->forward(*this, x, y)) return y;
   const std::size_t n = x.dim(0);
   x_ = x;
   Tensor y({n, out});
@@ -117,6 +119,7 @@ Tensor Linear::forward(const Tensor& x, bool) {
 }
 
 Tensor Linear::backward(const Tensor& dy) {
+  if (sparse && sparse->ran_forward()) return sparse->backward(*this, dy);
   const std::size_t in = weight.value.dim(1), out = weight.value.dim(0), n = x_.dim(0);
   require(dy.rank() == 2 && dy.dim(0) == n && dy.dim(1) == out, name + ": gradient shape " + dy.shape_string());
   detail::gemm(true, false, out, in, n, 1.0f, dy.data.data(), out, x_.data.data(), in, 1.0f, weight.grad.data.data(), in);
@@ -248,6 +251,7 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
           name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in_c) + ", H, W)");
   const std::size_t n = x.dim(0), h = x.dim(2), w = x.dim(3);
   require(h + 2 * pad >= k && w + 2 * pad >= k, name + ": input " + x.shape_string() + " smaller than the kernel");
+  if (Tensor y; sparse && sparse->forward(*this, x, y)) return y;
   const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
   const std::size_t p = oh * ow, crs = in_c * k * k;
   in_shape_ = x.shape;
@@ -272,6 +276,7 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
 }
 
 Tensor Conv2d::backward(const Tensor& dy) {
+  if (sparse && sparse->ran_forward()) return sparse->backward(*this, dy);
   const std::size_t n = in_shape_.at(0), h = in_shape_[2], w = in_shape_[3];
   const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
   const std::size_t p = oh * ow, crs = in_c * k * k;

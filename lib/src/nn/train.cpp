@@ -1,6 +1,7 @@
 #include "twofour/nn/train.hpp"
 
 #include "twofour/io/safetensors.hpp"
+#include "twofour/nn/sparse_layers.hpp"
 #include "twofour/sparse/mask.hpp"
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 
 namespace twofour::nn {
@@ -247,6 +249,7 @@ std::string config_json(const TrainConfig& c) {
   // Only when they differ from the defaults, so that older checkpoints keep matching.
   if (c.pattern != sparse::NMPattern{2, 4}) j["pattern"] = sparse::to_string(c.pattern);
   if (!c.mask_name.empty()) j["mask"] = c.mask_name;
+  if (!c.sparse_kernels) j["sparse_kernels"] = false;
   return j.dump();
 }
 
@@ -259,6 +262,7 @@ std::string dense_start_config_json(const TrainConfig& c) {
   d.pattern = sparse::NMPattern{2, 4};
   d.mask_provider = nullptr;
   d.mask_name.clear();
+  d.sparse_kernels = true;  // the dense phase runs no 2:4 kernel
   return config_json(d);
 }
 
@@ -370,6 +374,7 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
   const int total = asp ? 2 * E : E;
   const std::size_t n = train_data.size();
   const std::size_t batches = (n + config.batch_size - 1) / config.batch_size;
+  bool sparse_logged = false;
 
   for (int g = st.completed; g < total; ++g) {
     const bool retrain = asp && g >= E;
@@ -418,6 +423,12 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
     Rng rng(derive_seed(config.seed, 0x5eed, static_cast<std::uint64_t>(g)));
     for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
 
+    // Retraining and SR-STE run the 2:4 layers on the compressed weights for this epoch (its
+    // steps and its evaluation); the layers are dense again afterwards.
+    std::optional<SparseExecutionScope> sparse_exec;
+    if (config.sparse_kernels && (retrain || srste))
+      sparse_exec.emplace(model, srste ? SparseWeightGrad::dense : SparseWeightGrad::kept_only);
+
     double loss_sum = 0;
     std::size_t correct = 0, seen = 0;
     std::vector<std::uint8_t> labels;
@@ -450,15 +461,20 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
         // Straight-through: the gradient at W*M is applied to the dense W, plus the sparse-refined
         // term lambda_W (1 - M) W that pulls pruned weights towards zero (SR-STE eq. 7).
         for (auto* p : targets)
-          for (std::size_t i = 0; i < p->value.numel(); ++i)
-            if (!p->mask[i]) p->grad.data[i] += config.srste_lambda * p->value.data[i];
+          for (std::size_t i = 0; i < p->value.numel(); ++i) {  // a select: the mask is no branch pattern
+            const float gi = p->grad.data[i];
+            p->grad.data[i] = p->mask[i] != 0 ? gi : gi + config.srste_lambda * p->value.data[i];
+          }
       }
       if (retrain)
         for (auto* p : targets)
-          for (std::size_t i = 0; i < p->mask.size(); ++i)  // an empty mask: a layer left dense
-            if (!p->mask[i]) p->grad.data[i] = 0.0f;
+          if (!p->mask.empty()) sparse::apply_mask(p->grad.data, p->mask);  // empty: a layer left dense
       opt->step(lr);
       if (retrain) apply_masks(targets);
+      if (sparse_exec && !sparse_logged) {
+        log(sparse_exec->describe());
+        sparse_logged = true;
+      }
 
       loss_sum += lr_out.loss * static_cast<double>(count);
       correct += lr_out.correct;

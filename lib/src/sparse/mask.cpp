@@ -272,8 +272,9 @@ double kept_l1_fraction(std::span<const float> weights, std::span<const std::uin
 
 void apply_mask(std::span<float> weights, std::span<const std::uint8_t> mask) {
   if (weights.size() != mask.size()) throw std::invalid_argument("apply_mask: weights and mask differ in size");
-  for (std::size_t i = 0; i < weights.size(); ++i)
-    if (!mask[i]) weights[i] = 0.0f;
+  // A select, not a branch: with a 2:4 mask the branch is mispredicted half the time, which made
+  // this loop cost as much as a retraining step's GEMMs on small layers.
+  for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = mask[i] != 0 ? weights[i] : 0.0f;
 }
 
 }  // namespace twofour::sparse

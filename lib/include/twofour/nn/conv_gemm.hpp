@@ -25,5 +25,13 @@ enum class PatchLayout {
 // Sets out_h, out_w. Throws std::invalid_argument when the input is not (N, conv.in_c, H, W).
 std::vector<float> conv_patches(const Conv2d& conv, const Tensor& input, PatchLayout layout, std::size_t& out_h,
                                 std::size_t& out_w);
+// The columns layout into `out` (resized; its capacity is reused across training steps), each
+// patch row written as contiguous runs, images in parallel.
+void conv_patch_columns(const Conv2d& conv, const Tensor& input, std::vector<float>& out, std::size_t& out_h,
+                        std::size_t& out_w);
+// The adjoint (col2im): the gradient of the input (input_shape) from the gradient of its columns
+// ((R*S*C) x (N*OH*OW)); each input element sums its patch entries in (r, s, c) order.
+Tensor conv_patch_columns_backward(const Conv2d& conv, const std::vector<float>& columns,
+                                   const std::vector<std::size_t>& input_shape);
 
 }  // namespace twofour::nn

@@ -3,8 +3,8 @@
 // tests/lib/nn/layers_grad_test.cpp). Images are NCHW. forward(x, training) caches what
 // backward needs; backward(dy) ACCUMULATES parameter gradients (call zero_grad between steps)
 // and returns dL/dx. Heavy loops run under OpenMP with every output element owned by one thread,
-// and GEMMs go through twofour::gemm::dense_gemm (lib/src/nn/gemm.cpp), so results depend only on
-// the seed and the thread count.
+// and GEMMs go through twofour::gemm::dense_gemm (lib/src/nn/gemm.cpp), whose order ignores the
+// thread split, so results depend only on the seed (not on the thread count).
 #include "twofour/nn/tensor.hpp"
 
 #include <memory>
@@ -14,6 +14,9 @@
 #include <vector>
 
 namespace twofour::nn {
+
+class SparseLinear;  // sparse_layers.hpp
+class SparseConv;
 
 class Layer {
  public:
@@ -43,6 +46,8 @@ class Linear : public Layer {
   void initialize(Rng& rng) override;
   Parameter weight, bias;
   bool has_bias;
+  // Set by a SparseExecutionScope (sparse_layers.hpp): run on the compressed 2:4 weight.
+  std::shared_ptr<SparseLinear> sparse;
  private:
   Tensor x_;
 };
@@ -62,6 +67,8 @@ class Conv2d : public Layer {
   Parameter weight, bias;
   std::size_t in_c, out_c, k, stride, pad;
   bool has_bias;
+  // Set by a SparseExecutionScope (sparse_layers.hpp): run on the compressed 2:4 weight.
+  std::shared_ptr<SparseConv> sparse;
  private:
   std::size_t chunk_images(std::size_t positions) const;
   void im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w);

@@ -11,7 +11,9 @@
 //            the dense weights W, the forward/backward use W*M, the gradient passes straight
 //            through to W and the pruned weights get the extra decay: g + lambda_W (1-M) W
 //            (lambda_W = 2e-4). At the end the model is W*M (exactly 2:4).
-// Runs are deterministic for a seed and an OpenMP thread count. With a checkpoint path, the state
+// Runs are deterministic for a seed: every loop owns its outputs and the GEMMs' summation order does
+// not depend on the thread split or the instruction set, so any OpenMP thread count gives the same
+// bits for a given build (tested for 1-3 threads). With a checkpoint path, the state
 // is saved atomically after every epoch (safetensors: weights, BN statistics, masks, optimiser
 // state; metadata: config, seed, git revision, progress, history); a later call with the same
 // config resumes after the last completed epoch.
@@ -57,8 +59,12 @@ struct TrainConfig {
   // apart) and is required with a provider. Both default to empty: the whitepaper's recipe.
   MaskProvider mask_provider = {};
   std::string mask_name = {};
-  // OpenMP threads for this run (0: OpenMP's default). Results are reproducible for a given count;
-  // not part of config_json, so a run may resume on another count.
+  // asp retraining and srste run every 2:4-masked layer on the lib's 2:4 kernels
+  // (sparse_layers.hpp, docs/training.md "Sparse retraining"); false runs them as dense GEMMs on
+  // W*M, as before. The summation order differs, so the bits do; part of config_json when false.
+  bool sparse_kernels = true;
+  // OpenMP threads for this run (0: OpenMP's default). Results do not depend on it; not part of
+  // config_json, so a run may resume on another count.
   int threads = 0;
 };
 

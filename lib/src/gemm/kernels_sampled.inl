@@ -1,0 +1,79 @@
+// Internal: the sampled 2:4 GEMM kernel (sampled_gemm.hpp), one source for every instruction set.
+// Included (inside an anonymous namespace) after the vector traits V of kernels_gemm.inl, which
+// add V::lane_tree_sum(const reg* p): the 16 chain sums held in 16 / kWidth registers (lane j of
+// register q is chain q * kWidth + j) added in the pairwise order of sampled_gemm.hpp, and
+// V::lane_tree_sum4(acc, out): the same for four slots at once (the same additions; AVX-512 runs
+// the four trees in the lanes of shared registers).
+//
+// Per stored slot, the 16 chains are 16 / kWidth accumulators; U slots of one row run side by
+// side (independent FMA chains that share the loads of the row of A). The order of each chain
+// is fixed by its lane, so the vector width changes nothing in the bits.
+
+// slot: the index of the unit's first slot among the row block's stored slots (its chain sums'
+// place in s.partial, which is null when the reduction is one slice).
+template <class V, int U>
+void sampled_unit(const SampledArgs& s, const float* arow, const float* const* brow, std::size_t slot, float* out) {
+  float* const partial = s.first && s.last ? nullptr : s.partial + slot * kSampledLanes;
+  using reg = typename V::reg;
+  constexpr std::size_t W = static_cast<std::size_t>(V::kWidth);
+  constexpr int R = static_cast<int>(kSampledLanes / W);
+  reg acc[U][R];
+  // Two plain loops, not a select per register: a select kept the accumulators in memory.
+  if (s.first) {
+    for (int u = 0; u < U; ++u)
+      for (int r = 0; r < R; ++r) acc[u][r] = V::zero();
+  } else {
+    for (int u = 0; u < U; ++u)
+      for (int r = 0; r < R; ++r)
+        acc[u][r] = V::load(partial + static_cast<std::size_t>(u) * kSampledLanes + static_cast<std::size_t>(r) * W);
+  }
+  for (std::size_t i = s.i_begin; i < s.i_end; i += kSampledLanes) {
+    for (int r = 0; r < R; ++r) {
+      const std::size_t at = i + static_cast<std::size_t>(r) * W;
+      const reg av = V::load(arow + at);
+      for (int u = 0; u < U; ++u) acc[u][r] = V::fmadd(av, V::load(brow[u] + at), acc[u][r]);
+    }
+  }
+  if (s.last) {
+    float sum[U];
+    if constexpr (U == 4) {
+      V::lane_tree_sum4(acc, sum);
+    } else {
+      for (int u = 0; u < U; ++u) sum[u] = V::lane_tree_sum(acc[u]);
+    }
+    for (int u = 0; u < U; ++u) out[u] = s.accumulate ? out[u] + sum[u] : sum[u];
+    return;
+  }
+  for (int u = 0; u < U; ++u) {
+    {
+      for (int r = 0; r < R; ++r)
+        V::store(partial + static_cast<std::size_t>(u) * kSampledLanes + static_cast<std::size_t>(r) * W, acc[u][r]);
+    }
+  }
+}
+
+template <class V>
+void sampled_rows(const SampledArgs& s) {
+  const std::size_t mw = sparse::meta_words_per_row(s.cols);
+  const std::size_t half = s.cols / 2;
+  for (std::size_t row = s.row_begin; row < s.row_end; ++row) {
+    const std::uint16_t* meta = s.meta + row * mw;
+    const float* arow = s.a + row * s.lda;
+    float* out = s.values + row * half;
+    const std::size_t slot0 = (row - s.row_begin) * half;
+    std::size_t g = s.group_begin;
+    // Two groups (four slots) at a time, then a last single group.
+    for (; g + 2 <= s.group_end; g += 2) {
+      const unsigned n0 = sparse::meta_nibble(meta, g), n1 = sparse::meta_nibble(meta, g + 1);
+      const float* b[4] = {s.b + (4 * g + sparse::nibble_idx0(n0)) * s.ldb, s.b + (4 * g + sparse::nibble_idx1(n0)) * s.ldb,
+                           s.b + (4 * g + 4 + sparse::nibble_idx0(n1)) * s.ldb,
+                           s.b + (4 * g + 4 + sparse::nibble_idx1(n1)) * s.ldb};
+      sampled_unit<V, 4>(s, arow, b, slot0 + 2 * g, out + 2 * g);
+    }
+    if (g < s.group_end) {
+      const unsigned n0 = sparse::meta_nibble(meta, g);
+      const float* b[2] = {s.b + (4 * g + sparse::nibble_idx0(n0)) * s.ldb, s.b + (4 * g + sparse::nibble_idx1(n0)) * s.ldb};
+      sampled_unit<V, 2>(s, arow, b, slot0 + 2 * g, out + 2 * g);
+    }
+  }
+}

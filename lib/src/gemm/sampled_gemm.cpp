@@ -1,0 +1,122 @@
+// Driver and reference of the sampled 2:4 GEMM (sampled_gemm.hpp): checks, zero padding of the
+// reduction dimension to whole 16-lane chunks, blocking, OpenMP across row blocks, and the
+// instruction-set dispatch to kernels_sampled.inl.
+//
+// Blocking: a block of kRowBlock rows runs over the reduction dimension in slices of kSlice,
+// and inside a slice over column blocks of kColBlock columns of B, so that the B block
+// (kColBlock x kSlice floats, 64 KB) is reused by every row of the row block from cache. Between
+// slices each stored slot keeps its 16 chain sums in a per-thread buffer; a reduction no longer
+// than one slice (a linear layer's batch) never touches it. No block size changes the order of
+// any chain, so none changes the bits.
+#include "twofour/gemm/sampled_gemm.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "blocked_gemm.hpp"
+#include "kernels.hpp"
+
+namespace twofour::gemm {
+namespace {
+
+constexpr std::size_t kRowBlock = 8;
+constexpr std::size_t kSlice = 256;     // reduction elements per slice, a multiple of kSampledLanes
+constexpr std::size_t kColBlock = 64;   // columns of B per block, a multiple of 4
+
+std::size_t round_up(std::size_t v, std::size_t m) { return (v + m - 1) / m * m; }
+
+void check(const SampledTarget& out, const float* a, std::size_t lda, const float* b, std::size_t ldb, std::size_t n) {
+  const std::string shape = "(target " + std::to_string(out.rows) + " x " + std::to_string(out.cols) +
+                            ", reduction n = " + std::to_string(n) + ")";
+  if (out.cols % 4 != 0)
+    throw std::invalid_argument("twofour::gemm::sampled_gemm: cols = " + std::to_string(out.cols) +
+                                " is not a multiple of 4 " + shape);
+  if (lda < n || ldb < n)
+    throw std::invalid_argument("twofour::gemm::sampled_gemm: leading dimensions lda = " + std::to_string(lda) +
+                                ", ldb = " + std::to_string(ldb) + " are smaller than n " + shape);
+  if (out.rows > 0 && out.cols > 0 && (out.metadata == nullptr || out.values == nullptr || (n > 0 && (a == nullptr || b == nullptr))))
+    throw std::invalid_argument("twofour::gemm::sampled_gemm: null operand " + shape);
+}
+
+// A copy of `rows` rows of n floats with the row length padded by zeros to `padded`.
+void copy_padded(const float* src, std::size_t ld, std::size_t rows, std::size_t n, std::size_t padded, float* dst) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::copy_n(src + r * ld, n, dst + r * padded);
+    std::fill(dst + r * padded + n, dst + (r + 1) * padded, 0.0f);
+  }
+}
+
+}  // namespace
+
+void sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                  std::size_t n, const GemmOptions& options) {
+  check(out, a, lda, b, ldb, n);
+  const detail::KernelTable& t = detail::resolve_kernels(options.isa);
+  if (out.rows == 0 || out.cols == 0) return;
+  if (options.validate_metadata) validate_metadata(out.metadata, out.rows, out.cols);
+  const std::size_t half = out.cols / 2;
+  if (n == 0) {
+    if (!options.accumulate) std::fill(out.values, out.values + out.rows * half, 0.0f);
+    return;
+  }
+  // Zero padding adds 0 * 0 to chains that start from +0, which never changes them.
+  const std::size_t np = round_up(n, kSampledLanes);
+  if (np != n) {
+    // Rare (a partial last batch): pad copies; scratch slot 1 holds both.
+    float* pad = detail::scratch<float>((out.rows + out.cols) * np, 1);
+    copy_padded(a, lda, out.rows, n, np, pad);
+    copy_padded(b, ldb, out.cols, n, np, pad + out.rows * np);
+    a = pad;
+    b = pad + out.rows * np;
+    lda = ldb = np;
+  }
+  const std::size_t groups = out.cols / 4;
+  const std::size_t row_blocks = (out.rows + kRowBlock - 1) / kRowBlock;
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+#pragma omp parallel num_threads(threads)
+  {
+    // Only used when the reduction spans several slices.
+    float* partial = np > kSlice ? detail::scratch<float>(kRowBlock * half * kSampledLanes, 0) : nullptr;
+#pragma omp for schedule(dynamic, 1)
+    for (std::size_t blk = 0; blk < row_blocks; ++blk) {
+      const std::size_t r0 = blk * kRowBlock, r1 = std::min(out.rows, r0 + kRowBlock);
+      for (std::size_t i0 = 0; i0 < np; i0 += kSlice) {
+        const std::size_t i1 = std::min(np, i0 + kSlice);
+        for (std::size_t g0 = 0; g0 < groups; g0 += kColBlock / 4) {
+          const detail::SampledArgs args{out.metadata, out.cols, r0, r1, g0, std::min(groups, g0 + kColBlock / 4), i0, i1,
+                                         a, lda, b, ldb, partial, i0 == 0, i1 == np, out.values, options.accumulate};
+          t.sampled(args);
+        }
+      }
+    }
+  }
+}
+
+void reference_sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, const float* b,
+                            std::size_t ldb, std::size_t n, bool accumulate) {
+  check(out, a, lda, b, ldb, n);
+  const std::size_t half = out.cols / 2;
+  const std::size_t mw = sparse::meta_words_per_row(out.cols);
+  for (std::size_t r = 0; r < out.rows; ++r) {
+    for (std::size_t slot = 0; slot < half; ++slot) {
+      const unsigned nib = sparse::meta_nibble(out.metadata + r * mw, slot / 2);
+      const std::size_t col = 4 * (slot / 2) + (slot % 2 == 0 ? sparse::nibble_idx0(nib) : sparse::nibble_idx1(nib));
+      float chain[kSampledLanes] = {};
+      for (std::size_t i = 0; i < n; ++i)
+        chain[i % kSampledLanes] = std::fma(a[r * lda + i], b[col * ldb + i], chain[i % kSampledLanes]);
+      float t[8];
+      for (std::size_t j = 0; j < 8; ++j) t[j] = chain[j] + chain[j + 8];
+      for (std::size_t j = 0; j < 4; ++j) t[j] = t[j] + t[j + 4];
+      for (std::size_t j = 0; j < 2; ++j) t[j] = t[j] + t[j + 2];
+      const float sum = t[0] + t[1];
+      float& v = out.values[r * half + slot];
+      v = accumulate ? v + sum : sum;
+    }
+  }
+}
+
+}  // namespace twofour::gemm

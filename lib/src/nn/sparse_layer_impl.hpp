@@ -1,0 +1,76 @@
+#pragma once
+// Internal: the per-layer state of the 2:4 execution (sparse_layers.hpp) that Linear and Conv2d
+// call into while a SparseExecutionScope is attached. Defined in sparse_linear.cpp and
+// sparse_conv.cpp.
+#include "sparse_weights.hpp"
+#include "twofour/nn/layers.hpp"
+#include "twofour/nn/sparse_layers.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace twofour::nn {
+
+// Rebuilds the compressed forms of W*M (and of its transpose) when the mask changes, gathers the
+// values at every call. `at` is the (rows x cols) view of the weight, 2:4 along cols.
+struct SparseWeightForms {
+  detail::Compressed24 w;       // W*M, rows x cols
+  detail::Compressed24 wt;      // (W*M)^T, cols x rows: usable when the mask is transposable
+  std::vector<std::uint8_t> mask_seen;
+  bool transposable = false;
+  // False when the mask is empty or not 2:4 (the dense path runs).
+  template <class At>
+  bool refresh(const Parameter& p, std::size_t rows, std::size_t cols, At at) {
+    if (p.mask.size() != p.value.numel() || p.mask.empty()) return false;
+    if (p.mask != mask_seen) {
+      mask_seen = p.mask;
+      if (!w.rebuild(p.mask.data(), rows, cols, at)) {
+        transposable = false;
+        return false;
+      }
+      transposable = wt.rebuild(p.mask.data(), cols, rows, [&](std::size_t r, std::size_t c) { return at(c, r); });
+    }
+    if (!w.ok()) return false;
+    w.gather(p.value.data.data());
+    if (transposable) wt.gather(p.value.data.data());
+    return true;
+  }
+};
+
+class SparseLinear {
+ public:
+  explicit SparseLinear(SparseWeightGrad grad) : grad_(grad) {}
+  // False: the weight's mask is not 2:4 here and the caller runs its dense path.
+  bool forward(Linear& layer, const Tensor& x, Tensor& y);
+  bool ran_forward() const { return ran_; }
+  Tensor backward(Linear& layer, const Tensor& dy);
+  SparseLayerStatus status(const Linear& layer) const;
+
+ private:
+  SparseWeightGrad grad_;
+  SparseWeightForms forms_;
+  bool ran_ = false;
+  std::size_t n_ = 0;
+  std::vector<float> xt_, yt_, dyt_, dwc_, dxt_, wm_;
+};
+
+// A Conv2d on its compressed 2:4 weight, as a GEMM over (r, s, c)-ordered patches (conv_gemm.hpp):
+// W viewed (K, R*S*C) with the channel innermost is 2:4 along its rows.
+class SparseConv {
+ public:
+  explicit SparseConv(SparseWeightGrad grad) : grad_(grad) {}
+  bool forward(Conv2d& layer, const Tensor& x, Tensor& y);
+  bool ran_forward() const { return ran_; }
+  Tensor backward(Conv2d& layer, const Tensor& dy);
+  SparseLayerStatus status(const Conv2d& layer) const;
+
+ private:
+  SparseWeightGrad grad_;
+  SparseWeightForms forms_;
+  bool ran_ = false;
+  std::vector<std::size_t> in_shape_;
+  std::size_t oh_ = 0, ow_ = 0;
+  std::vector<float> col_, ym_, dym_, dwc_, dw_, wm_;
+};
+
+}  // namespace twofour::nn

@@ -1,0 +1,95 @@
+// SparseExecutionScope (sparse_layers.hpp) and the compressed-weight helpers the sparse layers
+// share (sparse_weights.hpp).
+#include "twofour/nn/sparse_layers.hpp"
+
+#include "sparse_layer_impl.hpp"
+
+#include <algorithm>
+#include <memory>
+
+namespace twofour::nn {
+
+namespace detail {
+
+void Compressed24::gather(const float* weights) {
+  for (std::size_t i = 0; i < pos_.size(); ++i) values_[i] = pos_[i] == kFiller ? 0.0f : weights[pos_[i]];
+}
+
+void Compressed24::scatter_add(const float* compressed, float* dense) const {
+  for (std::size_t i = 0; i < pos_.size(); ++i)
+    if (pos_[i] != kFiller) dense[pos_[i]] += compressed[i];
+}
+
+void Compressed24::decompress(std::vector<float>& dense) const {
+  dense.assign(rows_ * cols_, 0.0f);
+  const std::size_t mw = sparse::meta_words_per_row(cols_);
+  for (std::size_t r = 0; r < rows_; ++r)
+    for (std::size_t g = 0; g < cols_ / 4; ++g) {
+      const unsigned nib = sparse::meta_nibble(meta_.data() + r * mw, g);
+      const std::size_t s = r * cols_ / 2 + 2 * g;
+      dense[r * cols_ + 4 * g + sparse::nibble_idx0(nib)] = values_[s];
+      dense[r * cols_ + 4 * g + sparse::nibble_idx1(nib)] = values_[s + 1];
+    }
+}
+
+void transpose(const float* src, std::size_t rows, std::size_t cols, float* dst) {
+  constexpr std::size_t kTile = 16;  // a 16 x 16 tile of floats: 16 cache lines each way
+  const std::size_t row_tiles = (rows + kTile - 1) / kTile;
+#pragma omp parallel for schedule(static) if (rows * cols >= (std::size_t{1} << 18))
+  for (std::size_t t = 0; t < row_tiles; ++t) {
+    const std::size_t r0 = t * kTile, r1 = std::min(rows, r0 + kTile);
+    for (std::size_t c0 = 0; c0 < cols; c0 += kTile) {
+      const std::size_t c1 = std::min(cols, c0 + kTile);
+      for (std::size_t c = c0; c < c1; ++c)
+        for (std::size_t r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
+    }
+  }
+}
+
+}  // namespace detail
+
+SparseExecutionScope::SparseExecutionScope(Model& model, SparseWeightGrad weight_grad) : weight_grad_(weight_grad) {
+  for (auto& layer : model.net.layers) {
+    if (auto* lin = dynamic_cast<Linear*>(layer.get()); lin != nullptr && lin->weight.prunable) {
+      lin->sparse = std::make_shared<SparseLinear>(weight_grad);
+      layers_.push_back(lin);
+    } else if (auto* conv = dynamic_cast<Conv2d*>(layer.get()); conv != nullptr && conv->weight.prunable) {
+      conv->sparse = std::make_shared<SparseConv>(weight_grad);
+      layers_.push_back(conv);
+    }
+  }
+}
+
+SparseExecutionScope::~SparseExecutionScope() {
+  for (auto* layer : layers_) {
+    if (auto* lin = dynamic_cast<Linear*>(layer)) lin->sparse.reset();
+    if (auto* conv = dynamic_cast<Conv2d*>(layer)) conv->sparse.reset();
+  }
+}
+
+std::vector<SparseLayerStatus> SparseExecutionScope::status() const {
+  std::vector<SparseLayerStatus> out;
+  for (const auto* layer : layers_) {
+    if (const auto* lin = dynamic_cast<const Linear*>(layer)) out.push_back(lin->sparse->status(*lin));
+    if (const auto* conv = dynamic_cast<const Conv2d*>(layer)) out.push_back(conv->sparse->status(*conv));
+  }
+  return out;
+}
+
+std::string SparseExecutionScope::describe() const {
+  const std::string dw = weight_grad_ == SparseWeightGrad::kept_only ? "dW at kept weights" : "dW dense (straight-through)";
+  std::string line = "2:4 kernels:";
+  bool first = true;
+  for (const auto& s : status()) {
+    line += first ? " " : ", ";
+    first = false;
+    line += s.layer + (s.sparse_forward ? " (forward 2:4, " + dw +
+                                              (s.sparse_input_grad ? ", dX 2:4: mask transposable)"
+                                                                   : ", dX dense: mask not transposable)")
+                                        : " (dense: no 2:4 mask, or a batch of <= 16)");
+  }
+  if (first) line += " none (no 2:4 target)";
+  return line;
+}
+
+}  // namespace twofour::nn

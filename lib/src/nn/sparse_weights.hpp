@@ -1,0 +1,89 @@
+#pragma once
+// Internal: a masked weight's compressed 2:4 form for the sparse layers (sparse_layers.hpp), and
+// the transposes that turn batch-major activations into the kernels' operands.
+#include "twofour/gemm/sparse_gemm.hpp"
+#include "twofour/sparse/rowmajor_layout.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace twofour::nn::detail {
+
+// The kernels' options for metadata built by Compressed24 (valid by construction: skip the
+// per-call validation pass).
+inline const gemm::GemmOptions kTrusted24 = [] {
+  gemm::GemmOptions o;
+  o.validate_metadata = false;
+  return o;
+}();
+
+// W*M viewed as a rows x cols matrix, 2:4 along cols, in the row-major compressed layout. The
+// view is any arrangement of the weight tensor: at(row, col) gives the element's offset in it (a
+// linear layer's W or W^T, a convolution's (K, R*S*C) view). The metadata and the offset of every
+// stored value depend only on the mask, so they are rebuilt when the mask changes; the values are
+// gathered again at every step.
+class Compressed24 {
+ public:
+  static constexpr std::uint32_t kFiller = 0xffffffffu;  // a stored slot the mask does not keep
+
+  // Returns false (and the form is unusable) when cols % 4 != 0 or a group keeps more than 2.
+  // A group keeping fewer stores zeros at its lowest unused columns.
+  template <class At>
+  bool rebuild(const std::uint8_t* mask, std::size_t rows, std::size_t cols, At at) {
+    rows_ = rows;
+    cols_ = cols;
+    ok_ = cols % 4 == 0;
+    if (!ok_) return false;
+    const std::size_t mw = sparse::meta_words_per_row(cols);
+    meta_.assign(rows * mw, 0);
+    pos_.resize(rows * cols / 2);
+    values_.resize(rows * cols / 2);
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t g = 0; g < cols / 4; ++g) {
+        unsigned chosen = 0, kept = 0;
+        for (unsigned j = 0; j < 4; ++j)
+          if (mask[at(r, 4 * g + j)] != 0) {
+            chosen |= 1u << j;
+            ++kept;
+          }
+        if (kept > 2) return ok_ = false;
+        for (unsigned j = 0; j < 4 && kept < 2; ++j)
+          if ((chosen & (1u << j)) == 0) {
+            chosen |= 1u << j;
+            ++kept;
+          }
+        unsigned idx[2] = {0, 0}, slot = 0;
+        for (unsigned j = 0; j < 4; ++j)
+          if ((chosen & (1u << j)) != 0) {
+            const std::size_t off = at(r, 4 * g + j);
+            pos_[r * cols / 2 + 2 * g + slot] = mask[off] != 0 ? static_cast<std::uint32_t>(off) : kFiller;
+            idx[slot++] = j;
+          }
+        meta_[r * mw + g / 4] |= static_cast<std::uint16_t>(sparse::make_nibble(idx[0], idx[1]) << (4 * (g % 4)));
+      }
+    }
+    return true;
+  }
+  void gather(const float* weights);  // values from the weight tensor
+  // dense[pos] += v for each kept slot (the compressed gradient into the dense gradient tensor).
+  void scatter_add(const float* compressed, float* dense) const;
+  // W*M as the dense rows x cols view (row-major), zeros at pruned positions.
+  void decompress(std::vector<float>& dense) const;
+
+  bool ok() const { return ok_; }
+  sparse::RowMajor24View<float> view() const { return {values_.data(), meta_.data(), rows_, cols_}; }
+  const std::uint16_t* metadata() const { return meta_.data(); }
+
+ private:
+  std::vector<float> values_;
+  std::vector<std::uint16_t> meta_;
+  std::vector<std::uint32_t> pos_;
+  std::size_t rows_ = 0, cols_ = 0;
+  bool ok_ = false;
+};
+
+// dst (cols x rows) = src (rows x cols)^T, both row-major and dense.
+void transpose(const float* src, std::size_t rows, std::size_t cols, float* dst);
+
+}  // namespace twofour::nn::detail
