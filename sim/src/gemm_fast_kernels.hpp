@@ -1,0 +1,89 @@
+#pragma once
+// Private to sim/src: the GEMM fast path's per-instruction-set kernels. gemm_fast.cpp (baseline
+// x86-64) decodes and packs the operands, handles Inf/NaN through the generic element path and
+// runs OpenMP; it calls one kernel per (16-row tile, 16-column group, k-step) through the table
+// of the instruction set in use. gemm_fast_kernel.inl is the one kernel source; each
+// gemm_fast_<isa>.cpp includes it with its own lane type and -m flags, and keeps everything but
+// its table internal, so no function compiled for AVX can be linked into a baseline caller.
+//
+// The arithmetic (docs/simulator.md §Fast path): operands are held as float significands in
+// [0, 2) with the sign, and the model's exponent (floor(log2|x|), e_min for subnormals) as a
+// float integer. A product of two significands is exact in fp32 (at most 11 x 11 bits); scaled by
+// 2^(x_a + x_b + F - E) and truncated toward zero it is the model's term, exactly (the scaling is
+// exact whenever the term is non-zero). Terms add exactly in int32 (in int64 where a block's
+// bound needs it), and the block's sum is rounded by the reference spec::round_block_sum or by
+// an instruction sequence proved equal to it for the two output formats.
+#include "twofour/sim/kernel_isa.hpp"
+#include "twofour/sim/spec/format.hpp"
+#include "twofour/sim/spec/rounding.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace twofour::sim::gemm_detail {
+
+// Output columns per kernel call: one packed B group.
+inline constexpr int kGroup = 16;
+// Floats per packed B row of a group: 16 signed significands, then 16 exponents.
+inline constexpr int kPackedRow = 2 * kGroup;
+// Exponent given to zero operands: far below any min_exp_limit, so a zero product never sets the
+// block's exponent (the model drops zero products), and its scaled term is 0. Exact as a float.
+inline constexpr float kZeroExponent = -1048576.0f;
+
+enum class VectorFinish : std::uint8_t {
+  per_lane,  // spec::round_block_sum lane by lane
+  fp32_rz,   // fp32 output, round toward zero (any result_fraction_bits <= 23)
+  fp16_rne,  // fp16 output, round to nearest even, all 10 fraction bits
+};
+
+// The datapath as the kernels need it (from spec::DatapathSpec, instruction_datapath.hpp).
+struct KernelSpec {
+  const spec::FormatSpec* out = nullptr;
+  int fraction_bits = 0;  // F = 23 + neab
+  int min_exp_limit = 0;
+  int result_fraction_bits = 0;
+  spec::RoundingMode rounding = spec::RoundingMode::toward_zero;
+  bool overflow_to_infinity = false;
+  bool fp16_out = false;
+  int block_stored = 0;  // stored products per datapath block (the grouping decision)
+  int sub_block = 0;     // products whose terms (plus c's) provably fit an int32 sum
+  bool wide = false;     // sub_block < block_stored: block sums are carried in int64
+  bool add_c_last = false;  // lowered fp8 rows: blocks start from +0, C added by an IEEE RN add
+  VectorFinish finish = VectorFinish::per_lane;
+};
+
+// One k-step for `rows` rows of A against one 16-column group of B.
+struct StepArgs {
+  const KernelSpec* spec;
+  const float* a_sig;        // row 0's first stored value of this step (signed significand)
+  const float* a_exp;        // its model exponent
+  const std::int32_t* a_off;  // the float offset of the B row it meets, in the packed group
+  std::size_t a_stride;      // elements between consecutive rows of the three arrays above
+  int count;                 // stored values of a row per step
+  const float* b;            // the packed group: kPackedRow floats per K row
+  std::uint32_t* acc;        // rows x 16 accumulator bit patterns (D format), updated in place
+  std::uint32_t* skip;       // per row, in: lanes the caller runs generically; out: plus lanes whose
+                             // accumulator held Inf/NaN. Skipped lanes are left unchanged.
+  int rows;
+};
+
+struct KernelTable {
+  KernelIsa isa;
+  void (*run_step)(const StepArgs&);
+};
+
+// spec::round_block_sum for one lane: `sum` in units of 2^(em - F), em the block's exponent E.
+// Defined in a baseline translation unit (gemm_fast.cpp), so the kernels' per-lane rounding is
+// the reference's own code. Lanes whose accumulator is Inf carry meaningless em and sum: the
+// result is then discarded, and em is clamped so that converting it stays defined.
+std::uint32_t finish_lane(const KernelSpec& s, std::int64_t sum, float em);
+
+namespace scalar { const KernelTable& table(); }
+namespace avx2 { const KernelTable& table(); }
+namespace avx512 { const KernelTable& table(); }
+
+// The table for `requested` (automatic = default_kernel_isa()); throws std::runtime_error when
+// the CPU lacks it (kernel_isa.cpp).
+const KernelTable& resolve_kernels(KernelIsa requested);
+
+}  // namespace twofour::sim::gemm_detail
