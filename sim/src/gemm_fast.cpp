@@ -18,7 +18,10 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <limits>
 #include <span>
 #include <string>
@@ -35,36 +38,30 @@ namespace {
 
 using spec::FormatSpec;
 
-// Operand elements decoded for the kernels: value = sig * 2^x, sig the signed significand in
-// (-2, 2) (magnitude / 2^mantissa_bits), x the model's exponent (floor(log2|v|), or e_min for
-// subnormals; kZeroExponent for zero); both exact as floats.
-struct DecodedOperand {
-  std::vector<float> sig, x;
-  std::vector<std::uint8_t> special;  // Inf or NaN
-};
-
-DecodedOperand decode_operand(const FormatSpec& f, const std::vector<std::uint32_t>& bits) {
-  DecodedOperand d;
-  d.sig.assign(bits.size(), 0.0f);
-  d.x.assign(bits.size(), kZeroExponent);
-  d.special.assign(bits.size(), 0);
-  const std::uint32_t exp_mask = (1u << f.exponent_bits) - 1u, man_mask = (1u << f.mantissa_bits) - 1u;
-  const std::uint32_t sign_bit = 1u << (f.container_bits - 1);
-  const float lsb = std::ldexp(1.0f, -f.mantissa_bits);
-  for (std::size_t i = 0; i < bits.size(); ++i) {
-    const std::uint32_t v = bits[i];
+// One operand element for the kernels: x the model's exponent (floor(log2|v|), or e_min for
+// subnormals; kZeroExponent for zero), and either the signed significand sig in (-2, 2)
+// (magnitude / 2^mantissa_bits, so v = sig * 2^x) or, when products of the values themselves are
+// exact fp32 numbers (KernelSpec::raw_products), the value v. Both exact as floats.
+struct ElementDecoder {
+  const FormatSpec& f;
+  bool raw;
+  bool decode(std::uint32_t v, float& value, float& x) const {  // false for Inf/NaN
+    value = 0.0f;
+    x = kZeroExponent;
     const spec::FpClass cls = spec::classify(f, v);
-    d.special[i] = cls == spec::FpClass::infinity || cls == spec::FpClass::nan;
-    if (d.special[i] != 0) continue;  // such elements run generically
+    if (cls == spec::FpClass::infinity || cls == spec::FpClass::nan) return false;
+    const std::uint32_t exp_mask = (1u << f.exponent_bits) - 1u, man_mask = (1u << f.mantissa_bits) - 1u;
     const std::uint32_t e = (v >> (f.ignored_low_bits + f.mantissa_bits)) & exp_mask;
     const std::uint32_t m = (v >> f.ignored_low_bits) & man_mask;
     const std::uint32_t mag = e == 0 ? m : (m | (man_mask + 1u));
-    if (mag == 0) continue;
-    d.sig[i] = static_cast<float>(mag) * lsb * ((v & sign_bit) != 0 ? -1.0f : 1.0f);
-    d.x[i] = static_cast<float>(e == 0 ? f.min_exponent() : static_cast<int>(e) - f.bias);
+    if (mag == 0) return true;
+    const int xe = e == 0 ? f.min_exponent() : static_cast<int>(e) - f.bias;
+    const bool negative = (v & (1u << (f.container_bits - 1))) != 0;
+    value = std::ldexp(static_cast<float>(mag), (raw ? xe : 0) - f.mantissa_bits) * (negative ? -1.0f : 1.0f);
+    x = static_cast<float>(xe);
+    return true;
   }
-  return d;
-}
+};
 
 struct FastPlan {
   KernelSpec ks{};
@@ -92,6 +89,12 @@ std::optional<FastPlan> make_plan(const spec::Instruction& instr, const Instruct
   ks.overflow_to_infinity = d.overflow_to_infinity;
   ks.fp16_out = *d.out_format == spec::fp16;
   ks.add_c_last = dp.lowering() == Lowering::fp8_via_fp16_sm90;
+  // Products of the values themselves are exact fp32 normals when their exponents stay inside
+  // fp32's normal range (fp16 and fp8 inputs; not bf16 or tf32, whose range is fp32's own).
+  const spec::FormatSpec& fa = *d.a_format;
+  const spec::FormatSpec& fb = *d.b_format;
+  ks.raw_products = fa.min_exponent() - fa.mantissa_bits + fb.min_exponent() - fb.mantissa_bits >= -126 &&
+                    fa.max_exponent() + fb.max_exponent() + 2 <= 127;
   // The grouping decision (tile.hpp), expressed as a run of consecutive stored products. Under
   // logical_k a block of n logical K is n / chunk_width chunks, i.e. a contiguous run of stored
   // values (chunk_width divides n for every row).
@@ -186,51 +189,54 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
   if (ks.add_c_last)
     std::stable_sort(pass_order.begin(), pass_order.end(),
                      [](int x, int y) { return lowered_pass(sz(x), 2) < lowered_pass(sz(y), 2); });
-  const auto tensor_core_bits = [&](const spec::FormatSpec& f, const std::vector<std::uint32_t>& bits) {
-    std::vector<std::uint32_t> out(bits.size());
-    for (std::size_t i = 0; i < bits.size(); ++i) out[i] = dp.tensor_core_input(f, bits[i]);
-    return out;
-  };
-  const DecodedOperand A = decode_operand(*ds.a_format, ks.add_c_last ? tensor_core_bits(*instr.a, ops.a.bits) : ops.a.bits);
-  const DecodedOperand B = decode_operand(*ds.b_format, ks.add_c_last ? tensor_core_bits(*instr.b, ops.b.bits) : ops.b.bits);
-
-  // A in pass order, with the packed-B offset of the K row each stored value meets.
-  const std::size_t a_size = sz(s.m, s.a_cols);
-  std::vector<float> a_sig(a_size), a_exp(a_size);
-  std::vector<std::int32_t> a_off(a_size);
-  for (int i = 0; i < s.m; ++i) {
-    for (int step = 0; step < s.steps; ++step) {
-      const std::size_t seg = sz(i, s.a_cols) + sz(step * a_step);
-      for (int q = 0; q < a_step; ++q) {
-        const std::size_t src = seg + sz(pass_order[sz(q)]);
-        const int row = step * instr.k + (instr.is_sparse() ? cols[src] : pass_order[sz(q)]);
-        a_sig[seg + sz(q)] = A.sig[src];
-        a_exp[seg + sz(q)] = A.x[src];
-        a_off[seg + sz(q)] = row * kPackedRow;
-      }
-    }
-  }
-  // B per 16-column group: each K row's 16 significands, then 16 exponents (columns past N: zero).
-  std::vector<float> bpack(sz(groups_n) * sz(s.k) * kPackedRow);
-  for (int tg = 0; tg < groups_n; ++tg) {
-    for (int k = 0; k < s.k; ++k) {
-      float* dst = bpack.data() + (sz(tg, s.k) + sz(k)) * kPackedRow;
-      for (int j = 0; j < kGroup; ++j) {
-        const int col = tg * kGroup + j;
-        dst[j] = col < s.n ? B.sig[sz(k, s.n) + sz(col)] : 0.0f;
-        dst[kGroup + j] = col < s.n ? B.x[sz(k, s.n) + sz(col)] : kZeroExponent;
-      }
-    }
-  }
   // Inf/NaN among a row's stored A values of a step, or a B column's K values of a step: those
   // (element, step) pairs go through the generic element path (whole-row specials, model step 1).
   std::vector<std::uint8_t> a_special(sz(s.m, s.steps), 0);
   std::vector<std::uint32_t> b_skip(sz(s.steps, groups_n), 0);
-  for (int i = 0; i < s.m; ++i)
-    for (int c = 0; c < s.a_cols; ++c) a_special[sz(i, s.steps) + sz(c / a_step)] |= A.special[sz(i, s.a_cols) + sz(c)];
-  for (int k = 0; k < s.k; ++k)
-    for (int j = 0; j < s.n; ++j)
-      if (B.special[sz(k, s.n) + sz(j)] != 0) b_skip[sz(k / instr.k, groups_n) + sz(j / kGroup)] |= 1u << (j % kGroup);
+  const ElementDecoder a_decoder{*ds.a_format, ks.raw_products}, b_decoder{*ds.b_format, ks.raw_products};
+  const auto tensor_core_bits = [&](const spec::FormatSpec& f, std::uint32_t bits) {
+    return ks.add_c_last ? dp.tensor_core_input(f, bits) : bits;
+  };
+
+  // A in pass order, with the packed-B offset of the K row each stored value meets.
+  const std::size_t a_size = sz(s.m, s.a_cols);
+  std::vector<float> a_val(a_size), a_exp(a_size);
+  std::vector<std::int32_t> a_off(a_size);
+#pragma omp parallel for num_threads(threads)
+  for (int i = 0; i < s.m; ++i) {
+    for (int step = 0; step < s.steps; ++step) {
+      const std::size_t seg = sz(i, s.a_cols) + sz(step * a_step);
+      bool special = false;
+      for (int q = 0; q < a_step; ++q) {
+        const std::size_t src = seg + sz(pass_order[sz(q)]);
+        const int row = step * instr.k + (instr.is_sparse() ? cols[src] : pass_order[sz(q)]);
+        special |= !a_decoder.decode(tensor_core_bits(*instr.a, ops.a.bits[src]), a_val[seg + sz(q)], a_exp[seg + sz(q)]);
+        a_off[seg + sz(q)] = row * kPackedRow;
+      }
+      a_special[sz(i, s.steps) + sz(step)] = special ? 1 : 0;
+    }
+  }
+  // B per 16-column group: each K row's 16 values, then 16 exponents (columns past N: zero).
+  // 64-byte aligned: every 16-float half of a packed row is one cache line, one zmm load.
+  const std::size_t bpack_size = sz(groups_n) * sz(s.k) * kPackedRow;
+  const std::unique_ptr<float[], decltype(&std::free)> bpack_owner(
+      static_cast<float*>(std::aligned_alloc(64, (bpack_size * sizeof(float) + 63) / 64 * 64)), &std::free);
+  if (!bpack_owner) throw std::bad_alloc();
+  float* const bpack = bpack_owner.get();
+#pragma omp parallel for num_threads(threads)
+  for (int tg = 0; tg < groups_n; ++tg) {
+    for (int k = 0; k < s.k; ++k) {
+      float* dst = bpack + (sz(tg, s.k) + sz(k)) * kPackedRow;
+      std::uint32_t& skip = b_skip[sz(k / instr.k, groups_n) + sz(tg)];
+      for (int j = 0; j < kGroup; ++j) {
+        const int col = tg * kGroup + j;
+        dst[j] = 0.0f;
+        dst[kGroup + j] = kZeroExponent;
+        if (col < s.n && !b_decoder.decode(tensor_core_bits(*instr.b, ops.b.at(k, col)), dst[j], dst[kGroup + j]))
+          skip |= 1u << j;
+      }
+    }
+  }
 
   const SparseGrouping grouping = options.execution.grouping;
   const int tile_rows = instr.m;
@@ -253,8 +259,8 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
           for (int r = 0; r < tile_rows; ++r)
             skip[sz(r)] = a_special[sz(ti * tile_rows + r, s.steps) + sz(step)] != 0 ? 0xffffu : b_skip[sz(step, groups_n) + sz(tg)];
           const std::size_t a0 = sz(ti * tile_rows, s.a_cols) + sz(step * a_step);
-          const StepArgs args{&ks, a_sig.data() + a0, a_exp.data() + a0, a_off.data() + a0, sz(s.a_cols), a_step,
-                              bpack.data() + sz(tg, s.k) * kPackedRow, acc_tile.data(), skip.data(), tile_rows};
+          const StepArgs args{&ks, a_val.data() + a0, a_exp.data() + a0, a_off.data() + a0, sz(s.a_cols), a_step,
+                              bpack + sz(tg, s.k) * kPackedRow, acc_tile.data(), skip.data(), tile_rows};
           kernels.run_step(args);
           for (int r = 0; r < tile_rows; ++r) {
             if (skip[sz(r)] == 0) continue;

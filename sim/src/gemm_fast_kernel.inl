@@ -3,7 +3,8 @@
 // type of its instruction set:
 //   kWidth lanes; F (float lanes), I (32-bit lanes), Wide (kWidth int64 lanes)
 //   load_f, bcast, add, sub, max, mul on F; load_i, store_i, zero_i, add_i on I
-//   term(p, k)      trunc(p * 2^k) for |p| < 4 and integer k <= 26: exact whenever |p * 2^k| >= 1
+//   term(p, k)      trunc(p * 2^k) for an exact product p and an integer k with |p * 2^k| < 2^27;
+//                   correct whenever |p * 2^k| >= 1 (anything smaller truncates to 0)
 //   c_term(c, q)    trunc(c * 2^q) for an accumulator value c with |c * 2^q| < 2^26, any integer q
 //   acc_value(bits, fp16)  the accumulator's value as fp32 (exact); acc_exponent(c): the model's
 //                   exponent of c (floor(log2|c|), at least -126; kZeroExponent for zero)
@@ -17,92 +18,151 @@
 // 2^(E - F), its magnitude truncated; the exact integer sum rounded once. With signed
 // significands s (|s| < 2) the product is s_a * s_b * 2^(x_a + x_b), exact in fp32, so its term
 // is trunc(s_a * s_b * 2^(x_a + x_b + F - E)): truncation toward zero of a signed value is the
-// model's truncated magnitude with the product's sign.
+// model's truncated magnitude with the product's sign. Under raw_products (fp16, fp8) the
+// operands are the values themselves, their product is exact in fp32, and the term is
+// trunc(a * b * 2^(F - E)): one scaling per block instead of one exponent sum per product.
 
-// Terms of one block (n products and c) for kWidth adjacent columns, rounded to the D format.
-// N > 0: n == N known at compile time (the loops unroll); N == 0: any n <= 64.
-template <int N>
-typename V::I block(const KernelSpec& s, const float* as, const float* ae, const std::int32_t* ao, int n,
-                    const float* b, typename V::I c_bits) {
+// A's stored values of one row, from the current product on.
+struct RowView {
+  const float* val;
+  const float* exp;
+  const std::int32_t* off;
+};
+
+// Terms of one block (n products and c) of R independent rows for kWidth adjacent columns,
+// rounded to the D format. R rows at once give the out-of-order core independent chains: inside
+// a row every term waits for the previous block's result (c sets E). N > 0: n == N known at
+// compile time (the loops unroll); N == 0: any n <= 64.
+template <int N, int R, bool Raw>
+inline __attribute__((always_inline)) void block(const KernelSpec& s, const RowView* rows, int n, const float* b,
+                                                 typename V::I* acc) {
   using VF = typename V::F;
   using VI = typename V::I;
   constexpr int kMax = N > 0 ? N : 64;
   const int count = N > 0 ? N : n;
-  VF x[kMax];
-  const VF c = V::acc_value(c_bits, s.fp16_out);
-  VF em = V::max(V::acc_exponent(c), V::bcast(static_cast<float>(s.min_exp_limit)));
-  for (int p = 0; p < count; ++p) {  // product exponents and their maximum
-    x[p] = V::add(V::load_f(b + ao[p] + kGroup), V::bcast(ae[p]));
-    em = V::max(em, x[p]);
-  }
-  const VF q = V::sub(V::bcast(static_cast<float>(s.fraction_bits)), em);  // F - E
-  VI sum = V::c_term(c, q);
-  if (!s.wide) {
-    for (int p = 0; p < count; ++p)
-      sum = V::add_i(sum, V::term(V::mul(V::load_f(b + ao[p]), V::bcast(as[p])), V::add(x[p], q)));
-    return V::finish(s, sum, em);
-  }
-  typename V::Wide wide = V::wide_zero();
-  int in_sum = 0;  // products in `sum` (s.sub_block of them fit with c's term)
-  for (int p = 0; p < count; ++p) {
-    if (in_sum == s.sub_block) {
-      V::wide_add(wide, sum);
-      sum = V::zero_i();
-      in_sum = 0;
+  VF x[R][kMax];
+  VF em[R], c[R];
+  for (int r = 0; r < R; ++r) {  // product exponents and their maximum: independent of c
+    em[r] = V::bcast(static_cast<float>(s.min_exp_limit));
+    for (int p = 0; p < count; ++p) {
+      x[r][p] = V::add(V::load_f(b + rows[r].off[p] + kGroup), V::bcast(rows[r].exp[p]));
+      em[r] = V::max(em[r], x[r][p]);
     }
-    sum = V::add_i(sum, V::term(V::mul(V::load_f(b + ao[p]), V::bcast(as[p])), V::add(x[p], q)));
-    ++in_sum;
   }
-  V::wide_add(wide, sum);
-  return V::finish_wide(s, wide, em);
+  for (int r = 0; r < R; ++r) {
+    c[r] = V::acc_value(acc[r], s.fp16_out);
+    em[r] = V::max(em[r], V::acc_exponent(c[r]));
+  }
+  for (int r = 0; r < R; ++r) {
+    const VF q = V::sub(V::bcast(static_cast<float>(s.fraction_bits)), em[r]);  // F - E
+    VI sum = V::c_term(c[r], q);
+    if (!s.wide) {
+      for (int p = 0; p < count; ++p)
+        sum = V::add_i(sum, V::term(V::mul(V::load_f(b + rows[r].off[p]), V::bcast(rows[r].val[p])), Raw ? q : V::add(x[r][p], q)));
+      acc[r] = V::finish(s, sum, em[r]);
+      continue;
+    }
+    typename V::Wide wide = V::wide_zero();
+    int in_sum = 0;  // products in `sum` (s.sub_block of them fit with c's term)
+    for (int p = 0; p < count; ++p) {
+      if (in_sum == s.sub_block) {
+        V::wide_add(wide, sum);
+        sum = V::zero_i();
+        in_sum = 0;
+      }
+      sum = V::add_i(sum, V::term(V::mul(V::load_f(b + rows[r].off[p]), V::bcast(rows[r].val[p])), Raw ? q : V::add(x[r][p], q)));
+      ++in_sum;
+    }
+    V::wide_add(wide, sum);
+    acc[r] = V::finish_wide(s, wide, em[r]);
+  }
 }
 
-template <int N>
-typename V::I step_blocks(const KernelSpec& s, const float* as, const float* ae, const std::int32_t* ao, int count,
-                          const float* b, typename V::I cur) {
-  const int full = N > 0 ? count / N * N : 0;
+// One k-step of R rows: the blocks in order, chained through the accumulators.
+template <int N, int R, bool Raw>
+inline __attribute__((always_inline)) void step_blocks(const KernelSpec& s, RowView* rows, int count, const float* b,
+                                                       typename V::I* cur) {
   constexpr unsigned kAll = V::kWidth >= 32 ? ~0u : (1u << V::kWidth) - 1u;
+  const int full = N > 0 ? count / N * N : 0;
   for (int p0 = 0; p0 < count; p0 += s.block_stored) {
-    const unsigned overflowed = V::special(cur, s.fp16_out);
-    if (overflowed == kAll) break;  // every lane is Inf already
+    unsigned overflowed[R];
+    bool all = true;
+    typename V::I next[R];
+    for (int r = 0; r < R; ++r) {
+      overflowed[r] = V::special(cur[r], s.fp16_out);
+      all = all && overflowed[r] == kAll;
+      next[r] = cur[r];
+    }
+    if (all) break;  // every lane is Inf already
     const int n = count - p0 < s.block_stored ? count - p0 : s.block_stored;
-    const typename V::I next = p0 < full ? block<N>(s, as + p0, ae + p0, ao + p0, N, b, cur)
-                                         : block<0>(s, as + p0, ae + p0, ao + p0, n, b, cur);
-    cur = V::select(overflowed, cur, next);  // an Inf from an overflowed block stays
+    if (p0 < full)
+      block<N, R, Raw>(s, rows, N, b, next);
+    else
+      block<0, R, Raw>(s, rows, n, b, next);
+    for (int r = 0; r < R; ++r) {
+      cur[r] = V::select(overflowed[r], cur[r], next[r]);  // an Inf from an overflowed block stays
+      rows[r].val += n;
+      rows[r].exp += n;
+      rows[r].off += n;
+    }
   }
-  return cur;
 }
 
-template <int N>
-void run_step_n(const StepArgs& a) {
+// Rows [r0, r0 + R) of the step's rows.
+template <int N, int R, bool Raw>
+void run_rows(const StepArgs& a, int r0) {
   const KernelSpec& s = *a.spec;
   constexpr int W = V::kWidth;
   constexpr unsigned kLaneMask = W >= 32 ? ~0u : (1u << W) - 1u;
-  for (int r = 0; r < a.rows; ++r) {
-    const std::size_t row = static_cast<std::size_t>(r) * a.a_stride;
-    std::uint32_t* acc = a.acc + static_cast<std::size_t>(r) * kGroup;
-    std::uint32_t skip = a.skip[r];
-    for (int l0 = 0; l0 < kGroup; l0 += W) {
-      const typename V::I saved = V::load_i(acc + l0);
-      skip |= V::special(saved, s.fp16_out) << l0;  // Inf/NaN C: the generic path's whole-row rule
-      const unsigned skipped = (skip >> l0) & kLaneMask;
-      if (skipped == kLaneMask) continue;
+  std::uint32_t skip[R];
+  for (int r = 0; r < R; ++r) skip[r] = a.skip[r0 + r];
+  for (int l0 = 0; l0 < kGroup; l0 += W) {
+    typename V::I saved[R], cur[R];
+    RowView rows[R];
+    unsigned skipped[R];
+    bool all_skipped = true;
+    for (int r = 0; r < R; ++r) {
+      const std::size_t row = static_cast<std::size_t>(r0 + r) * a.a_stride;
+      rows[r] = {a.a_val + row, a.a_exp + row, a.a_off + row};
+      saved[r] = V::load_i(a.acc + static_cast<std::size_t>(r0 + r) * kGroup + l0);
+      skip[r] |= V::special(saved[r], s.fp16_out) << l0;  // Inf/NaN C: the generic path's whole-row rule
+      skipped[r] = (skip[r] >> l0) & kLaneMask;
+      all_skipped = all_skipped && skipped[r] == kLaneMask;
       // Lowered fp8 rows: the first HMMA's C is +0, the instruction's C is added after both.
-      typename V::I cur = s.add_c_last ? V::zero_i() : saved;
-      cur = step_blocks<N>(s, a.a_sig + row, a.a_exp + row, a.a_off + row, a.count, a.b + l0, cur);
-      if (s.add_c_last) cur = V::add_rn(cur, saved, s.fp16_out);
-      V::store_i(acc + l0, V::select(skipped, saved, cur));
+      cur[r] = s.add_c_last ? V::zero_i() : saved[r];
     }
-    a.skip[r] = skip;
+    if (all_skipped) continue;
+    step_blocks<N, R, Raw>(s, rows, a.count, a.b + l0, cur);
+    for (int r = 0; r < R; ++r) {
+      if (s.add_c_last) cur[r] = V::add_rn(cur[r], saved[r], s.fp16_out);
+      V::store_i(a.acc + static_cast<std::size_t>(r0 + r) * kGroup + l0, V::select(skipped[r], saved[r], cur[r]));
+    }
+  }
+  for (int r = 0; r < R; ++r) a.skip[r0 + r] = skip[r];
+}
+
+template <int N, bool Raw>
+void run_step_n(const StepArgs& a) {
+  constexpr int kRows = 1;  // independent rows interleaved
+  int r0 = 0;
+  for (; r0 + kRows <= a.rows; r0 += kRows) run_rows<N, kRows, Raw>(a, r0);
+  for (; r0 < a.rows; ++r0) run_rows<N, 1, Raw>(a, r0);
+}
+
+template <bool Raw>
+void run_step_raw(const StepArgs& a) {
+  switch (a.spec->block_stored) {  // the block sizes of the datapath table, unrolled
+    case 4: run_step_n<4, Raw>(a); break;
+    case 8: run_step_n<8, Raw>(a); break;
+    case 16: run_step_n<16, Raw>(a); break;
+    case 32: run_step_n<32, Raw>(a); break;
+    default: run_step_n<0, Raw>(a); break;
   }
 }
 
 void run_step(const StepArgs& a) {
-  switch (a.spec->block_stored) {  // the block sizes of the datapath table, unrolled
-    case 4: run_step_n<4>(a); break;
-    case 8: run_step_n<8>(a); break;
-    case 16: run_step_n<16>(a); break;
-    case 32: run_step_n<32>(a); break;
-    default: run_step_n<0>(a); break;
-  }
+  if (a.spec->raw_products)
+    run_step_raw<true>(a);
+  else
+    run_step_raw<false>(a);
 }

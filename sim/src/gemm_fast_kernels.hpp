@@ -24,7 +24,8 @@ namespace twofour::sim::gemm_detail {
 
 // Output columns per kernel call: one packed B group.
 inline constexpr int kGroup = 16;
-// Floats per packed B row of a group: 16 signed significands, then 16 exponents.
+// Floats per packed B row of a group: 16 signed significands (values under raw_products), then 16
+// exponents.
 inline constexpr int kPackedRow = 2 * kGroup;
 // Exponent given to zero operands: far below any min_exp_limit, so a zero product never sets the
 // block's exponent (the model drops zero products), and its scaled term is 0. Exact as a float.
@@ -49,13 +50,15 @@ struct KernelSpec {
   int sub_block = 0;     // products whose terms (plus c's) provably fit an int32 sum
   bool wide = false;     // sub_block < block_stored: block sums are carried in int64
   bool add_c_last = false;  // lowered fp8 rows: blocks start from +0, C added by an IEEE RN add
+  bool raw_products = false;  // operands held as values (not significands): their products are exact
   VectorFinish finish = VectorFinish::per_lane;
 };
 
 // One k-step for `rows` rows of A against one 16-column group of B.
 struct StepArgs {
   const KernelSpec* spec;
-  const float* a_sig;        // row 0's first stored value of this step (signed significand)
+  const float* a_val;        // row 0's first stored value of this step (significand, or value
+                             // under raw_products)
   const float* a_exp;        // its model exponent
   const std::int32_t* a_off;  // the float offset of the B row it meets, in the packed group
   std::size_t a_stride;      // elements between consecutive rows of the three arrays above
