@@ -57,7 +57,11 @@ struct ElementDecoder {
     if (mag == 0) return true;
     const int xe = e == 0 ? f.min_exponent() : static_cast<int>(e) - f.bias;
     const bool negative = (v & (1u << (f.container_bits - 1))) != 0;
-    value = std::ldexp(static_cast<float>(mag), (raw ? xe : 0) - f.mantissa_bits) * (negative ? -1.0f : 1.0f);
+    // 2^k as a normal fp32 (k = x - mantissa_bits within [-24, 15] for raw formats, -mantissa_bits
+    // otherwise): the product with the integer magnitude is exact.
+    const int k = (raw ? xe : 0) - f.mantissa_bits;
+    const float scale = std::bit_cast<float>(static_cast<std::uint32_t>(k + 127) << 23);
+    value = static_cast<float>(mag) * scale * (negative ? -1.0f : 1.0f);
     x = static_cast<float>(xe);
     return true;
   }

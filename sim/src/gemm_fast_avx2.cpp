@@ -74,6 +74,10 @@ struct V {
     return _mm256_cvtepu16_epi32(_mm256_cvtps_ph(sum, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
   }
 
+  static unsigned add_overflows(I a, I b, I sum) {  // a and b of one sign, the sum of the other
+    const I both = _mm256_and_si256(_mm256_xor_si256(a, sum), _mm256_xor_si256(b, sum));
+    return static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(both)));
+  }
   static Wide wide_zero() { return {_mm256_setzero_si256(), _mm256_setzero_si256()}; }
   static void wide_add(Wide& w, I s) {
     w.lo = _mm256_add_epi64(w.lo, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(s)));

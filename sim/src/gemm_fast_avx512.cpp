@@ -65,6 +65,9 @@ struct V {
     return _mm512_cvtepu16_epi32(_mm512_cvtps_ph(sum, kRne));
   }
 
+  static unsigned add_overflows(I a, I b, I sum) {  // a and b of one sign, the sum of the other
+    return _mm512_movepi32_mask(_mm512_and_si512(_mm512_xor_si512(a, sum), _mm512_xor_si512(b, sum)));
+  }
   static Wide wide_zero() { return {_mm512_setzero_si512(), _mm512_setzero_si512()}; }
   static void wide_add(Wide& w, I s) {
     w.lo = _mm512_add_epi64(w.lo, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(s)));

@@ -10,6 +10,7 @@
 //                   exponent of c (floor(log2|c|), at least -126; kZeroExponent for zero)
 //   special(bits, fp16)    lanes (bit mask) holding Inf/NaN; select(lanes, a, b): a where set
 //   add_rn(x, y, fp16)     IEEE round-to-nearest-even addition in the D format
+//   add_overflows(a, b, a + b): lanes where the int32 sum wrapped
 //   wide_zero, wide_add(Wide&, I); finish(spec, I sum, F em), finish_wide(spec, Wide, F em): the
 //                   block's sum (units of 2^(em - F)) rounded as spec::round_block_sum does.
 //
@@ -62,6 +63,25 @@ inline __attribute__((always_inline)) void block(const KernelSpec& s, const RowV
       acc[r] = V::finish(s, sum, em[r]);
       continue;
     }
+    const auto product_term = [&](int p) {
+      return V::term(V::mul(V::load_f(b + rows[r].off[p]), V::bcast(rows[r].val[p])), Raw ? q : V::add(x[r][p], q));
+    };
+    if (count <= 2 * s.sub_block) {  // two int32 halves; int64 only when a lane's total overflows int32
+      const int half = count / 2;
+      VI second = V::zero_i();
+      for (int p = 0; p < half; ++p) sum = V::add_i(sum, product_term(p));
+      for (int p = half; p < count; ++p) second = V::add_i(second, product_term(p));
+      const VI total = V::add_i(sum, second);  // modulo 2^32
+      if (V::add_overflows(sum, second, total) == 0) {
+        acc[r] = V::finish(s, total, em[r]);
+        continue;
+      }
+      typename V::Wide wide = V::wide_zero();
+      V::wide_add(wide, sum);
+      V::wide_add(wide, second);
+      acc[r] = V::finish_wide(s, wide, em[r]);
+      continue;
+    }
     typename V::Wide wide = V::wide_zero();
     int in_sum = 0;  // products in `sum` (s.sub_block of them fit with c's term)
     for (int p = 0; p < count; ++p) {
@@ -70,7 +90,7 @@ inline __attribute__((always_inline)) void block(const KernelSpec& s, const RowV
         sum = V::zero_i();
         in_sum = 0;
       }
-      sum = V::add_i(sum, V::term(V::mul(V::load_f(b + rows[r].off[p]), V::bcast(rows[r].val[p])), Raw ? q : V::add(x[r][p], q)));
+      sum = V::add_i(sum, product_term(p));
       ++in_sum;
     }
     V::wide_add(wide, sum);

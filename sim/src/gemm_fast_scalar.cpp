@@ -59,6 +59,7 @@ struct V {
     return std::bit_cast<std::uint16_t>(h);
   }
 
+  static unsigned add_overflows(I a, I b, I sum) { return ((a ^ sum) & (b ^ sum)) >> 31; }
   static Wide wide_zero() { return 0; }
   static void wide_add(Wide& w, I s) { w += static_cast<std::int32_t>(s); }
   static I finish(const KernelSpec& s, I sum, F em) {

@@ -169,6 +169,9 @@ TEST(GemmKernels, PinnedCornerCasesOnEveryIsa) {
       {"subnormal products against a huge C", 0x0001u, 0x0001u, 0x7f000000u},
       {"subnormal C", 0x0000u, 0x0000u, 0x00000001u},
       {"negative zeros", 0x8000u, 0x3c00u, 0x80000000u},
+      // 16 products of 1.999^2 aligned at F = 25 (sm_90): a block sum of 2^31 - 2^21, past int32
+      {"block sum beyond int32", 0x3fffu, 0x3fffu, 0x3f800000u},
+      {"negative block sum beyond int32", 0xbfffu, 0x3fffu, 0xbf800000u},
   };
   for (const char* name : {"SM80_SP_16x8x32_F32F16F16F32_TN", "SM80_16x8x16_F32F16F16F32_TN"}) {
     const Instruction& in = testing::row_named(name);
