@@ -57,8 +57,8 @@ struct ElementDecoder {
     if (mag == 0) return true;
     const int xe = e == 0 ? f.min_exponent() : static_cast<int>(e) - f.bias;
     const bool negative = (v & (1u << (f.container_bits - 1))) != 0;
-    // 2^k as a normal fp32 (k = x - mantissa_bits within [-24, 15] for raw formats, -mantissa_bits
-    // otherwise): the product with the integer magnitude is exact.
+    // 2^k as a normal fp32 (raw: |x| < 100, else k = -mantissa_bits): the product with the
+    // integer magnitude is exact.
     const int k = (raw ? xe : 0) - f.mantissa_bits;
     const float scale = std::bit_cast<float>(static_cast<std::uint32_t>(k + 127) << 23);
     value = static_cast<float>(mag) * scale * (negative ? -1.0f : 1.0f);
@@ -66,6 +66,39 @@ struct ElementDecoder {
     return true;
   }
 };
+
+// The model exponents (floor(log2|v|), e_min for subnormals) of an operand's finite non-zero
+// elements span [lo, hi]; lo > hi when it has none.
+struct ExponentRange {
+  int lo = std::numeric_limits<int>::max(), hi = std::numeric_limits<int>::min();
+};
+
+ExponentRange exponent_range(const FormatSpec& f, const std::vector<std::uint32_t>& bits, int threads) {
+  const std::uint32_t exp_mask = (1u << f.exponent_bits) - 1u, man_mask = (1u << f.mantissa_bits) - 1u;
+  int lo = std::numeric_limits<int>::max(), hi = std::numeric_limits<int>::min();
+  const auto count = static_cast<std::ptrdiff_t>(bits.size());
+#pragma omp parallel for reduction(min : lo) reduction(max : hi) num_threads(threads)
+  for (std::ptrdiff_t n = 0; n < count; ++n) {
+    const std::uint32_t v = bits[static_cast<std::size_t>(n)];
+    const std::uint32_t e = (v >> (f.ignored_low_bits + f.mantissa_bits)) & exp_mask;
+    const std::uint32_t m = (v >> f.ignored_low_bits) & man_mask;
+    const bool special = e == exp_mask && (f.nan == spec::NanEncoding::ieee || m == man_mask);  // Inf/NaN
+    if ((e == 0 && m == 0) || special) continue;
+    const int x = e == 0 ? f.min_exponent() : static_cast<int>(e) - f.bias;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  return {lo, hi};
+}
+
+// Whether every product a * b of such elements is exact in fp32 with 2^-100 <= |a * b| < 2^100:
+// at most 24 significant bits (checked in make_plan), magnitudes at least 2^(x - mantissa_bits)
+// and below 2^(x + 1). Inside these bounds the kernels' scalings by 2^(F - E) stay exact or
+// provably irrelevant (gemm_fast_avx2.cpp term()).
+bool products_are_exact(ExponentRange a, int a_mantissa_bits, ExponentRange b, int b_mantissa_bits) {
+  if (a.lo > a.hi || b.lo > b.hi) return true;  // no non-zero product
+  return a.lo - a_mantissa_bits + b.lo - b_mantissa_bits >= -100 && a.hi + b.hi + 2 <= 100;
+}
 
 struct FastPlan {
   KernelSpec ks{};
@@ -93,12 +126,12 @@ std::optional<FastPlan> make_plan(const spec::Instruction& instr, const Instruct
   ks.overflow_to_infinity = d.overflow_to_infinity;
   ks.fp16_out = *d.out_format == spec::fp16;
   ks.add_c_last = dp.lowering() == Lowering::fp8_via_fp16_sm90;
-  // Products of the values themselves are exact fp32 normals when their exponents stay inside
-  // fp32's normal range (fp16 and fp8 inputs; not bf16 or tf32, whose range is fp32's own).
+  // fp16 and fp8 inputs: any product of two values is exact (run_float decides for bf16 and tf32
+  // from the operands' exponents).
   const spec::FormatSpec& fa = *d.a_format;
   const spec::FormatSpec& fb = *d.b_format;
-  ks.raw_products = fa.min_exponent() - fa.mantissa_bits + fb.min_exponent() - fb.mantissa_bits >= -126 &&
-                    fa.max_exponent() + fb.max_exponent() + 2 <= 127;
+  ks.raw_products = products_are_exact({fa.min_exponent(), fa.max_exponent()}, fa.mantissa_bits,
+                                       {fb.min_exponent(), fb.max_exponent()}, fb.mantissa_bits);
   // The grouping decision (tile.hpp), expressed as a run of consecutive stored products. Under
   // logical_k a block of n logical K is n / chunk_width chunks, i.e. a contiguous run of stored
   // values (chunk_width divides n for every row).
@@ -181,7 +214,21 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
   const int tiles_m = s.m / instr.m, groups_n = (s.n + kGroup - 1) / kGroup;
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   const spec::DatapathSpec& ds = dp.spec();
-  const KernelSpec& ks = plan.ks;
+  KernelSpec ks = plan.ks;
+  const ExponentRange a_range = exponent_range(*ds.a_format, ops.a.bits, threads);
+  const ExponentRange b_range = exponent_range(*ds.b_format, ops.b.bits, threads);
+  if (!ks.raw_products && !ks.add_c_last)  // bf16, tf32: values as operands when these ones allow it
+    ks.raw_products = products_are_exact(a_range, ds.a_format->mantissa_bits, b_range, ds.b_format->mantissa_bits);
+  // fp32 output: every block result is at most |C| + K * max|a| * max|b| in magnitude (RZ and the
+  // truncated terms only shrink it); below 2^127 no block can overflow to Inf, and the kernels
+  // skip that check and the carrying of an Inf from block to block. (fp16 output keeps both.)
+  if (!ks.fp16_out && !ks.add_c_last) {
+    const ExponentRange c_range = exponent_range(spec::fp32, ops.c.bits, threads);
+    const int products = a_range.lo > a_range.hi || b_range.lo > b_range.hi ? -1000 : a_range.hi + b_range.hi + 2;
+    const int c_top = c_range.lo > c_range.hi ? -1000 : c_range.hi + 1;
+    const double bound = std::ldexp(1.0, c_top) + static_cast<double>(s.k) * std::ldexp(1.0, products);
+    ks.may_overflow = !(bound < std::ldexp(1.0, 127));
+  }
 
   // Lowered rows (sm_90 fp8, fp8_lowering.hpp): the tensor core sees the inputs converted to fp16,
   // in two HMMAs (the elements of the low register halves, then the high halves) starting from

@@ -30,9 +30,9 @@ struct V {
 
   // 2^k for integer-valued k in [-126, 127], built in the exponent field.
   static F pow2(I k) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23)); }
-  // k clamped to [-126, 127]: |p| < 2^34 for every product here, so below -126 |p * 2^k| < 2^-92
-  // truncates to 0 either way; above 127 only zero products occur (k = F - E, and a non-zero
-  // product puts E above -100).
+  // k clamped to [-126, 127]. Significands: |p| < 4; values (raw_products): 2^-100 <= |p| < 2^100.
+  // Below -126, |p * 2^k| < 2^-26 truncates to 0 either way; k = F - E exceeds 127 only when every
+  // product is zero (a non-zero product puts E at -102 or above).
   static I term(F p, F k) {
     const I ki = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(k, _mm256_set1_ps(-126.0f)), _mm256_set1_ps(127.0f)));
     return _mm256_cvttps_epi32(_mm256_mul_ps(p, pow2(ki)));

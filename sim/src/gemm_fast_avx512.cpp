@@ -97,7 +97,7 @@ struct V {
     // RZ twice on nested grids (24 bits of the sum, then fp32's grid at that exponent, coarser
     // for subnormals) is one RZ.
     F r = _mm512_scalef_round_ps(f, unit, kRz);
-    if (s.overflow_to_infinity) {  // floor(log2|value|) > 127: Inf (the model), not FLT_MAX (RZ)
+    if (s.overflow_to_infinity && s.may_overflow) {  // floor(log2|value|) > 127: Inf (the model), not FLT_MAX (RZ)
       const __mmask16 over =
           _mm512_cmp_ps_mask(_mm512_add_ps(_mm512_getexp_ps(f), unit), _mm512_set1_ps(127.0f), _CMP_GT_OQ);
       const F inf = _mm512_or_ps(_mm512_and_ps(f, _mm512_castsi512_ps(_mm512_set1_epi32(static_cast<int>(0x80000000u)))),

@@ -19,9 +19,10 @@
 // 2^(E - F), its magnitude truncated; the exact integer sum rounded once. With signed
 // significands s (|s| < 2) the product is s_a * s_b * 2^(x_a + x_b), exact in fp32, so its term
 // is trunc(s_a * s_b * 2^(x_a + x_b + F - E)): truncation toward zero of a signed value is the
-// model's truncated magnitude with the product's sign. Under raw_products (fp16, fp8) the
-// operands are the values themselves, their product is exact in fp32, and the term is
-// trunc(a * b * 2^(F - E)): one scaling per block instead of one exponent sum per product.
+// model's truncated magnitude with the product's sign. Under raw_products (fp16 and fp8
+// always; bf16 and tf32 when the operands' exponents allow: gemm_fast.cpp) the operands are the
+// values themselves, their product is exact in fp32, and the term is trunc(a * b * 2^(F - E)):
+// one scaling per block instead of one exponent sum per product.
 
 // A's stored values of one row, from the current product on.
 struct RowView {
@@ -105,11 +106,11 @@ inline __attribute__((always_inline)) void step_blocks(const KernelSpec& s, RowV
   constexpr unsigned kAll = V::kWidth >= 32 ? ~0u : (1u << V::kWidth) - 1u;
   const int full = N > 0 ? count / N * N : 0;
   for (int p0 = 0; p0 < count; p0 += s.block_stored) {
-    unsigned overflowed[R];
-    bool all = true;
+    unsigned overflowed[R] = {};
+    bool all = s.may_overflow;
     typename V::I next[R];
     for (int r = 0; r < R; ++r) {
-      overflowed[r] = V::special(cur[r], s.fp16_out);
+      if (s.may_overflow) overflowed[r] = V::special(cur[r], s.fp16_out);
       all = all && overflowed[r] == kAll;
       next[r] = cur[r];
     }
@@ -120,7 +121,7 @@ inline __attribute__((always_inline)) void step_blocks(const KernelSpec& s, RowV
     else
       block<0, R, Raw>(s, rows, n, b, next);
     for (int r = 0; r < R; ++r) {
-      cur[r] = V::select(overflowed[r], cur[r], next[r]);  // an Inf from an overflowed block stays
+      cur[r] = s.may_overflow ? V::select(overflowed[r], cur[r], next[r]) : next[r];  // an Inf stays
       rows[r].val += n;
       rows[r].exp += n;
       rows[r].off += n;

@@ -51,6 +51,7 @@ struct KernelSpec {
   bool wide = false;     // sub_block < block_stored: block sums are carried in int64
   bool add_c_last = false;  // lowered fp8 rows: blocks start from +0, C added by an IEEE RN add
   bool raw_products = false;  // operands held as values (not significands): their products are exact
+  bool may_overflow = true;   // false: no block result can reach 2^128 (the operands bound every sum)
   VectorFinish finish = VectorFinish::per_lane;
 };
 
