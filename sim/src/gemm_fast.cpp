@@ -201,7 +201,7 @@ Tile run_integer(const spec::Instruction& instr, const InstructionDatapath& dp, 
   return d;
 }
 
-// Float rows: decode, pack, then per (16-row tile, 16-column group) the k-steps in order, each
+// Float rows: decode, pack, then per (64-row block, 16-column group) the k-steps in order, each
 // through the instruction set's kernel; lanes the kernel skips (Inf/NaN among the inputs or in
 // the accumulator) through the generic element path.
 Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, const FastPlan& plan,
@@ -211,7 +211,7 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
   isa_used = kernels.isa;
   Tile d = ops.c;
   const int a_step = instr.is_sparse() ? instr.stored_k() : instr.k;
-  const int tiles_m = s.m / instr.m, groups_n = (s.n + kGroup - 1) / kGroup;
+  const int groups_n = (s.n + kGroup - 1) / kGroup;
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   const spec::DatapathSpec& ds = dp.spec();
   KernelSpec ks = plan.ks;
@@ -249,17 +249,20 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
     return ks.add_c_last ? dp.tensor_core_input(f, bits) : bits;
   };
 
-  // A in pass order, with the packed-B offset of the K row each stored value meets.
+  // A in pass order, with the packed-B offset of the K row each stored value meets; step-major
+  // (all rows' values of step 0, then of step 1, ...), so that the kernel reads each step's rows
+  // sequentially.
   const std::size_t a_size = sz(s.m, s.a_cols);
   std::vector<float> a_val(a_size), a_exp(a_size);
   std::vector<std::int32_t> a_off(a_size);
 #pragma omp parallel for num_threads(threads)
   for (int i = 0; i < s.m; ++i) {
     for (int step = 0; step < s.steps; ++step) {
-      const std::size_t seg = sz(i, s.a_cols) + sz(step * a_step);
+      const std::size_t row_seg = sz(i, s.a_cols) + sz(step * a_step);
+      const std::size_t seg = (sz(step, s.m) + sz(i)) * sz(a_step);
       bool special = false;
       for (int q = 0; q < a_step; ++q) {
-        const std::size_t src = seg + sz(pass_order[sz(q)]);
+        const std::size_t src = row_seg + sz(pass_order[sz(q)]);
         const int row = step * instr.k + (instr.is_sparse() ? cols[src] : pass_order[sz(q)]);
         special |= !a_decoder.decode(tensor_core_bits(*instr.a, ops.a.bits[src]), a_val[seg + sz(q)], a_exp[seg + sz(q)]);
         a_off[seg + sz(q)] = row * kPackedRow;
@@ -290,32 +293,36 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
   }
 
   const SparseGrouping grouping = options.execution.grouping;
-  const int tile_rows = instr.m;
+  // Rows are independent chains, so a task takes kBlockRows of them (not one 16-row tile): each
+  // k-step's packed B rows (4 KB) are then reused from L1 by 128 rows.
+  constexpr int kBlockRows = 128;
+  const int blocks_m = (s.m + kBlockRows - 1) / kBlockRows;
   std::atomic<std::size_t> fallback_count{0};
 #pragma omp parallel num_threads(threads)
   {
     ElementScratch scratch;
     std::vector<std::uint32_t> b_column(sz(instr.k));
-    std::vector<std::uint32_t> acc_tile(sz(tile_rows) * kGroup), skip(sz(tile_rows));
+    std::vector<std::uint32_t> acc_tile(sz(kBlockRows) * kGroup), skip(sz(kBlockRows));
     std::size_t local_fallbacks = 0;
 #pragma omp for schedule(dynamic) collapse(2)
-    for (int ti = 0; ti < tiles_m; ++ti) {
+    for (int bi = 0; bi < blocks_m; ++bi) {
       for (int tg = 0; tg < groups_n; ++tg) {
         const int j0 = tg * kGroup, width = std::min(kGroup, s.n - j0);
-        for (int r = 0; r < tile_rows; ++r)
+        const int i0 = bi * kBlockRows, rows = std::min(kBlockRows, s.m - i0);
+        for (int r = 0; r < rows; ++r)
           for (int j = 0; j < kGroup; ++j)
-            acc_tile[sz(r) * kGroup + sz(j)] = j < width ? ops.c.at(ti * tile_rows + r, j0 + j) : 0u;
-        // Steps outermost: one k-step's packed B rows (a few KB) stay in L1 across the tile's rows.
+            acc_tile[sz(r) * kGroup + sz(j)] = j < width ? ops.c.at(i0 + r, j0 + j) : 0u;
+        // Steps outermost: one k-step's packed B rows stay in L1 across the block's rows.
         for (int step = 0; step < s.steps; ++step) {
-          for (int r = 0; r < tile_rows; ++r)
-            skip[sz(r)] = a_special[sz(ti * tile_rows + r, s.steps) + sz(step)] != 0 ? 0xffffu : b_skip[sz(step, groups_n) + sz(tg)];
-          const std::size_t a0 = sz(ti * tile_rows, s.a_cols) + sz(step * a_step);
-          const StepArgs args{&ks, a_val.data() + a0, a_exp.data() + a0, a_off.data() + a0, sz(s.a_cols), a_step,
-                              bpack + sz(tg, s.k) * kPackedRow, acc_tile.data(), skip.data(), tile_rows};
+          for (int r = 0; r < rows; ++r)
+            skip[sz(r)] = a_special[sz(i0 + r, s.steps) + sz(step)] != 0 ? 0xffffu : b_skip[sz(step, groups_n) + sz(tg)];
+          const std::size_t a0 = (sz(step, s.m) + sz(i0)) * sz(a_step);
+          const StepArgs args{&ks, a_val.data() + a0, a_exp.data() + a0, a_off.data() + a0, sz(a_step), a_step,
+                              bpack + sz(tg, s.k) * kPackedRow, acc_tile.data(), skip.data(), rows};
           kernels.run_step(args);
-          for (int r = 0; r < tile_rows; ++r) {
+          for (int r = 0; r < rows; ++r) {
             if (skip[sz(r)] == 0) continue;
-            const int i = ti * tile_rows + r;
+            const int i = i0 + r;
             const std::size_t arow = sz(i, s.a_cols) + sz(step * a_step);
             const std::span<const std::uint32_t> a_row(ops.a.bits.data() + arow, sz(a_step));
             const std::span<const int> columns(instr.is_sparse() ? cols.data() + arow : nullptr,
@@ -329,8 +336,8 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
             }
           }
         }
-        for (int r = 0; r < tile_rows; ++r)
-          for (int j = 0; j < width; ++j) d.at(ti * tile_rows + r, j0 + j) = acc_tile[sz(r) * kGroup + sz(j)];
+        for (int r = 0; r < rows; ++r)
+          for (int j = 0; j < width; ++j) d.at(i0 + r, j0 + j) = acc_tile[sz(r) * kGroup + sz(j)];
       }
     }
     fallback_count += local_fallbacks;
