@@ -158,43 +158,64 @@ std::int32_t int_value(const FormatSpec& f, std::uint32_t bits) {
   return static_cast<std::int32_t>(x << unused) >> unused;
 }
 
-// Integer rows: the exact int64 sum of blockfma.cpp dot_int, 8 columns at a time.
+// 64-byte aligned storage for packed operands (a 16-lane group row is one or two cache lines).
+template <class T>
+std::unique_ptr<T[], decltype(&std::free)> aligned_array(std::size_t count) {
+  std::unique_ptr<T[], decltype(&std::free)> p(static_cast<T*>(std::aligned_alloc(64, (count * sizeof(T) + 63) / 64 * 64)),
+                                               &std::free);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+// Rows are independent chains, so a task takes kBlockRows of them (not one 16-row tile): each
+// k-step's packed B rows (4 KB) are then reused from L1 by 128 rows.
+constexpr int kBlockRows = 128;
+
+// Integer rows: the exact sums of blockfma.cpp dot_int, by the instruction set's kernel.
 Tile run_integer(const spec::Instruction& instr, const InstructionDatapath& dp, const GemmOperands& ops,
-                 const Shape& s, const std::vector<std::int32_t>& cols, const GemmOptions& options) {
-  constexpr int kLanes = 8;
+                 const Shape& s, const std::vector<std::int32_t>& cols, const GemmOptions& options,
+                 KernelIsa& isa_used) {
+  const KernelTable& kernels = resolve_kernels(options.isa);
+  isa_used = kernels.isa;
   Tile d = ops.c;
   const int a_step = instr.is_sparse() ? instr.stored_k() : instr.k;
-  const int tiles_m = s.m / instr.m, groups_n = s.n / kLanes;
-  const std::size_t ldb = sz(s.n);
+  const int groups_n = (s.n + kGroup - 1) / kGroup, blocks_m = (s.m + kBlockRows - 1) / kBlockRows;
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   const spec::DatapathSpec& ds = dp.spec();
-  std::vector<std::int32_t> av(ops.a.bits.size()), bv(ops.b.bits.size());
-  for (std::size_t i = 0; i < av.size(); ++i) av[i] = int_value(*ds.a_format, ops.a.bits[i]);
-  for (std::size_t i = 0; i < bv.size(); ++i) bv[i] = int_value(*ds.b_format, ops.b.bits[i]);
-#pragma omp parallel for schedule(dynamic) collapse(2) num_threads(threads)
-  for (int ti = 0; ti < tiles_m; ++ti) {
-    for (int tg = 0; tg < groups_n; ++tg) {
-      for (int i = ti * instr.m; i < (ti + 1) * instr.m; ++i) {
-        std::int64_t acc[kLanes];
-        for (int j = 0; j < kLanes; ++j) acc[j] = static_cast<std::int32_t>(ops.c.at(i, tg * kLanes + j));
-        for (int step = 0; step < s.steps; ++step) {
-          std::int64_t sum[kLanes];
-          for (int j = 0; j < kLanes; ++j) sum[j] = acc[j];
-          for (int p = 0; p < a_step; ++p) {
-            const std::size_t ai = sz(i, s.a_cols) + sz(step * a_step + p);
-            const std::int64_t a = av[ai];
-            const int row = step * instr.k + (instr.is_sparse() ? cols[ai] : p);
-            const std::int32_t* br = bv.data() + sz(row) * ldb + sz(tg * kLanes);
-            for (int j = 0; j < kLanes; ++j) sum[j] += a * br[j];
-          }
-          for (int j = 0; j < kLanes; ++j) {  // blockfma.cpp dot_int: wrap, or clamp (.satfinite)
-            std::int64_t v = sum[j];
-            if (ds.satfinite) v = std::clamp<std::int64_t>(v, std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max());
-            acc[j] = static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v)));
-          }
-        }
-        for (int j = 0; j < kLanes; ++j)
-          d.at(i, tg * kLanes + j) = static_cast<std::uint32_t>(static_cast<std::int32_t>(acc[j]));
+  std::vector<std::int32_t> a_val(sz(s.m, s.a_cols)), a_off(sz(s.m, s.a_cols));
+#pragma omp parallel for num_threads(threads)
+  for (int i = 0; i < s.m; ++i) {
+    for (int c = 0; c < s.a_cols; ++c) {
+      const std::size_t e = sz(i, s.a_cols) + sz(c);
+      const int step = c / a_step, p = c % a_step;
+      a_val[e] = int_value(*ds.a_format, ops.a.bits[e]);
+      a_off[e] = (step * instr.k + (instr.is_sparse() ? cols[e] : p)) * kGroup;
+    }
+  }
+  const auto bpack_owner = aligned_array<std::int32_t>(sz(groups_n) * sz(s.k) * kGroup);
+  std::int32_t* const bpack = bpack_owner.get();
+#pragma omp parallel for num_threads(threads)
+  for (int tg = 0; tg < groups_n; ++tg)
+    for (int k = 0; k < s.k; ++k)
+      for (int j = 0; j < kGroup; ++j) {
+        const int col = tg * kGroup + j;
+        bpack[(sz(tg, s.k) + sz(k)) * kGroup + sz(j)] = col < s.n ? int_value(*ds.b_format, ops.b.at(k, col)) : 0;
+      }
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<std::uint32_t> acc(sz(kBlockRows) * kGroup);
+#pragma omp for schedule(dynamic) collapse(2)
+    for (int bi = 0; bi < blocks_m; ++bi) {
+      for (int tg = 0; tg < groups_n; ++tg) {
+        const int j0 = tg * kGroup, width = std::min(kGroup, s.n - j0);
+        const int i0 = bi * kBlockRows, rows = std::min(kBlockRows, s.m - i0);
+        for (int r = 0; r < rows; ++r)
+          for (int j = 0; j < kGroup; ++j) acc[sz(r) * kGroup + sz(j)] = j < width ? ops.c.at(i0 + r, j0 + j) : 0u;
+        const IntRowsArgs args{a_val.data() + sz(i0, s.a_cols), a_off.data() + sz(i0, s.a_cols), sz(s.a_cols), a_step,
+                               s.steps, bpack + sz(tg, s.k) * kGroup, acc.data(), rows, ds.satfinite};
+        kernels.run_int_rows(args);
+        for (int r = 0; r < rows; ++r)
+          for (int j = 0; j < width; ++j) d.at(i0 + r, j0 + j) = acc[sz(r) * kGroup + sz(j)];
       }
     }
   }
@@ -273,9 +294,7 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
   // B per 16-column group: each K row's 16 values, then 16 exponents (columns past N: zero).
   // 64-byte aligned: every 16-float half of a packed row is one cache line, one zmm load.
   const std::size_t bpack_size = sz(groups_n) * sz(s.k) * kPackedRow;
-  const std::unique_ptr<float[], decltype(&std::free)> bpack_owner(
-      static_cast<float*>(std::aligned_alloc(64, (bpack_size * sizeof(float) + 63) / 64 * 64)), &std::free);
-  if (!bpack_owner) throw std::bad_alloc();
+  const auto bpack_owner = aligned_array<float>(bpack_size);
   float* const bpack = bpack_owner.get();
 #pragma omp parallel for num_threads(threads)
   for (int tg = 0; tg < groups_n; ++tg) {
@@ -293,9 +312,6 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
   }
 
   const SparseGrouping grouping = options.execution.grouping;
-  // Rows are independent chains, so a task takes kBlockRows of them (not one 16-row tile): each
-  // k-step's packed B rows (4 KB) are then reused from L1 by 128 rows.
-  constexpr int kBlockRows = 128;
   const int blocks_m = (s.m + kBlockRows - 1) / kBlockRows;
   std::atomic<std::size_t> fallback_count{0};
 #pragma omp parallel num_threads(threads)
@@ -357,7 +373,7 @@ std::optional<Tile> run_fast_path(const spec::Instruction& instr, const Instruct
                                   std::size_t& fallbacks, KernelIsa& isa_used) {
   const std::optional<FastPlan> plan = make_plan(instr, dp, options.execution.grouping);
   if (!plan) return std::nullopt;
-  if (plan->integer) return run_integer(instr, dp, ops, s, cols, options);
+  if (plan->integer) return run_integer(instr, dp, ops, s, cols, options, isa_used);
   return run_float(instr, dp, *plan, ops, s, cols, options, fallbacks, isa_used);
 }
 

@@ -111,7 +111,7 @@ struct V {
 }  // namespace
 
 const KernelTable& table() {
-  static const KernelTable t{KernelIsa::avx2, &run_step};
+  static const KernelTable t{KernelIsa::avx2, &run_step, &run_int_rows};
   return t;
 }
 

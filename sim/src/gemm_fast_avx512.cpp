@@ -154,7 +154,7 @@ struct V {
 }  // namespace
 
 const KernelTable& table() {
-  static const KernelTable t{KernelIsa::avx512, &run_step};
+  static const KernelTable t{KernelIsa::avx512, &run_step, &run_int_rows};
   return t;
 }
 

@@ -187,3 +187,33 @@ void run_step(const StepArgs& a) {
   else
     run_step_raw<false>(a);
 }
+
+// Integer rows: plain loops over the 16 columns, which the compiler vectorises for the
+// instruction set of the including file.
+void run_int_rows(const IntRowsArgs& a) {
+  constexpr std::int64_t kMax = 2147483647, kMin = -kMax - 1;
+  for (int r = 0; r < a.rows; ++r) {
+    const std::int32_t* av = a.a_val + static_cast<std::size_t>(r) * a.a_stride;
+    const std::int32_t* ao = a.a_off + static_cast<std::size_t>(r) * a.a_stride;
+    std::uint32_t* acc = a.acc + static_cast<std::size_t>(r) * kGroup;
+    std::int32_t c[kGroup];
+    for (int j = 0; j < kGroup; ++j) c[j] = static_cast<std::int32_t>(acc[j]);
+    for (int step = 0; step < a.steps; ++step, av += a.count, ao += a.count) {
+      std::int32_t sum[kGroup] = {};
+      for (int p = 0; p < a.count; ++p) {
+        const std::int32_t x = av[p];
+        const std::int32_t* br = a.b + ao[p];
+        for (int j = 0; j < kGroup; ++j) sum[j] += x * br[j];
+      }
+      for (int j = 0; j < kGroup; ++j) {
+        if (a.satfinite) {
+          const std::int64_t t = static_cast<std::int64_t>(c[j]) + sum[j];
+          c[j] = static_cast<std::int32_t>(t > kMax ? kMax : (t < kMin ? kMin : t));
+        } else {
+          c[j] = static_cast<std::int32_t>(static_cast<std::uint32_t>(c[j]) + static_cast<std::uint32_t>(sum[j]));
+        }
+      }
+    }
+    for (int j = 0; j < kGroup; ++j) acc[j] = static_cast<std::uint32_t>(c[j]);
+  }
+}

@@ -71,9 +71,25 @@ struct StepArgs {
   int rows;
 };
 
+// Integer rows: every k-step of `rows` rows against one 16-column group (blockfma.cpp dot_int:
+// the exact step sum, then wrap modulo 2^32 or clamp under .satfinite). A step's products sum in
+// int32 exactly: at most 64 stored products of at most 255 * 255 in magnitude.
+struct IntRowsArgs {
+  const std::int32_t* a_val;  // row 0's stored values, every step (sign-extended)
+  const std::int32_t* a_off;  // the int32 offset of the B row each meets, in the packed group
+  std::size_t a_stride;       // elements between consecutive rows
+  int count;                  // stored values of a row per step
+  int steps;
+  const std::int32_t* b;      // the packed group: kGroup int32 per K row
+  std::uint32_t* acc;         // rows x 16 accumulators (s32 bit patterns), updated in place
+  int rows;
+  bool satfinite;
+};
+
 struct KernelTable {
   KernelIsa isa;
   void (*run_step)(const StepArgs&);
+  void (*run_int_rows)(const IntRowsArgs&);
 };
 
 // spec::round_block_sum for one lane: `sum` in units of 2^(em - F), em the block's exponent E.

@@ -75,7 +75,7 @@ struct V {
 }  // namespace
 
 const KernelTable& table() {
-  static const KernelTable t{KernelIsa::scalar, &run_step};
+  static const KernelTable t{KernelIsa::scalar, &run_step, &run_int_rows};
   return t;
 }
 

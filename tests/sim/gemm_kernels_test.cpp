@@ -1,8 +1,9 @@
 // The GEMM fast path's kernels, forced onto every instruction set this CPU has (scalar, AVX2,
 // AVX-512), are bit-identical to the generic path (run_tile per tile and k-step, whose arithmetic
-// is the reference block FMA of blockfma.cpp) on every row of every architecture, both sparse
-// groupings, on random and adversarial operands: subnormals, few-bit values that cancel and tie,
-// the widest exponent spread, overflow to Inf, and Inf/NaN inputs.
+// is the reference block FMA of blockfma.cpp, or dot_int for integer rows) on every row of every
+// architecture, both sparse groupings, on random and adversarial operands: subnormals, few-bit
+// values that cancel and tie, the widest exponent spread, overflow to Inf, Inf/NaN inputs, and
+// integer extremes that wrap or saturate the s32 accumulator.
 #include "twofour/sim/gemm.hpp"
 
 #include "sim/mma_support.hpp"
@@ -48,7 +49,22 @@ std::uint32_t pattern(const FormatSpec& f, bool negative, std::uint32_t exp_fiel
   return c == spec::FpClass::nan || c == spec::FpClass::infinity ? 0u : bits;
 }
 
+// Integer formats: uniform patterns, or (Mix::spread) the extremes, which make the s32
+// accumulator wrap or saturate within a few k-steps.
+std::uint32_t integer_element(const FormatSpec& f, Mix mix, std::mt19937_64& rng) {
+  if (mix != Mix::spread) return random_element(f, rng);
+  const std::uint32_t top = f.is_signed ? (1u << (f.bits - 1)) - 1u : (1u << f.bits) - 1u;  // largest
+  const std::uint32_t bottom = f.is_signed ? (1u << (f.bits - 1)) : 0u;                    // smallest
+  switch (rng() % 4) {
+    case 0: return top & f.container_mask();
+    case 1: return bottom & f.container_mask();
+    case 2: return f.bits == 32 ? (rng() % 2 != 0 ? 0x7ffff000u : 0x80000fffu) : top & f.container_mask();
+    default: return random_element(f, rng);
+  }
+}
+
 std::uint32_t element(const FormatSpec& f, Mix mix, std::mt19937_64& rng) {
+  if (f.is_integer) return integer_element(f, mix, rng);
   const bool neg = (rng() & 1u) != 0;
   const std::uint32_t man = static_cast<std::uint32_t>(rng());
   switch (mix) {
@@ -114,8 +130,9 @@ TEST(GemmKernels, EveryIsaIsBitIdenticalToTheReferenceOnEveryRow) {
   std::size_t mix_pairs[std::size(kMixes)] = {}, mix_fallbacks[std::size(kMixes)] = {};
   for (Arch arch : testing::kArchs) {
     for (const Instruction* in : testing::rows_on(arch)) {
-      if (in->a->is_integer || in->order == spec::MetadataOrder::ordered) continue;  // same datapath as a listed row
+      if (in->order == spec::MetadataOrder::ordered) continue;  // same datapath as a listed row
       for (const Mix mix : kMixes) {
+        if (in->a->is_integer && mix != Mix::uniform && mix != Mix::spread) continue;
         for (const SparseGrouping grouping : {SparseGrouping::stored_products, SparseGrouping::logical_k}) {
           if (!in->is_sparse() && grouping == SparseGrouping::logical_k) continue;
           // N = 24: one full 16-column group and one half-empty one; M two tiles; K three steps.
