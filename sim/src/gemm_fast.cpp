@@ -67,6 +67,45 @@ struct ElementDecoder {
   }
 };
 
+// An operand's bit patterns (in the instruction's input format; lowered rows first convert them to
+// the tensor core's input, fp8_lowering.hpp) decoded as ElementDecoder does. Formats of at most 16
+// bits go through a table of every pattern, built once per GEMM.
+class OperandDecoder {
+ public:
+  // input: the row's format; tensor_core: the datapath's (spec().a_format / b_format).
+  OperandDecoder(const InstructionDatapath& dp, const FormatSpec& input, const FormatSpec& tensor_core, bool raw)
+      : dp_(dp), input_(input), element_{tensor_core, raw},
+        lowered_(dp.lowering() == Lowering::fp8_via_fp16_sm90) {
+    if (input.container_bits > 16) return;
+    table_.resize(std::size_t{1} << input.container_bits);
+    for (std::size_t bits = 0; bits < table_.size(); ++bits) {
+      Entry& e = table_[bits];
+      e.finite = decode_element(static_cast<std::uint32_t>(bits), e.value, e.x);
+    }
+  }
+  bool decode(std::uint32_t bits, float& value, float& x) const {  // false for Inf/NaN
+    if (table_.empty()) return decode_element(bits, value, x);
+    const Entry& e = table_[bits & input_.container_mask()];
+    value = e.value;
+    x = e.x;
+    return e.finite;
+  }
+
+ private:
+  struct Entry {
+    float value, x;
+    bool finite;
+  };
+  bool decode_element(std::uint32_t bits, float& value, float& x) const {
+    return element_.decode(lowered_ ? dp_.tensor_core_input(input_, bits) : bits, value, x);
+  }
+  const InstructionDatapath& dp_;
+  const FormatSpec& input_;
+  ElementDecoder element_;
+  bool lowered_;
+  std::vector<Entry> table_;
+};
+
 // The model exponents (floor(log2|v|), e_min for subnormals) of an operand's finite non-zero
 // elements span [lo, hi]; lo > hi when it has none.
 struct ExponentRange {
@@ -236,10 +275,15 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   const spec::DatapathSpec& ds = dp.spec();
   KernelSpec ks = plan.ks;
-  const ExponentRange a_range = exponent_range(*ds.a_format, ops.a.bits, threads);
-  const ExponentRange b_range = exponent_range(*ds.b_format, ops.b.bits, threads);
-  if (!ks.raw_products && !ks.add_c_last)  // bf16, tf32: values as operands when these ones allow it
+  // fp16, fp8: the formats' own ranges; bf16, tf32: the operands' (values as operands when these
+  // ones allow it).
+  ExponentRange a_range{ds.a_format->min_exponent(), ds.a_format->max_exponent()};
+  ExponentRange b_range{ds.b_format->min_exponent(), ds.b_format->max_exponent()};
+  if (!ks.raw_products && !ks.add_c_last) {
+    a_range = exponent_range(*ds.a_format, ops.a.bits, threads);
+    b_range = exponent_range(*ds.b_format, ops.b.bits, threads);
     ks.raw_products = products_are_exact(a_range, ds.a_format->mantissa_bits, b_range, ds.b_format->mantissa_bits);
+  }
   // fp32 output: every block result is at most |C| + K * max|a| * max|b| in magnitude (RZ and the
   // truncated terms only shrink it); below 2^127 no block can overflow to Inf, and the kernels
   // skip that check and the carrying of an Inf from block to block. (fp16 output keeps both.)
@@ -265,10 +309,8 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
   // (element, step) pairs go through the generic element path (whole-row specials, model step 1).
   std::vector<std::uint8_t> a_special(sz(s.m, s.steps), 0);
   std::vector<std::uint32_t> b_skip(sz(s.steps, groups_n), 0);
-  const ElementDecoder a_decoder{*ds.a_format, ks.raw_products}, b_decoder{*ds.b_format, ks.raw_products};
-  const auto tensor_core_bits = [&](const spec::FormatSpec& f, std::uint32_t bits) {
-    return ks.add_c_last ? dp.tensor_core_input(f, bits) : bits;
-  };
+  const OperandDecoder a_decoder(dp, *instr.a, *ds.a_format, ks.raw_products);
+  const OperandDecoder b_decoder(dp, *instr.b, *ds.b_format, ks.raw_products);
 
   // A in pass order, with the packed-B offset of the K row each stored value meets; step-major
   // (all rows' values of step 0, then of step 1, ...), so that the kernel reads each step's rows
@@ -285,7 +327,7 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
       for (int q = 0; q < a_step; ++q) {
         const std::size_t src = row_seg + sz(pass_order[sz(q)]);
         const int row = step * instr.k + (instr.is_sparse() ? cols[src] : pass_order[sz(q)]);
-        special |= !a_decoder.decode(tensor_core_bits(*instr.a, ops.a.bits[src]), a_val[seg + sz(q)], a_exp[seg + sz(q)]);
+        special |= !a_decoder.decode(ops.a.bits[src], a_val[seg + sz(q)], a_exp[seg + sz(q)]);
         a_off[seg + sz(q)] = row * kPackedRow;
       }
       a_special[sz(i, s.steps) + sz(step)] = special ? 1 : 0;
@@ -305,7 +347,7 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
         const int col = tg * kGroup + j;
         dst[j] = 0.0f;
         dst[kGroup + j] = kZeroExponent;
-        if (col < s.n && !b_decoder.decode(tensor_core_bits(*instr.b, ops.b.at(k, col)), dst[j], dst[kGroup + j]))
+        if (col < s.n && !b_decoder.decode(ops.b.at(k, col), dst[j], dst[kGroup + j]))
           skip |= 1u << j;
       }
     }
