@@ -45,7 +45,7 @@ using spec::FormatSpec;
 struct ElementDecoder {
   const FormatSpec& f;
   bool raw;
-  bool decode(std::uint32_t v, float& value, float& x) const {  // false for Inf/NaN
+  bool decode(std::uint32_t v, float& value, std::int32_t& x) const {  // false for Inf/NaN
     value = 0.0f;
     x = kZeroExponent;
     const spec::FpClass cls = spec::classify(f, v);
@@ -62,7 +62,7 @@ struct ElementDecoder {
     const int k = (raw ? xe : 0) - f.mantissa_bits;
     const float scale = std::bit_cast<float>(static_cast<std::uint32_t>(k + 127) << 23);
     value = static_cast<float>(mag) * scale * (negative ? -1.0f : 1.0f);
-    x = static_cast<float>(xe);
+    x = xe;
     return true;
   }
 };
@@ -83,7 +83,7 @@ class OperandDecoder {
       e.finite = decode_element(static_cast<std::uint32_t>(bits), e.value, e.x);
     }
   }
-  bool decode(std::uint32_t bits, float& value, float& x) const {  // false for Inf/NaN
+  bool decode(std::uint32_t bits, float& value, std::int32_t& x) const {  // false for Inf/NaN
     if (table_.empty()) return decode_element(bits, value, x);
     const Entry& e = table_[bits & input_.container_mask()];
     value = e.value;
@@ -93,10 +93,11 @@ class OperandDecoder {
 
  private:
   struct Entry {
-    float value, x;
+    float value;
+    std::int32_t x;
     bool finite;
   };
-  bool decode_element(std::uint32_t bits, float& value, float& x) const {
+  bool decode_element(std::uint32_t bits, float& value, std::int32_t& x) const {
     return element_.decode(lowered_ ? dp_.tensor_core_input(input_, bits) : bits, value, x);
   }
   const InstructionDatapath& dp_;
@@ -316,8 +317,8 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
   // (all rows' values of step 0, then of step 1, ...), so that the kernel reads each step's rows
   // sequentially.
   const std::size_t a_size = sz(s.m, s.a_cols);
-  std::vector<float> a_val(a_size), a_exp(a_size);
-  std::vector<std::int32_t> a_off(a_size);
+  std::vector<float> a_val(a_size);
+  std::vector<std::int32_t> a_exp(a_size), a_off(a_size);
 #pragma omp parallel for num_threads(threads)
   for (int i = 0; i < s.m; ++i) {
     for (int step = 0; step < s.steps; ++step) {
@@ -336,19 +337,20 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
   // B per 16-column group: each K row's 16 values, then 16 exponents (columns past N: zero).
   // 64-byte aligned: every 16-float half of a packed row is one cache line, one zmm load.
   const std::size_t bpack_size = sz(groups_n) * sz(s.k) * kPackedRow;
-  const auto bpack_owner = aligned_array<float>(bpack_size);
-  float* const bpack = bpack_owner.get();
+  const auto bpack_owner = aligned_array<std::uint32_t>(bpack_size);
+  std::uint32_t* const bpack = bpack_owner.get();
 #pragma omp parallel for num_threads(threads)
   for (int tg = 0; tg < groups_n; ++tg) {
     for (int k = 0; k < s.k; ++k) {
-      float* dst = bpack + (sz(tg, s.k) + sz(k)) * kPackedRow;
+      std::uint32_t* dst = bpack + (sz(tg, s.k) + sz(k)) * kPackedRow;
       std::uint32_t& skip = b_skip[sz(k / instr.k, groups_n) + sz(tg)];
       for (int j = 0; j < kGroup; ++j) {
         const int col = tg * kGroup + j;
-        dst[j] = 0.0f;
-        dst[kGroup + j] = kZeroExponent;
-        if (col < s.n && !b_decoder.decode(ops.b.at(k, col), dst[j], dst[kGroup + j]))
-          skip |= 1u << j;
+        float value = 0.0f;
+        std::int32_t x = kZeroExponent;
+        if (col < s.n && !b_decoder.decode(ops.b.at(k, col), value, x)) skip |= 1u << j;
+        dst[j] = std::bit_cast<std::uint32_t>(value);
+        dst[kGroup + j] = static_cast<std::uint32_t>(x);
       }
     }
   }

@@ -17,7 +17,7 @@ struct V {
     __m256i lo, hi;  // lanes 0-3 and 4-7
   };
 
-  static F load_f(const float* p) { return _mm256_loadu_ps(p); }
+  static F load_f(const void* p) { return _mm256_loadu_ps(static_cast<const float*>(p)); }
   static F bcast(float x) { return _mm256_set1_ps(x); }
   static F add(F a, F b) { return _mm256_add_ps(a, b); }
   static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
@@ -27,6 +27,9 @@ struct V {
   static void store_i(std::uint32_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
   static I zero_i() { return _mm256_setzero_si256(); }
   static I add_i(I a, I b) { return _mm256_add_epi32(a, b); }
+  static I bcast_i(std::int32_t x) { return _mm256_set1_epi32(x); }
+  static I max_i(I a, I b) { return _mm256_max_epi32(a, b); }
+  static F to_float(I a) { return _mm256_cvtepi32_ps(a); }
 
   // 2^k for integer-valued k in [-126, 127], built in the exponent field.
   static F pow2(I k) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23)); }
@@ -56,7 +59,7 @@ struct V {
     const I field = _mm256_and_si256(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(0xff));
     const F e = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_max_epi32(field, _mm256_set1_epi32(1)), _mm256_set1_epi32(127)));
     const I zero = _mm256_cmpeq_epi32(_mm256_and_si256(bits, _mm256_set1_epi32(0x7fffffff)), _mm256_setzero_si256());
-    return _mm256_blendv_ps(e, _mm256_set1_ps(kZeroExponent), _mm256_castsi256_ps(zero));
+    return _mm256_blendv_ps(e, _mm256_set1_ps(static_cast<float>(kZeroExponent)), _mm256_castsi256_ps(zero));
   }
   static unsigned special(I bits, bool fp16) {
     const I ones = _mm256_set1_epi32(fp16 ? 0x7c00 : 0x7f800000);

@@ -27,7 +27,7 @@ struct V {
     __m512i lo, hi;  // lanes 0-7 and 8-15
   };
 
-  static F load_f(const float* p) { return _mm512_loadu_ps(p); }
+  static F load_f(const void* p) { return _mm512_loadu_ps(p); }
   static F bcast(float x) { return _mm512_set1_ps(x); }
   static F add(F a, F b) { return _mm512_add_ps(a, b); }
   static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
@@ -37,6 +37,9 @@ struct V {
   static void store_i(std::uint32_t* p, I v) { _mm512_storeu_si512(p, v); }
   static I zero_i() { return _mm512_setzero_si512(); }
   static I add_i(I a, I b) { return _mm512_add_epi32(a, b); }
+  static I bcast_i(std::int32_t x) { return _mm512_set1_epi32(x); }
+  static I max_i(I a, I b) { return _mm512_max_epi32(a, b); }
+  static F to_float(I a) { return _mm512_cvtepi32_ps(a); }
 
   // VSCALEFPS scales exactly unless the result underflows; an underflowed result is below 2^-126
   // in magnitude, so truncates to 0 as the exact value does.
@@ -50,7 +53,7 @@ struct V {
   static F acc_exponent(F c) {
     // VGETEXPPS gives floor(log2|c|), subnormals included (MXCSR.DAZ is clear); c is read as fp32.
     const __mmask16 nonzero = _mm512_cmp_ps_mask(c, _mm512_setzero_ps(), _CMP_NEQ_OQ);
-    return _mm512_mask_max_ps(_mm512_set1_ps(kZeroExponent), nonzero, _mm512_getexp_ps(c), _mm512_set1_ps(-126.0f));
+    return _mm512_mask_max_ps(_mm512_set1_ps(static_cast<float>(kZeroExponent)), nonzero, _mm512_getexp_ps(c), _mm512_set1_ps(-126.0f));
   }
   static unsigned special(I bits, bool fp16) {
     const I ones = _mm512_set1_epi32(fp16 ? 0x7c00 : 0x7f800000);

@@ -2,7 +2,8 @@
 // Included by gemm_fast_<isa>.cpp inside an anonymous namespace, after it defines `V`, the lane
 // type of its instruction set:
 //   kWidth lanes; F (float lanes), I (32-bit lanes), Wide (kWidth int64 lanes)
-//   load_f, bcast, add, sub, max, mul on F; load_i, store_i, zero_i, add_i on I
+//   load_f, bcast, add, sub, max, mul on F; load_i, store_i, zero_i, bcast_i, add_i, max_i (signed)
+//   on I; to_float (exact for the exponents here)
 //   term(p, k)      trunc(p * 2^k) for an exact product p and an integer k with |p * 2^k| < 2^27;
 //                   correct whenever |p * 2^k| >= 1 (anything smaller truncates to 0)
 //   c_term(c, q)    trunc(c * 2^q) for an accumulator value c with |c * 2^q| < 2^26, any integer q
@@ -27,7 +28,7 @@
 // A's stored values of one row, from the current product on.
 struct RowView {
   const float* val;
-  const float* exp;
+  const std::int32_t* exp;
   const std::int32_t* off;
 };
 
@@ -36,20 +37,21 @@ struct RowView {
 // a row every term waits for the previous block's result (c sets E). N > 0: n == N known at
 // compile time (the loops unroll); N == 0: any n <= 64.
 template <int N, int R, bool Raw>
-inline __attribute__((always_inline)) void block(const KernelSpec& s, const RowView* rows, int n, const float* b,
-                                                 typename V::I* acc) {
+inline __attribute__((always_inline)) void block(const KernelSpec& s, const RowView* rows, int n,
+                                                 const std::uint32_t* b, typename V::I* acc) {
   using VF = typename V::F;
   using VI = typename V::I;
   constexpr int kMax = N > 0 ? N : 64;
   const int count = N > 0 ? N : n;
-  VF x[R][kMax];
+  VI x[R][kMax];
   VF em[R], c[R];
-  for (int r = 0; r < R; ++r) {  // product exponents and their maximum: independent of c
-    em[r] = V::bcast(static_cast<float>(s.min_exp_limit));
+  for (int r = 0; r < R; ++r) {  // product exponents and their maximum (integer lanes): independent of c
+    VI emi = V::bcast_i(s.min_exp_limit);
     for (int p = 0; p < count; ++p) {
-      x[r][p] = V::add(V::load_f(b + rows[r].off[p] + kGroup), V::bcast(rows[r].exp[p]));
-      em[r] = V::max(em[r], x[r][p]);
+      x[r][p] = V::add_i(V::load_i(b + rows[r].off[p] + kGroup), V::bcast_i(rows[r].exp[p]));
+      emi = V::max_i(emi, x[r][p]);
     }
+    em[r] = V::to_float(emi);
   }
   for (int r = 0; r < R; ++r) {
     c[r] = V::acc_value(acc[r], s.fp16_out);
@@ -60,12 +62,12 @@ inline __attribute__((always_inline)) void block(const KernelSpec& s, const RowV
     VI sum = V::c_term(c[r], q);
     if (!s.wide) {
       for (int p = 0; p < count; ++p)
-        sum = V::add_i(sum, V::term(V::mul(V::load_f(b + rows[r].off[p]), V::bcast(rows[r].val[p])), Raw ? q : V::add(x[r][p], q)));
+        sum = V::add_i(sum, V::term(V::mul(V::load_f(b + rows[r].off[p]), V::bcast(rows[r].val[p])), Raw ? q : V::add(V::to_float(x[r][p]), q)));
       acc[r] = V::finish(s, sum, em[r]);
       continue;
     }
     const auto product_term = [&](int p) {
-      return V::term(V::mul(V::load_f(b + rows[r].off[p]), V::bcast(rows[r].val[p])), Raw ? q : V::add(x[r][p], q));
+      return V::term(V::mul(V::load_f(b + rows[r].off[p]), V::bcast(rows[r].val[p])), Raw ? q : V::add(V::to_float(x[r][p]), q));
     };
     if (count <= 2 * s.sub_block) {  // two int32 halves; int64 only when a lane's total overflows int32
       const int half = count / 2;
@@ -101,8 +103,8 @@ inline __attribute__((always_inline)) void block(const KernelSpec& s, const RowV
 
 // One k-step of R rows: the blocks in order, chained through the accumulators.
 template <int N, int R, bool Raw>
-inline __attribute__((always_inline)) void step_blocks(const KernelSpec& s, RowView* rows, int count, const float* b,
-                                                       typename V::I* cur) {
+inline __attribute__((always_inline)) void step_blocks(const KernelSpec& s, RowView* rows, int count,
+                                                       const std::uint32_t* b, typename V::I* cur) {
   constexpr unsigned kAll = V::kWidth >= 32 ? ~0u : (1u << V::kWidth) - 1u;
   const int full = N > 0 ? count / N * N : 0;
   for (int p0 = 0; p0 < count; p0 += s.block_stored) {

@@ -24,12 +24,13 @@ namespace twofour::sim::gemm_detail {
 
 // Output columns per kernel call: one packed B group.
 inline constexpr int kGroup = 16;
-// Floats per packed B row of a group: 16 signed significands (values under raw_products), then 16
-// exponents.
+// 32-bit words per packed B row of a group: 16 float significands (values under raw_products), then
+// 16 int32 exponents.
 inline constexpr int kPackedRow = 2 * kGroup;
 // Exponent given to zero operands: far below any min_exp_limit, so a zero product never sets the
-// block's exponent (the model drops zero products), and its scaled term is 0. Exact as a float.
-inline constexpr float kZeroExponent = -1048576.0f;
+// block's exponent (the model drops zero products), and its scaled term is 0. Exact as a float;
+// the sum of two stays far from int32's limits.
+inline constexpr std::int32_t kZeroExponent = -(1 << 20);
 
 enum class VectorFinish : std::uint8_t {
   per_lane,  // spec::round_block_sum lane by lane
@@ -60,11 +61,11 @@ struct StepArgs {
   const KernelSpec* spec;
   const float* a_val;        // row 0's first stored value of this step (significand, or value
                              // under raw_products)
-  const float* a_exp;        // its model exponent
+  const std::int32_t* a_exp;  // its model exponent
   const std::int32_t* a_off;  // the float offset of the B row it meets, in the packed group
   std::size_t a_stride;      // elements between consecutive rows of the three arrays above
   int count;                 // stored values of a row per step
-  const float* b;            // the packed group: kPackedRow floats per K row
+  const std::uint32_t* b;    // the packed group: per K row, kGroup float values, kGroup int32 exponents
   std::uint32_t* acc;        // rows x 16 accumulator bit patterns (D format), updated in place
   std::uint32_t* skip;       // per row, in: lanes the caller runs generically; out: plus lanes whose
                              // accumulator held Inf/NaN. Skipped lanes are left unchanged.

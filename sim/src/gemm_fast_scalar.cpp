@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace twofour::sim::gemm_detail::scalar {
@@ -16,7 +17,11 @@ struct V {
   using I = std::uint32_t;  // accumulator bits, or an int32 sum modulo 2^32
   using Wide = std::int64_t;
 
-  static F load_f(const float* p) { return *p; }
+  static F load_f(const void* p) {  // a float's bits in a packed 32-bit word
+    float f;
+    std::memcpy(&f, p, sizeof f);
+    return f;
+  }
   static F bcast(float x) { return x; }
   static F add(F a, F b) { return a + b; }
   static F sub(F a, F b) { return a - b; }
@@ -26,6 +31,11 @@ struct V {
   static void store_i(std::uint32_t* p, I v) { *p = v; }
   static I zero_i() { return 0u; }
   static I add_i(I a, I b) { return a + b; }
+  static I bcast_i(std::int32_t x) { return static_cast<std::uint32_t>(x); }
+  static I max_i(I a, I b) {
+    return static_cast<std::int32_t>(a) > static_cast<std::int32_t>(b) ? a : b;
+  }
+  static F to_float(I a) { return static_cast<float>(static_cast<std::int32_t>(a)); }
 
   static I scaled(F x, F k) {  // k below -200: |x * 2^k| < 2^-198 truncates to 0 either way
     const int ki = k < -200.0f ? -200 : static_cast<int>(k);
@@ -43,7 +53,7 @@ struct V {
   }
   static F acc_value(I bits, bool fp16) { return fp16 ? fp16_value(bits) : std::bit_cast<float>(bits); }
   static F acc_exponent(F c) {
-    if (c == 0.0f) return kZeroExponent;
+    if (c == 0.0f) return static_cast<float>(kZeroExponent);
     const int e = std::ilogb(c);  // floor(log2|c|), subnormals included
     return static_cast<float>(e < -126 ? -126 : e);
   }
