@@ -1,6 +1,7 @@
 // AVX2 build of the GEMM fast path's kernel (compiled with -mavx2 -mfma -mf16c; reached only when
 // the CPU reports them). 8 columns per ymm: products, alignment and the block sums in vector
-// registers; each block's sum is rounded lane by lane by the reference spec::round_block_sum.
+// registers; fp32/RZ block sums in the normal range are rounded in registers, the rest lane by
+// lane by the reference spec::round_block_sum.
 #include "gemm_fast_kernels.hpp"
 
 #if defined(__AVX2__) && defined(__F16C__)
@@ -94,12 +95,45 @@ struct V {
     for (int j = 0; j < 8; ++j) out[j] = finish_lane(s, sums[j], e[j]);
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(out));
   }
-  static I finish(const KernelSpec& s, I sum, F em) {
+  static I per_lane(const KernelSpec& s, I sum, F em) {
     alignas(32) std::int32_t v[8];
     std::int64_t sums[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(v), sum);
     for (int j = 0; j < 8; ++j) sums[j] = v[j];
     return per_lane(s, sums, em);
+  }
+  // fp32 output, round toward zero, result in the normal range: spec::round_block_sum's own
+  // inline case (the leading 24 bits of |sum| under the exponent floor(log2|sum|) + E - F),
+  // computed lane-wise; fewer result bits clear low mantissa bits (RZ on a nested grid). Lanes
+  // with a subnormal or overflowing result take the per-lane path.
+  static I finish(const KernelSpec& s, I sum, F em) {
+    if (s.finish != VectorFinish::fp32_rz) return per_lane(s, sum, em);
+    const I mag = _mm256_abs_epi32(sum);  // INT32_MIN stays 0x80000000: 2^31 read unsigned
+    // floor(log2 mag): the exponent of mag converted to float, one less when rounding carried it
+    // into the next binade (mag >> estimate is then 0).
+    const I estimate = _mm256_sub_epi32(
+        _mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(mag)), 23), _mm256_set1_epi32(0xff)),
+        _mm256_set1_epi32(127));
+    const I carried = _mm256_cmpeq_epi32(_mm256_srlv_epi32(mag, estimate), _mm256_setzero_si256());
+    const I msb = _mm256_add_epi32(estimate, carried);  // carried lanes: -1
+    const I unit = _mm256_sub_epi32(_mm256_cvttps_epi32(em), _mm256_set1_epi32(s.fraction_bits));
+    const I top = _mm256_add_epi32(msb, unit);
+    const I shift_right = _mm256_max_epi32(_mm256_sub_epi32(msb, _mm256_set1_epi32(23)), _mm256_setzero_si256());
+    const I shift_left = _mm256_max_epi32(_mm256_sub_epi32(_mm256_set1_epi32(23), msb), _mm256_setzero_si256());
+    const I significand = _mm256_sllv_epi32(_mm256_srlv_epi32(mag, shift_right), shift_left);
+    std::uint32_t fraction_mask = 0x7fffffu;
+    if (s.result_fraction_bits < 23) fraction_mask &= ~((1u << (23 - s.result_fraction_bits)) - 1u);
+    I bits = _mm256_or_si256(
+        _mm256_or_si256(_mm256_and_si256(sum, _mm256_set1_epi32(static_cast<int>(0x80000000u))),
+                        _mm256_slli_epi32(_mm256_add_epi32(top, _mm256_set1_epi32(127)), 23)),
+        _mm256_and_si256(significand, _mm256_set1_epi32(static_cast<int>(fraction_mask))));
+    const I zero = _mm256_cmpeq_epi32(sum, _mm256_setzero_si256());
+    bits = _mm256_andnot_si256(zero, bits);  // an exact zero sum is +0
+    const I outside = _mm256_andnot_si256(
+        zero, _mm256_or_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(-126), top), _mm256_cmpgt_epi32(top, _mm256_set1_epi32(127))));
+    if (_mm256_testz_si256(outside, outside) == 0) bits = select(static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(outside))),
+                                                               per_lane(s, sum, em), bits);
+    return bits;
   }
   static I finish_wide(const KernelSpec& s, const Wide& w, F em) {
     alignas(32) std::int64_t sums[8];
