@@ -184,6 +184,7 @@ std::optional<FastPlan> make_plan(const spec::Instruction& instr, const Instruct
   const std::int64_t room = (std::int64_t{1} << 31) - 1 - (std::int64_t{1} << (ks.fraction_bits + 1));
   ks.sub_block = static_cast<int>(room / (std::int64_t{1} << (ks.fraction_bits + 2)));
   ks.wide = ks.sub_block < ks.block_stored;
+  if (ks.block_stored - ks.block_stored / 2 > ks.sub_block) return std::nullopt;  // two int32 halves must do
   if (!ks.fp16_out && d.rounding == spec::RoundingMode::toward_zero && d.result_fraction_bits <= 23)
     ks.finish = VectorFinish::fp32_rz;
   else if (ks.fp16_out && d.rounding == spec::RoundingMode::nearest_even && d.result_fraction_bits >= 10)

@@ -32,144 +32,86 @@ struct RowView {
   const std::int32_t* off;
 };
 
-// Terms of one block (n products and c) of R independent rows for kWidth adjacent columns,
-// rounded to the D format. R rows at once give the out-of-order core independent chains: inside
-// a row every term waits for the previous block's result (c sets E). N > 0: n == N known at
-// compile time (the loops unroll); N == 0: any n <= 64.
-template <int N, int R, bool Raw>
-inline __attribute__((always_inline)) void block(const KernelSpec& s, const RowView* rows, int n,
-                                                 const std::uint32_t* b, typename V::I* acc) {
+// Terms of one block (n products and c) of one row for kWidth adjacent columns, rounded to the D
+// format. N > 0: n == N known at compile time (the loops unroll); N == 0: any n <= 64.
+template <int N, bool Raw>
+inline __attribute__((always_inline)) typename V::I block(const KernelSpec& s, const RowView& row, int n,
+                                                          const std::uint32_t* b, typename V::I c_bits) {
   using VF = typename V::F;
   using VI = typename V::I;
   constexpr int kMax = N > 0 ? N : 64;
   const int count = N > 0 ? N : n;
-  VI x[R][kMax];
-  VF em[R], c[R];
-  for (int r = 0; r < R; ++r) {  // product exponents and their maximum (integer lanes): independent of c
-    VI emi = V::bcast_i(s.min_exp_limit);
-    for (int p = 0; p < count; ++p) {
-      x[r][p] = V::add_i(V::load_i(b + rows[r].off[p] + kGroup), V::bcast_i(rows[r].exp[p]));
-      emi = V::max_i(emi, x[r][p]);
-    }
-    em[r] = V::to_float(emi);
+  VI x[kMax];
+  VI emi = V::bcast_i(s.min_exp_limit);  // product exponents and their maximum, in integer lanes
+  for (int p = 0; p < count; ++p) {
+    x[p] = V::add_i(V::load_i(b + row.off[p] + kGroup), V::bcast_i(row.exp[p]));
+    emi = V::max_i(emi, x[p]);
   }
-  for (int r = 0; r < R; ++r) {
-    c[r] = V::acc_value(acc[r], s.fp16_out);
-    em[r] = V::max(em[r], V::acc_exponent(c[r]));
+  const VF c = V::acc_value(c_bits, s.fp16_out);
+  const VF em = V::max(V::to_float(emi), V::acc_exponent(c));
+  const VF q = V::sub(V::bcast(static_cast<float>(s.fraction_bits)), em);  // F - E
+  const auto term = [&](int p) {
+    return V::term(V::mul(V::load_f(b + row.off[p]), V::bcast(row.val[p])), Raw ? q : V::add(V::to_float(x[p]), q));
+  };
+  VI sum = V::c_term(c, q);
+  if (!s.wide) {
+    for (int p = 0; p < count; ++p) sum = V::add_i(sum, term(p));
+    return V::finish(s, sum, em);
   }
-  for (int r = 0; r < R; ++r) {
-    const VF q = V::sub(V::bcast(static_cast<float>(s.fraction_bits)), em[r]);  // F - E
-    VI sum = V::c_term(c[r], q);
-    if (!s.wide) {
-      for (int p = 0; p < count; ++p)
-        sum = V::add_i(sum, V::term(V::mul(V::load_f(b + rows[r].off[p]), V::bcast(rows[r].val[p])), Raw ? q : V::add(V::to_float(x[r][p]), q)));
-      acc[r] = V::finish(s, sum, em[r]);
-      continue;
-    }
-    const auto product_term = [&](int p) {
-      return V::term(V::mul(V::load_f(b + rows[r].off[p]), V::bcast(rows[r].val[p])), Raw ? q : V::add(V::to_float(x[r][p]), q));
-    };
-    if (count <= 2 * s.sub_block) {  // two int32 halves; int64 only when a lane's total overflows int32
-      const int half = count / 2;
-      VI second = V::zero_i();
-      for (int p = 0; p < half; ++p) sum = V::add_i(sum, product_term(p));
-      for (int p = half; p < count; ++p) second = V::add_i(second, product_term(p));
-      const VI total = V::add_i(sum, second);  // modulo 2^32
-      if (V::add_overflows(sum, second, total) == 0) {
-        acc[r] = V::finish(s, total, em[r]);
-        continue;
-      }
-      typename V::Wide wide = V::wide_zero();
-      V::wide_add(wide, sum);
-      V::wide_add(wide, second);
-      acc[r] = V::finish_wide(s, wide, em[r]);
-      continue;
-    }
-    typename V::Wide wide = V::wide_zero();
-    int in_sum = 0;  // products in `sum` (s.sub_block of them fit with c's term)
-    for (int p = 0; p < count; ++p) {
-      if (in_sum == s.sub_block) {
-        V::wide_add(wide, sum);
-        sum = V::zero_i();
-        in_sum = 0;
-      }
-      sum = V::add_i(sum, product_term(p));
-      ++in_sum;
-    }
-    V::wide_add(wide, sum);
-    acc[r] = V::finish_wide(s, wide, em[r]);
-  }
+  // Two int32 halves (make_plan checks each fits); int64 only when a lane's total wraps.
+  const int half = count / 2;
+  VI second = V::zero_i();
+  for (int p = 0; p < half; ++p) sum = V::add_i(sum, term(p));
+  for (int p = half; p < count; ++p) second = V::add_i(second, term(p));
+  const VI total = V::add_i(sum, second);  // modulo 2^32
+  if (V::add_overflows(sum, second, total) == 0) return V::finish(s, total, em);
+  typename V::Wide wide = V::wide_zero();
+  V::wide_add(wide, sum);
+  V::wide_add(wide, second);
+  return V::finish_wide(s, wide, em);
 }
 
-// One k-step of R rows: the blocks in order, chained through the accumulators.
-template <int N, int R, bool Raw>
-inline __attribute__((always_inline)) void step_blocks(const KernelSpec& s, RowView* rows, int count,
-                                                       const std::uint32_t* b, typename V::I* cur) {
+// One k-step of one row: the blocks in order, chained through the accumulator.
+template <int N, bool Raw>
+inline __attribute__((always_inline)) typename V::I step_blocks(const KernelSpec& s, RowView row, int count,
+                                                                const std::uint32_t* b, typename V::I cur) {
   constexpr unsigned kAll = V::kWidth >= 32 ? ~0u : (1u << V::kWidth) - 1u;
   const int full = N > 0 ? count / N * N : 0;
   for (int p0 = 0; p0 < count; p0 += s.block_stored) {
-    unsigned overflowed[R] = {};
-    bool all = s.may_overflow;
-    typename V::I next[R];
-    for (int r = 0; r < R; ++r) {
-      if (s.may_overflow) overflowed[r] = V::special(cur[r], s.fp16_out);
-      all = all && overflowed[r] == kAll;
-      next[r] = cur[r];
-    }
-    if (all) break;  // every lane is Inf already
+    const unsigned overflowed = s.may_overflow ? V::special(cur, s.fp16_out) : 0u;
+    if (s.may_overflow && overflowed == kAll) break;  // every lane is Inf already
     const int n = count - p0 < s.block_stored ? count - p0 : s.block_stored;
-    if (p0 < full)
-      block<N, R, Raw>(s, rows, N, b, next);
-    else
-      block<0, R, Raw>(s, rows, n, b, next);
-    for (int r = 0; r < R; ++r) {
-      cur[r] = s.may_overflow ? V::select(overflowed[r], cur[r], next[r]) : next[r];  // an Inf stays
-      rows[r].val += n;
-      rows[r].exp += n;
-      rows[r].off += n;
-    }
+    const typename V::I next = p0 < full ? block<N, Raw>(s, row, N, b, cur) : block<0, Raw>(s, row, n, b, cur);
+    cur = s.may_overflow ? V::select(overflowed, cur, next) : next;  // an Inf from an overflowed block stays
+    row.val += n;
+    row.exp += n;
+    row.off += n;
   }
-}
-
-// Rows [r0, r0 + R) of the step's rows.
-template <int N, int R, bool Raw>
-void run_rows(const StepArgs& a, int r0) {
-  const KernelSpec& s = *a.spec;
-  constexpr int W = V::kWidth;
-  constexpr unsigned kLaneMask = W >= 32 ? ~0u : (1u << W) - 1u;
-  std::uint32_t skip[R];
-  for (int r = 0; r < R; ++r) skip[r] = a.skip[r0 + r];
-  for (int l0 = 0; l0 < kGroup; l0 += W) {
-    typename V::I saved[R], cur[R];
-    RowView rows[R];
-    unsigned skipped[R];
-    bool all_skipped = true;
-    for (int r = 0; r < R; ++r) {
-      const std::size_t row = static_cast<std::size_t>(r0 + r) * a.a_stride;
-      rows[r] = {a.a_val + row, a.a_exp + row, a.a_off + row};
-      saved[r] = V::load_i(a.acc + static_cast<std::size_t>(r0 + r) * kGroup + l0);
-      skip[r] |= V::special(saved[r], s.fp16_out) << l0;  // Inf/NaN C: the generic path's whole-row rule
-      skipped[r] = (skip[r] >> l0) & kLaneMask;
-      all_skipped = all_skipped && skipped[r] == kLaneMask;
-      // Lowered fp8 rows: the first HMMA's C is +0, the instruction's C is added after both.
-      cur[r] = s.add_c_last ? V::zero_i() : saved[r];
-    }
-    if (all_skipped) continue;
-    step_blocks<N, R, Raw>(s, rows, a.count, a.b + l0, cur);
-    for (int r = 0; r < R; ++r) {
-      if (s.add_c_last) cur[r] = V::add_rn(cur[r], saved[r], s.fp16_out);
-      V::store_i(a.acc + static_cast<std::size_t>(r0 + r) * kGroup + l0, V::select(skipped[r], saved[r], cur[r]));
-    }
-  }
-  for (int r = 0; r < R; ++r) a.skip[r0 + r] = skip[r];
+  return cur;
 }
 
 template <int N, bool Raw>
 void run_step_n(const StepArgs& a) {
-  constexpr int kRows = 1;  // independent rows interleaved
-  int r0 = 0;
-  for (; r0 + kRows <= a.rows; r0 += kRows) run_rows<N, kRows, Raw>(a, r0);
-  for (; r0 < a.rows; ++r0) run_rows<N, 1, Raw>(a, r0);
+  const KernelSpec& s = *a.spec;
+  constexpr int W = V::kWidth;
+  constexpr unsigned kLaneMask = W >= 32 ? ~0u : (1u << W) - 1u;
+  for (int r = 0; r < a.rows; ++r) {
+    const std::size_t at = static_cast<std::size_t>(r) * a.a_stride;
+    const RowView row{a.a_val + at, a.a_exp + at, a.a_off + at};
+    std::uint32_t* acc = a.acc + static_cast<std::size_t>(r) * kGroup;
+    std::uint32_t skip = a.skip[r];
+    for (int l0 = 0; l0 < kGroup; l0 += W) {
+      const typename V::I saved = V::load_i(acc + l0);
+      skip |= V::special(saved, s.fp16_out) << l0;  // Inf/NaN C: the generic path's whole-row rule
+      const unsigned skipped = (skip >> l0) & kLaneMask;
+      if (skipped == kLaneMask) continue;
+      // Lowered fp8 rows: the first HMMA's C is +0, the instruction's C is added after both.
+      typename V::I cur = step_blocks<N, Raw>(s, row, a.count, a.b + l0, s.add_c_last ? V::zero_i() : saved);
+      if (s.add_c_last) cur = V::add_rn(cur, saved, s.fp16_out);
+      V::store_i(acc + l0, V::select(skipped, saved, cur));
+    }
+    a.skip[r] = skip;
+  }
 }
 
 template <bool Raw>

@@ -49,7 +49,8 @@ struct KernelSpec {
   bool fp16_out = false;
   int block_stored = 0;  // stored products per datapath block (the grouping decision)
   int sub_block = 0;     // products whose terms (plus c's) provably fit an int32 sum
-  bool wide = false;     // sub_block < block_stored: block sums are carried in int64
+  bool wide = false;     // sub_block < block_stored: a block sums in two int32 halves, and a lane
+                         // whose total wraps is summed again in int64
   bool add_c_last = false;  // lowered fp8 rows: blocks start from +0, C added by an IEEE RN add
   bool raw_products = false;  // operands held as values (not significands): their products are exact
   bool may_overflow = true;   // false: no block result can reach 2^128 (the operands bound every sum)

@@ -1,9 +1,9 @@
 // The GEMM fast path's kernels, forced onto every instruction set this CPU has (scalar, AVX2,
 // AVX-512), are bit-identical to the generic path (run_tile per tile and k-step, whose arithmetic
 // is the reference block FMA of blockfma.cpp, or dot_int for integer rows) on every row of every
-// architecture, both sparse groupings, on random and adversarial operands: subnormals, few-bit
-// values that cancel and tie, the widest exponent spread, overflow to Inf, Inf/NaN inputs, and
-// integer extremes that wrap or saturate the s32 accumulator.
+// architecture (warp level and warpgroup), both sparse groupings, on random and adversarial
+// operands: subnormals, few-bit values that cancel and tie, the widest exponent spread, overflow
+// to Inf, Inf/NaN inputs, and integer extremes that wrap or saturate the s32 accumulator.
 #include "twofour/sim/gemm.hpp"
 
 #include "sim/mma_support.hpp"
@@ -115,6 +115,17 @@ GemmOperands operands(const Instruction& in, int m, int n, int k, Mix mix, std::
   return g;
 }
 
+// Every warp-level row on `arch`, and the warpgroup (wgmma) rows of width 8 with A in shared
+// memory: the other widths and A sources share their datapaths.
+std::vector<const Instruction*> rows_for_kernels(Arch arch) {
+  std::vector<const Instruction*> rows = testing::rows_on(arch);
+  for (const auto& row : spec::instruction_table) {
+    if (row.threads == 128 && row.n == 8 && row.name.ends_with("_SS") && instruction_supported(row, arch))
+      rows.push_back(&row);
+  }
+  return rows;
+}
+
 std::string describe(const Instruction& in, Arch arch, KernelIsa isa, Mix mix, SparseGrouping grouping) {
   return std::string(in.name) + " " + std::string(spec::arch_name(arch)) + " isa " + std::string(kernel_isa_name(isa)) +
          " " + mix_name(mix) + (grouping == SparseGrouping::logical_k ? " logical_k" : " stored");
@@ -129,7 +140,7 @@ TEST(GemmKernels, EveryIsaIsBitIdenticalToTheReferenceOnEveryRow) {
   std::size_t elements = 0, fallbacks = 0;
   std::size_t mix_pairs[std::size(kMixes)] = {}, mix_fallbacks[std::size(kMixes)] = {};
   for (Arch arch : testing::kArchs) {
-    for (const Instruction* in : testing::rows_on(arch)) {
+    for (const Instruction* in : rows_for_kernels(arch)) {
       if (in->order == spec::MetadataOrder::ordered) continue;  // same datapath as a listed row
       for (const Mix mix : kMixes) {
         if (in->a->is_integer && mix != Mix::uniform && mix != Mix::spread) continue;
@@ -167,7 +178,8 @@ TEST(GemmKernels, EveryIsaIsBitIdenticalToTheReferenceOnEveryRow) {
     const auto m = static_cast<std::size_t>(mix);
     std::printf("[ mix      ] %-9s %zu of %zu (element, k-step) pairs in the kernels\n", mix_name(mix),
                 mix_pairs[m] - mix_fallbacks[m], mix_pairs[m]);
-    EXPECT_GT(mix_pairs[m] - mix_fallbacks[m], mix_pairs[m] / 2) << mix_name(mix);  // the kernels, not the fallback
+    // Most pairs ran in the kernels, not the fallback (with Inf/NaN inputs, a quarter at least).
+    EXPECT_GT(mix_pairs[m] - mix_fallbacks[m], mix_pairs[m] / (mix == Mix::specials ? 4 : 2)) << mix_name(mix);
   }
   EXPECT_GT(elements, 100000u);
   EXPECT_GT(fallbacks, 0u);  // the specials mix reached the fallback
