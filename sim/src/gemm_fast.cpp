@@ -57,11 +57,14 @@ struct ElementDecoder {
     if (mag == 0) return true;
     const int xe = e == 0 ? f.min_exponent() : static_cast<int>(e) - f.bias;
     const bool negative = (v & (1u << (f.container_bits - 1))) != 0;
-    // 2^k as a normal fp32 (raw: |x| < 100, else k = -mantissa_bits): the product with the
-    // integer magnitude is exact.
+    // mag * 2^k is exact: a value of the format (raw) or a significand. 2^k is built in the
+    // exponent field when it is a normal fp32 (every significand, every value the kernels use as
+    // one); std::ldexp covers the rest of a table's patterns.
     const int k = (raw ? xe : 0) - f.mantissa_bits;
-    const float scale = std::bit_cast<float>(static_cast<std::uint32_t>(k + 127) << 23);
-    value = static_cast<float>(mag) * scale * (negative ? -1.0f : 1.0f);
+    const float magnitude = k >= -126 && k <= 127
+                                ? static_cast<float>(mag) * std::bit_cast<float>(static_cast<std::uint32_t>(k + 127) << 23)
+                                : std::ldexp(static_cast<float>(mag), k);
+    value = negative ? -magnitude : magnitude;
     x = xe;
     return true;
   }
