@@ -48,6 +48,16 @@ struct ElementDecoder {
   bool decode(std::uint32_t v, float& value, std::int32_t& x) const {  // false for Inf/NaN
     value = 0.0f;
     x = kZeroExponent;
+    if (raw && f.container_bits == 32 && f.exponent_bits == 8 && f.bias == 127 && f.nan == spec::NanEncoding::ieee) {
+      // tf32 (fp32's layout, low bits ignored): the value is the fp32 of the kept bits.
+      const std::uint32_t kept = v & ~((1u << f.ignored_low_bits) - 1u);
+      const std::uint32_t e = (kept >> 23) & 0xffu;
+      if (e == 0xffu) return false;
+      if ((kept & 0x7fffffffu) == 0) return true;
+      value = std::bit_cast<float>(kept);
+      x = e == 0 ? -126 : static_cast<std::int32_t>(e) - 127;
+      return true;
+    }
     const spec::FpClass cls = spec::classify(f, v);
     if (cls == spec::FpClass::infinity || cls == spec::FpClass::nan) return false;
     const std::uint32_t exp_mask = (1u << f.exponent_bits) - 1u, man_mask = (1u << f.mantissa_bits) - 1u;
