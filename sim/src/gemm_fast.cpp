@@ -209,8 +209,8 @@ Tile run_float(const spec::Instruction& instr, const InstructionDatapath& dp, co
   // (element, step) pairs go through the generic element path (whole-row specials, model step 1).
   std::vector<std::uint8_t> a_special(sz(s.m, s.steps), 0);
   std::vector<std::uint32_t> b_skip(sz(s.steps, groups_n), 0);
-  const OperandDecoder a_decoder(dp, *instr.a, *ds.a_format, ks.raw_products);
-  const OperandDecoder b_decoder(dp, *instr.b, *ds.b_format, ks.raw_products);
+  const OperandDecoder a_decoder(dp, *instr.a, *ds.a_format, ks.raw_products, ops.a.bits.size());
+  const OperandDecoder b_decoder(dp, *instr.b, *ds.b_format, ks.raw_products, ops.b.bits.size());
 
   // A in pass order, with the packed-B offset of the K row each stored value meets; step-major
   // (all rows' values of step 0, then of step 1, ...), so that the kernel reads each step's rows

@@ -8,6 +8,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -60,14 +61,16 @@ struct ElementDecoder {
 
 // An operand's bit patterns (in the instruction's input format; lowered rows first convert them to
 // the tensor core's input, fp8_lowering.hpp) decoded as ElementDecoder does. Formats of at most 16
-// bits go through a table of every pattern, built once per GEMM.
+// bits go through a table of every pattern, built once per GEMM when the operand has at least as
+// many elements as the table (small GEMMs decode directly).
 class OperandDecoder {
  public:
   // input: the row's format; tensor_core: the datapath's (spec().a_format / b_format).
-  OperandDecoder(const InstructionDatapath& dp, const FormatSpec& input, const FormatSpec& tensor_core, bool raw)
+  OperandDecoder(const InstructionDatapath& dp, const FormatSpec& input, const FormatSpec& tensor_core, bool raw,
+                 std::size_t elements)
       : dp_(dp), input_(input), element_{tensor_core, raw},
         lowered_(dp.lowering() == Lowering::fp8_via_fp16_sm90) {
-    if (input.container_bits > 16) return;
+    if (input.container_bits > 16 || elements < (std::size_t{1} << input.container_bits)) return;
     table_.resize(std::size_t{1} << input.container_bits);
     for (std::size_t bits = 0; bits < table_.size(); ++bits) {
       Entry& e = table_[bits];

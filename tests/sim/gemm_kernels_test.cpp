@@ -227,6 +227,30 @@ TEST(GemmKernels, PinnedCornerCasesOnEveryIsa) {
   }
 }
 
+// Operands of at least 2^16 elements: 16-bit formats are then decoded through a table of every
+// pattern (built per GEMM) instead of element by element.
+TEST(GemmKernels, TableDecodedOperandsAgreeOnEveryIsa) {
+  std::mt19937_64 rng(testing::test_seed("GemmKernels.TableDecodedOperandsAgreeOnEveryIsa", 43));
+  for (const char* name : {"SM80_SP_16x8x32_F32F16F16F32_TN", "SM80_SP_16x8x32_F32BF16BF16F32_TN"}) {
+    const Instruction& in = testing::row_named(name);
+    for (const auto& [m, n] : {std::pair{4096, 16}, std::pair{16, 4096}}) {  // a large A, then a large B
+      for (const Mix mix : {Mix::uniform, Mix::subnormal, Mix::specials}) {
+        const GemmOperands g = operands(in, m, n, 32, mix, rng);
+        GemmOptions reference;
+        reference.path = GemmPath::generic;
+        const Tile want = run_gemm(in, Arch::sm80, g, reference).d;
+        for (KernelIsa isa : supported_kernel_isas()) {
+          GemmOptions fast;
+          fast.path = GemmPath::fast;
+          fast.isa = isa;
+          EXPECT_EQ(run_gemm(in, Arch::sm80, g, fast).d, want) << name << " " << m << "x" << n << " " << mix_name(mix)
+                                                                << " " << kernel_isa_name(isa);
+        }
+      }
+    }
+  }
+}
+
 // A GEMM of realistic depth (many chained k-steps) on every instruction set.
 TEST(GemmKernels, DeepGemmAgreesOnEveryIsa) {
   const Instruction& in = testing::row_named("SM80_SP_16x8x32_F32F16F16F32_TN");
