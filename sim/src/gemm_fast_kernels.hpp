@@ -1,18 +1,18 @@
 #pragma once
 // Private to sim/src: the GEMM fast path's per-instruction-set kernels. gemm_fast.cpp (baseline
 // x86-64) decodes and packs the operands, handles Inf/NaN through the generic element path and
-// runs OpenMP; it calls one kernel per (16-row tile, 16-column group, k-step) through the table
-// of the instruction set in use. gemm_fast_kernel.inl is the one kernel source; each
+// runs OpenMP; it calls one kernel per (block of up to 128 rows, 16-column group, k-step) through
+// the table of the instruction set in use. gemm_fast_kernel.inl is the one kernel source; each
 // gemm_fast_<isa>.cpp includes it with its own lane type and -m flags, and keeps everything but
 // its table internal, so no function compiled for AVX can be linked into a baseline caller.
 //
-// The arithmetic (docs/simulator.md §Fast path): operands are held as float significands in
-// [0, 2) with the sign, and the model's exponent (floor(log2|x|), e_min for subnormals) as a
-// float integer. A product of two significands is exact in fp32 (at most 11 x 11 bits); scaled by
-// 2^(x_a + x_b + F - E) and truncated toward zero it is the model's term, exactly (the scaling is
-// exact whenever the term is non-zero). Terms add exactly in int32 (in int64 where a block's
-// bound needs it), and the block's sum is rounded by the reference spec::round_block_sum or by
-// an instruction sequence proved equal to it for the two output formats.
+// The arithmetic (docs/simulator.md §Fast path): an operand element is a float (its value, or its
+// signed significand in (-2, 2)) and the model's exponent (floor(log2|x|), e_min for subnormals)
+// as an int32. Products are exact in fp32; scaled by 2^(F - E) (values) or 2^(x_a + x_b + F - E)
+// (significands) and truncated toward zero they are the model's terms, exactly (the scaling is
+// exact whenever the term is non-zero). Terms add exactly in int32 (int64 where a block's sum
+// wraps), and the block's sum is rounded by the reference spec::round_block_sum or by an
+// instruction sequence proved equal to it.
 #include "twofour/sim/kernel_isa.hpp"
 #include "twofour/sim/spec/format.hpp"
 #include "twofour/sim/spec/rounding.hpp"
