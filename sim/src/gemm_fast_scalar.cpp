@@ -2,6 +2,7 @@
 // (std::ldexp scales exactly or rounds an underflowed value, below 2^-126, correctly), and each
 // block's sum rounded by the reference spec::round_block_sum.
 #include "gemm_fast_kernels.hpp"
+#include "twofour/sim/fp8_lowering.hpp"
 
 #include <bit>
 #include <cmath>
@@ -62,13 +63,7 @@ struct V {
     return (bits & ones) == ones ? 1u : 0u;
   }
   static I select(unsigned lanes, I a, I b) { return (lanes & 1u) != 0 ? a : b; }
-  static I add_rn(I x, I y, bool fp16) {
-    if (!fp16) return std::bit_cast<std::uint32_t>(std::bit_cast<float>(x) + std::bit_cast<float>(y));
-    // One fp32 rounding, then fp16's: correctly rounded (see the AVX-512 build).
-    const _Float16 h = static_cast<_Float16>(fp16_value(x) + fp16_value(y));
-    return std::bit_cast<std::uint16_t>(h);
-  }
-
+  static I add_rn(I x, I y, bool fp16) { return float_add_rn(fp16 ? spec::fp16 : spec::fp32, x, y); }  // the reference
   static unsigned add_overflows(I a, I b, I sum) { return ((a ^ sum) & (b ^ sum)) >> 31; }
   static Wide wide_zero() { return 0; }
   static void wide_add(Wide& w, I s) { w += static_cast<std::int32_t>(s); }
