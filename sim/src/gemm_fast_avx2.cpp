@@ -41,6 +41,10 @@ struct V {
     const I ki = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(k, _mm256_set1_ps(-126.0f)), _mm256_set1_ps(127.0f)));
     return _mm256_cvttps_epi32(_mm256_mul_ps(p, pow2(ki)));
   }
+  static F pow2_or_zero_products(F q) {
+    return pow2(_mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(q, _mm256_set1_ps(-126.0f)), _mm256_set1_ps(127.0f))));
+  }
+  static I truncate(F x) { return _mm256_cvttps_epi32(x); }
   // q spans [F - 128, F - min_exp_limit], beyond one exponent field: two factors 2^h, 2^(q - h).
   // The first product is exact unless below 2^-126, and then the final value is below 2^-47.
   static I c_term(F c, F q) {

@@ -44,6 +44,8 @@ struct V {
   // VSCALEFPS scales exactly unless the result underflows; an underflowed result is below 2^-126
   // in magnitude, so truncates to 0 as the exact value does.
   static I term(F p, F k) { return _mm512_cvttps_epi32(_mm512_scalef_ps(p, k)); }
+  static F pow2_or_zero_products(F q) { return _mm512_scalef_ps(_mm512_set1_ps(1.0f), _mm512_min_ps(q, _mm512_set1_ps(127.0f))); }
+  static I truncate(F x) { return _mm512_cvttps_epi32(x); }
   static I c_term(F c, F q) { return _mm512_cvttps_epi32(_mm512_scalef_ps(c, q)); }
 
   static __m256i low_halves(I bits) { return _mm512_cvtepi32_epi16(bits); }

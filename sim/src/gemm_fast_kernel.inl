@@ -6,6 +6,9 @@
 //   on I; to_float (exact for the exponents here)
 //   term(p, k)      trunc(p * 2^k) for an exact product p and an integer k with |p * 2^k| < 2^27;
 //                   correct whenever |p * 2^k| >= 1 (anything smaller truncates to 0)
+//   pow2_or_zero_products(q)  2^q as a normal fp32 where a non-zero product can occur (raw
+//                   products: q = F - E in [-115, 127]); a clamped power elsewhere
+//   truncate(x)     trunc(x) for |x| < 2^31
 //   c_term(c, q)    trunc(c * 2^q) for an accumulator value c with |c * 2^q| < 2^26, any integer q
 //   acc_value(bits, fp16)  the accumulator's value as fp32 (exact); acc_exponent(c): the model's
 //                   exponent of c (floor(log2|c|), at least -126; kZeroExponent for zero)
@@ -23,7 +26,7 @@
 // model's truncated magnitude with the product's sign. Under raw_products (fp16 and fp8
 // always; bf16 and tf32 when the operands' exponents allow: gemm_fast.cpp) the operands are the
 // values themselves, their product is exact in fp32, and the term is trunc(a * b * 2^(F - E)):
-// one scaling per block instead of one exponent sum per product.
+// 2^(F - E) is formed once per block and applied by a multiplication.
 
 // A's stored values of one row, from the current product on.
 struct RowView {
@@ -50,8 +53,10 @@ inline __attribute__((always_inline)) typename V::I block(const KernelSpec& s, c
   const VF c = V::acc_value(c_bits, s.fp16_out);
   const VF em = V::max(V::to_float(emi), V::acc_exponent(c));
   const VF q = V::sub(V::bcast(static_cast<float>(s.fraction_bits)), em);  // F - E
+  const VF scale = V::pow2_or_zero_products(q);  // raw products: 2^(F - E) once per block
   const auto term = [&](int p) {
-    return V::term(V::mul(V::load_f(b + row.off[p]), V::bcast(row.val[p])), Raw ? q : V::add(V::to_float(x[p]), q));
+    if constexpr (Raw) return V::truncate(V::mul(V::mul(V::load_f(b + row.off[p]), V::bcast(row.val[p])), scale));
+    return V::term(V::mul(V::load_f(b + row.off[p]), V::bcast(row.val[p])), V::add(V::to_float(x[p]), q));
   };
   VI sum = V::c_term(c, q);
   if (!s.wide) {

@@ -43,6 +43,8 @@ struct V {
     return static_cast<std::uint32_t>(static_cast<std::int32_t>(std::ldexp(x, ki)));
   }
   static I term(F p, F k) { return scaled(p, k); }
+  static F pow2_or_zero_products(F q) { return std::ldexp(1.0f, static_cast<int>(q < -126.0f ? -126.0f : (q > 127.0f ? 127.0f : q))); }
+  static I truncate(F x) { return static_cast<std::uint32_t>(static_cast<std::int32_t>(x)); }
   static I c_term(F c, F q) { return scaled(c, q); }
 
   static F fp16_value(std::uint32_t bits) {
