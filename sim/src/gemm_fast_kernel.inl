@@ -53,7 +53,7 @@ inline __attribute__((always_inline)) typename V::I block(const KernelSpec& s, c
   const VF c = V::acc_value(c_bits, s.fp16_out);
   const VF em = V::max(V::to_float(emi), V::acc_exponent(c));
   const VF q = V::sub(V::bcast(static_cast<float>(s.fraction_bits)), em);  // F - E
-  const VF scale = V::pow2_or_zero_products(q);  // raw products: 2^(F - E) once per block
+  const VF scale = Raw ? V::pow2_or_zero_products(q) : q;  // raw products: 2^(F - E) once per block
   const auto term = [&](int p) {
     if constexpr (Raw) return V::truncate(V::mul(V::mul(V::load_f(b + row.off[p]), V::bcast(row.val[p])), scale));
     return V::term(V::mul(V::load_f(b + row.off[p]), V::bcast(row.val[p])), V::add(V::to_float(x[p]), q));
