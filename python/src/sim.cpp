@@ -9,6 +9,7 @@
 #include "twofour/sim/gemm_check.hpp"
 #include "twofour/sim/gemm_order.hpp"
 #include "twofour/sim/instruction_datapath.hpp"
+#include "twofour/sim/kernel_isa.hpp"
 #include "twofour/sim/spec/layout.hpp"
 #include "twofour/sim/spec/registry.hpp"
 #include "twofour/sim/tile.hpp"
@@ -266,7 +267,8 @@ sim::GemmOrder order_named(const spec::Instruction& in, const std::string& text,
 
 GemmCall gemm_call(const std::string& name, const std::string& arch_name, const Words& a, const Words& b,
                    const std::optional<Words>& c, const std::optional<Nibbles>& e, const std::string& grouping,
-                   const std::string& path, int threads, const std::string& order, const std::optional<std::string>& out_type) {
+                   const std::string& path, int threads, const std::string& order, const std::optional<std::string>& out_type,
+                   const std::string& isa) {
   GemmCall call;
   const spec::Instruction& in = instruction_named(name);
   call.in = &in;
@@ -280,6 +282,7 @@ GemmCall gemm_call(const std::string& name, const std::string& arch_name, const 
   else if (path == "generic") call.options.path = sim::GemmPath::generic;
   else if (path == "fast") call.options.path = sim::GemmPath::fast;
   else throw std::invalid_argument("path must be auto, generic or fast, not '" + path + "'");
+  call.options.isa = sim::parse_kernel_isa(isa);
   call.order = order_named(in, order, out_type);
   const auto m = static_cast<int>(a.shape(0)), k = static_cast<int>(b.shape(0)), n = static_cast<int>(b.shape(1));
   const int a_cols = in.is_sparse() ? k / in.chunk_width() * in.stored_per_chunk() : k;
@@ -292,8 +295,8 @@ GemmCall gemm_call(const std::string& name, const std::string& arch_name, const 
 
 nb::dict gemm(const std::string& name, const std::string& arch_name, Words a, Words b, std::optional<Words> c,
               std::optional<Nibbles> e, const std::string& grouping, const std::string& path, int threads,
-              const std::string& order, std::optional<std::string> out_type) {
-  GemmCall call = gemm_call(name, arch_name, a, b, c, e, grouping, path, threads, order, out_type);
+              const std::string& order, std::optional<std::string> out_type, const std::string& isa) {
+  GemmCall call = gemm_call(name, arch_name, a, b, c, e, grouping, path, threads, order, out_type, isa);
   sim::OrderedGemmResult r;
   {
     nb::gil_scoped_release release;
@@ -312,9 +315,9 @@ nb::dict gemm(const std::string& name, const std::string& arch_name, Words a, Wo
 nb::dict check_gemm(const std::string& name, const std::string& arch_name, Words a, Words b, std::optional<Words> c,
                     std::optional<Nibbles> e, Words actual, const std::string& grouping, const std::string& path, int threads,
                     const std::string& order, std::optional<std::string> out_type, int keep, int explain, int steps,
-                    bool search) {
+                    bool search, const std::string& isa) {
   if (keep < 0 || explain < 0 || steps < 0) throw std::invalid_argument("keep, explain and steps must be at least 0");
-  GemmCall call = gemm_call(name, arch_name, a, b, c, e, grouping, path, threads, order, out_type);
+  GemmCall call = gemm_call(name, arch_name, a, b, c, e, grouping, path, threads, order, out_type, isa);
   const sim::Tile kernel = tile_of(actual, call.ops.c.rows, call.ops.c.cols, "d_actual");
   sim::GemmCheckReport report;
   std::vector<std::vector<std::string>> explanations;
@@ -393,11 +396,16 @@ void bind_sim(nb::module_& m) {
         "sim::compress_a: dense bit patterns -> (compressed A, metadata nibbles).");
   m.def("gemm", &gemm, nb::arg("instr"), nb::arg("arch"), nb::arg("a"), nb::arg("b"), nb::arg("c").none(),
         nb::arg("e").none(), nb::arg("grouping"), nb::arg("path"), nb::arg("threads"), nb::arg("order"),
-        nb::arg("out_type").none(), "sim::run_ordered_gemm on uint32 bit-pattern matrices.");
+        nb::arg("out_type").none(), nb::arg("isa"), "sim::run_ordered_gemm on uint32 bit-pattern matrices.");
   m.def("check_gemm", &check_gemm, nb::arg("instr"), nb::arg("arch"), nb::arg("a"), nb::arg("b"), nb::arg("c").none(),
         nb::arg("e").none(), nb::arg("d_actual"), nb::arg("grouping"), nb::arg("path"), nb::arg("threads"), nb::arg("order"),
-        nb::arg("out_type").none(), nb::arg("keep"), nb::arg("explain"), nb::arg("steps"), nb::arg("search"),
+        nb::arg("out_type").none(), nb::arg("keep"), nb::arg("explain"), nb::arg("steps"), nb::arg("search"), nb::arg("isa"),
         "sim::compare_gemm_outputs of the ordered GEMM against a kernel's D, with explanations and the order search.");
+  m.def("sim_isas", [] {
+    std::vector<std::string> names;
+    for (sim::KernelIsa i : sim::supported_kernel_isas()) names.emplace_back(sim::kernel_isa_name(i));
+    return names;
+  }, "The instruction sets the GEMM fast path's kernels run on here (sim/kernel_isa.hpp), scalar first.");
   m.def("describe_order", &describe_order, nb::arg("instr"), nb::arg("order"),
         "sim::describe_order of an order string, checked against the row.");
 }

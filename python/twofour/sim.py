@@ -151,7 +151,7 @@ def compress(instr: str, dense: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 
 def gemm(instr: str, a: ArrayLike, b: ArrayLike, c: Optional[ArrayLike] = None, e: Optional[ArrayLike] = None,
          arch: str = "sm80", threads: int = 0, path: str = "auto", grouping: str = "stored",
-         order: str = "chained", out_type: Optional[str] = None, return_order: bool = False):
+         order: str = "chained", out_type: Optional[str] = None, return_order: bool = False, isa: str = "auto"):
     """An M x N x K GEMM built on `instr` tiles, D = alpha*A*B + beta*C, computed in the stated
     accumulation `order`, as a kernel built on that instruction computes it. `a` is compressed
     (M x K/2) for sparse rows with `e` the M x K/4 metadata nibbles; `c` is in the row's D format.
@@ -162,16 +162,23 @@ def gemm(instr: str, a: ArrayLike, b: ArrayLike, c: Optional[ArrayLike] = None, 
     (k-steps in ascending order, C the first step's C, D of one step the C of the next), is the
     GEMM level itself. `out_type`: D's element type in memory, "fp32", "fp16" or "int32" (default
     the row's D type). `threads`: OpenMP threads (0 = default); `path`: "auto", "generic" or
-    "fast" (bit-identical). Returns D (M x N) in the output type's dtype, or with
+    "fast" (bit-identical); `isa`: the fast path's instruction set, "auto", "scalar", "avx2" or
+    "avx512" (`isas()` lists this CPU's; bit-identical too). Returns D (M x N) in the output type's dtype, or with
     ``return_order=True`` ``(d, described_order)``, the order in its explicit form. Raises
     ValueError for a bad order (naming the token), bad shapes or metadata."""
     row = _row(instr)
     r = _core.gemm(row["name"], arch, _matrix(a, row["a"], "a"), _matrix(b, row["b"], "b"),
                    None if c is None else _matrix(c, row["c"], "c"),
                    None if e is None else _arrays.check_rank(_nibbles(e), "e", 2), grouping, path, int(threads),
-                   order, out_type)
+                   order, out_type, isa)
     d = _from_bits(r["output"], r["d"])
     return (d, r["order"]) if return_order else d
+
+
+def isas() -> list[str]:
+    """The instruction sets `gemm`'s fast path runs on this CPU ("scalar", "avx2", "avx512"),
+    scalar first; the environment variable TWOFOUR_SIM_ISA sets what "auto" means."""
+    return list(_core.sim_isas())
 
 
 def describe_order(instr: str, order: str) -> str:
@@ -210,7 +217,8 @@ class GemmCheck:
 def check_gemm(instr: str, a: ArrayLike, b: ArrayLike, d_actual: ArrayLike, c: Optional[ArrayLike] = None,
                e: Optional[ArrayLike] = None, arch: str = "sm80", order: str = "chained",
                out_type: Optional[str] = None, explain: int = 5, keep: int = 100, steps: int = 4,
-               search: bool = False, threads: int = 0, path: str = "auto", grouping: str = "stored") -> GemmCheck:
+               search: bool = False, threads: int = 0, path: str = "auto", grouping: str = "stored",
+               isa: str = "auto") -> GemmCheck:
     """Checks a kernel's D against the simulator, as ``twofour gemm --check``: the GEMM of `gemm`
     (same operands and `order`) compared bit for bit with `d_actual`, the kernel's M x N output in
     the output type's own dtype (float32 for fp32, float16 for fp16, int32 for int32; no
@@ -232,7 +240,7 @@ def check_gemm(instr: str, a: ArrayLike, b: ArrayLike, d_actual: ArrayLike, c: O
         raise TypeError(f"d_actual: the output type {out_fmt} needs dtype {want}, got {d.dtype} (see out_type)")
     d_bits = np.ascontiguousarray(d.view(np.dtype(f"u{want.itemsize}")), dtype=np.uint32)
     r = _core.check_gemm(row["name"], arch, a_bits, b_bits, c_bits, e_bits, d_bits, grouping, path, int(threads), order,
-                         out_type, int(keep), int(explain), int(steps), bool(search))
+                         out_type, int(keep), int(explain), int(steps), bool(search), isa)
     return GemmCheck(elements=r["elements"], differing=r["differing"], max_ulps=r["max_ulps"],
                      nan_mismatches=r["nan_mismatches"], mismatches=list(r["mismatches"]), equal=r["differing"] == 0,
                      order=r["order"], output=r["output"], unconfirmed=r["unconfirmed"],

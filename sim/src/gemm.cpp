@@ -126,7 +126,8 @@ GemmResult run_gemm(const spec::Instruction& instr, spec::Arch arch, const GemmO
   const std::vector<std::int32_t> cols = decode_metadata(instr, ops, s, result.unconfirmed_chunks);
   result.unconfirmed = result.unconfirmed_chunks != 0;
   if (options.path != GemmPath::generic) {
-    if (auto d = gemm_detail::run_fast_path(instr, dp, ops, s, cols, options, result.generic_fallbacks)) {
+    if (auto d = gemm_detail::run_fast_path(instr, dp, ops, s, cols, options, result.generic_fallbacks,
+                                            result.isa_used)) {
       result.d = std::move(*d);
       result.path_used = GemmPath::fast;
       return result;

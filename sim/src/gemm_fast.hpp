@@ -26,9 +26,10 @@ bool fast_path_exists(const spec::Instruction& instr, const InstructionDatapath&
 
 // D by the fast path, or nullopt when the row has none. `cols`: the dense column (within its
 // k-step) of every stored A value (sparse rows). Counts elements that fell back to the generic
-// per-element dot (Inf/NaN operands) in `fallbacks`.
+// per-element dot (Inf/NaN operands) in `fallbacks`; `isa_used`: the kernels' instruction set
+// (options.isa resolved; throws std::runtime_error when the CPU lacks a forced one).
 std::optional<Tile> run_fast_path(const spec::Instruction& instr, const InstructionDatapath& dp, const GemmOperands& ops,
                                   const Shape& s, const std::vector<std::int32_t>& cols, const GemmOptions& options,
-                                  std::size_t& fallbacks);
+                                  std::size_t& fallbacks, KernelIsa& isa_used);
 
 }  // namespace twofour::sim::gemm_detail

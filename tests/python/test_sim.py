@@ -140,6 +140,16 @@ def test_gemm_equals_chained_tiles(rng, name, arch):
             expected[rs, cs] = acc
     assert d.tobytes() == expected.tobytes()
     assert sim.gemm(name, a, b, c=c, e=e, arch=arch, threads=2, path="generic").tobytes() == d.tobytes()
+    for isa in sim.isas():  # every instruction set of the fast path gives the same bits
+        assert sim.gemm(name, a, b, c=c, e=e, arch=arch, path="fast", isa=isa).tobytes() == d.tobytes()
+
+
+def test_gemm_isa_names_are_checked(rng):
+    name = "SM80_SP_16x8x32_F32F16F16F32_TN"
+    a, b, c, e = operands(rng, ROWS[name], k=32, m=16, n=8)
+    assert sim.isas()[0] == "scalar"
+    with pytest.raises(ValueError, match="unknown instruction set 'sse9'"):
+        sim.gemm(name, a, b, c=c, e=e, isa="sse9")
 
 
 def test_undefined_metadata_is_the_tools_error(tool, tmp_path, rng):

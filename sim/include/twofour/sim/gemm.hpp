@@ -8,6 +8,7 @@
 // D of step s is the C of step s+1 (C of step 0 is the given C); every step's result is already
 // rounded to the D format by the instruction, as on the GPU, where the accumulator registers
 // hold D between mma instructions. Output tiles are independent and run in parallel (OpenMP).
+#include "twofour/sim/kernel_isa.hpp"
 #include "twofour/sim/tile.hpp"
 
 #include <cstddef>
@@ -36,6 +37,7 @@ struct GemmOptions {
   ExecutionOptions execution;
   GemmPath path = GemmPath::automatic;
   int threads = 0;  // 0: OpenMP's default
+  KernelIsa isa = KernelIsa::automatic;  // fast path's instruction set (kernel_isa.hpp); same bits on each
 };
 
 struct GemmResult {
@@ -44,6 +46,7 @@ struct GemmResult {
   std::size_t unconfirmed_chunks = 0;
   GemmPath path_used = GemmPath::generic;
   std::size_t generic_fallbacks = 0;  // fast path: (element, k-step) pairs run generically
+  KernelIsa isa_used = KernelIsa::automatic;  // fast path: the instruction set that ran it
 };
 
 // Throws std::invalid_argument when M, N, K are not multiples of the instruction's shape or the
