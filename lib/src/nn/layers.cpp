@@ -84,9 +84,8 @@ void shifted_add(float* src, const Shift& sh, float* plane) {
     std::fill(src + y * sh.w, src + y * sh.w + x0, 0.0f);
     std::fill(src + y * sh.w + x1, src + (y + 1) * sh.w, 0.0f);
   }
-  const std::ptrdiff_t offset = sh.dy * sh.w + sh.dx;
-  float* out = plane + offset;
-  for (std::ptrdiff_t i = y0 * sh.w + x0; i < (y1 - 1) * sh.w + x1; ++i) out[i] += src[i];
+  const std::ptrdiff_t offset = sh.dy * sh.w + sh.dx;  // i + offset stays inside the plane
+  for (std::ptrdiff_t i = y0 * sh.w + x0; i < (y1 - 1) * sh.w + x1; ++i) plane[i + offset] += src[i];
 }
 
 }  // namespace
