@@ -345,12 +345,18 @@ Tensor ReLU::forward(const Tensor& x, bool) {
   const float* in = x.data.data();
   float* out = y.data.data();
   std::uint8_t* pos = positive_.data();
+  const std::size_t count = y.data.size();
   // Two simple loops: each compiles to selects / compares (one loop storing both became a branch).
-  for (std::size_t i = 0; i < y.data.size(); ++i) {
-    const float v = in[i];
-    out[i] = v > 0.0f ? v : 0.0f;
+#pragma omp parallel if (count >= kMinParallelWork)
+  {
+#pragma omp for schedule(static) nowait
+    for (std::size_t i = 0; i < count; ++i) {
+      const float v = in[i];
+      out[i] = v > 0.0f ? v : 0.0f;
+    }
+#pragma omp for schedule(static)
+    for (std::size_t i = 0; i < count; ++i) pos[i] = static_cast<std::uint8_t>(in[i] > 0.0f);
   }
-  for (std::size_t i = 0; i < y.data.size(); ++i) pos[i] = static_cast<std::uint8_t>(in[i] > 0.0f);
   return y;
 }
 
@@ -360,7 +366,9 @@ Tensor ReLU::backward(const Tensor& dy) {
   const std::uint8_t* pos = positive_.data();
   const float* g = dy.data.data();
   float* out = dx.data.data();
-  for (std::size_t i = 0; i < dx.data.size(); ++i) {
+  const std::size_t count = dx.data.size();
+#pragma omp parallel for schedule(static) if (count >= kMinParallelWork)
+  for (std::size_t i = 0; i < count; ++i) {
     const float gi = g[i];  // loaded unconditionally so that the compiler can select, not branch
     out[i] = pos[i] ? gi : 0.0f;
   }
