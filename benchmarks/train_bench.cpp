@@ -250,8 +250,8 @@ void BM_EigenSgemm(benchmark::State& state) {
                                                  benchmark::Counter::kIsRate);
 }
 
-// The layers' GEMMs (twofour/gemm/dense_gemm.hpp) at the models' shapes, batch 128:
-// args trans_a, trans_b, m, n, k.
+// The layers' GEMMs (twofour/gemm/dense_gemm.hpp) at the models' shapes, batch 128 (convolutions:
+// per chunk of 18, 4 and 9 images, as Conv2d runs them): args trans_a, trans_b, m, n, k.
 void BM_LayerGemm(benchmark::State& state) {
   const bool ta = state.range(0) != 0, tb = state.range(1) != 0;
   const auto m = static_cast<std::size_t>(state.range(2)), n = static_cast<std::size_t>(state.range(3)),
@@ -269,10 +269,10 @@ BENCHMARK(BM_LayerGemm)
     ->ArgNames({"ta", "tb", "m", "n", "k"})
     // mlp fc1: forward, weight gradient, input gradient
     ->Args({0, 1, 128, 300, 784})->Args({1, 0, 300, 784, 128})->Args({0, 0, 128, 784, 300})
-    // cnn conv1..3: forward, weight gradient, input gradient (batch 128)
-    ->Args({0, 0, 16, 100352, 9})->Args({0, 1, 16, 9, 100352})
-    ->Args({0, 0, 32, 25088, 144})->Args({0, 1, 32, 144, 25088})->Args({1, 0, 144, 25088, 32})
-    ->Args({0, 0, 64, 6272, 288})->Args({0, 1, 64, 288, 6272})->Args({1, 0, 288, 6272, 64})
+    // cnn conv1..3 (one chunk): forward, weight gradient, input gradient (none for conv1)
+    ->Args({0, 0, 16, 14112, 9})->Args({0, 1, 16, 9, 14112})
+    ->Args({0, 0, 32, 784, 144})->Args({0, 1, 32, 144, 784})->Args({1, 0, 144, 784, 32})
+    ->Args({0, 0, 64, 441, 288})->Args({0, 1, 64, 288, 441})->Args({1, 0, 288, 441, 64})
     // cnn fc1
     ->Args({0, 1, 128, 128, 3136})->Args({1, 0, 128, 3136, 128})->Args({0, 0, 128, 3136, 128})
     ->Unit(benchmark::kMicrosecond)->UseRealTime();

@@ -2,14 +2,15 @@
 // blocking and OpenMP; the kernels are in kernels_dense.inl.
 //
 // Outer form (BLIS-like): A is packed into MR-row micro-panels (k-major), B into NR-column
-// strips (k-major), K in blocks of kOuterKc. Each thread owns a contiguous range of strips (or of
-// panels when there are few strips), packs what it needs into its own scratch and runs the
-// MR x NR micro-kernel: no barrier inside the product. The K blocks of a tile are visited in
-// order and continue its chains from C, so blocking does not change the bits.
+// strips (k-major; a block of strips at a time, so that B's rows are read in long runs), K in
+// blocks of kOuterKc. Each thread owns a contiguous range of strips (or of panels when there are
+// few strips), packs what it needs into its own scratch and runs the MR x NR micro-kernel: no
+// barrier inside the product. The K blocks of a tile are visited in order and continue its
+// chains from C, so blocking does not change the bits.
 //
 // Dot form: no packing (both operands are K-contiguous); threads own contiguous ranges of
-// MI x NJ output blocks, column-block major (a block of B rows stays in L1 while the A rows,
-// the smaller operand in the layers' products, cycle through L2). Long K runs in blocks of kDotKc so the block of B rows stays in L2;
+// MI x NJ output blocks, column-block major (a block of B rows stays in L1 while the A rows, the
+// smaller operand in the layers' products, cycle through L2). Long K runs in blocks of kDotKc;
 // the 16 lanes of each output are kept in a scratch buffer between blocks (exact fp32 copies).
 #include "twofour/gemm/dense_gemm.hpp"
 

@@ -3,6 +3,8 @@
 #include "gemm.hpp"
 #include "sparse_layer_impl.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <iterator>
@@ -83,9 +85,8 @@ void shifted_add(float* src, const Shift& sh, float* plane) {
     std::fill(src + y * sh.w, src + y * sh.w + x0, 0.0f);
     std::fill(src + y * sh.w + x1, src + (y + 1) * sh.w, 0.0f);
   }
-  const std::ptrdiff_t offset = sh.dy * sh.w + sh.dx;
-  float* out = plane + offset;
-  for (std::ptrdiff_t i = y0 * sh.w + x0; i < (y1 - 1) * sh.w + x1; ++i) out[i] += src[i];
+  const std::ptrdiff_t offset = sh.dy * sh.w + sh.dx;  // i + offset stays inside the plane
+  for (std::ptrdiff_t i = y0 * sh.w + x0; i < (y1 - 1) * sh.w + x1; ++i) plane[i + offset] += src[i];
 }
 
 }  // namespace
@@ -163,34 +164,42 @@ void Conv2d::initialize(Rng& rng) {
 
 // The batch runs in chunks of images whose im2col block (C*R*S rows, chunk*OH*OW columns) stays
 // in L2 (kConvChunkFloats floats): the columns are written, multiplied and (backward) read back
-// from cache instead of memory. The chunk size depends on the layer's shape only, so results do
-// not depend on the thread count; the weight gradient adds the chunks' products in order.
+// from cache instead of memory. Threads take whole chunks (each with its own buffers and
+// single-threaded GEMMs: one parallel region per pass instead of one per chunk and step). The
+// chunk size depends on the layer's shape only, and the weight gradient adds the chunks' products
+// in chunk order after the parallel pass, so results do not depend on the thread count.
 namespace {
-constexpr std::size_t kConvChunkFloats = std::size_t{1} << 18;  // 1 MiB
+constexpr std::size_t kConvChunkFloats = std::size_t{1} << 17;  // 512 KiB
+
+// Per-thread buffers of one pass, grown on demand.
+std::vector<float>& thread_buffer(std::vector<std::vector<float>>& buffers, std::size_t size) {
+  auto& b = buffers[static_cast<std::size_t>(omp_get_thread_num())];
+  b.resize(size);
+  return b;
 }
+}  // namespace
 
 std::size_t Conv2d::chunk_images(std::size_t positions) const {
   return std::max<std::size_t>(1, kConvChunkFloats / (in_c * k * k * positions));
 }
 
-void Conv2d::im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w) {
+void Conv2d::im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w,
+                    std::vector<float>& col) const {
   const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
   const std::size_t p = oh * ow, np = count * p, crs = in_c * k * k;
-  // Every element of col_ is written below (zeros where the window lies in the padding), so the
+  // Every element of col is written below (zeros where the window lies in the padding), so the
   // buffer is resized, not cleared first.
-  col_.resize(crs * np);
+  col.resize(crs * np);
   const bool same = stride == 1 && oh == h && ow == w;
   const auto sh_h = static_cast<std::ptrdiff_t>(h), sh_w = static_cast<std::ptrdiff_t>(w);
   const auto sh_pad = static_cast<std::ptrdiff_t>(pad);
   // Row (c, r, s), column (image in the chunk, output position).
-  // (image, channel) pairs: a chunk may hold only a few images.
-#pragma omp parallel for collapse(2) schedule(static) if (crs * np >= kMinParallelWork)
   for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t c = 0; c < in_c; ++c) {
       const float* plane = x + ((first + i) * in_c + c) * h * w;
       for (std::size_t r = 0; r < k; ++r) {
         for (std::size_t s = 0; s < k; ++s) {
-          float* dst = col_.data() + ((c * k + r) * k + s) * np + i * p;
+          float* dst = col.data() + ((c * k + r) * k + s) * np + i * p;
           if (same) {
             shifted_copy(plane, Shift{sh_h, sh_w, static_cast<std::ptrdiff_t>(r) - sh_pad, static_cast<std::ptrdiff_t>(s) - sh_pad}, dst);
             continue;
@@ -214,21 +223,20 @@ void Conv2d::im2col(const float* x, std::size_t first, std::size_t count, std::s
   }
 }
 
-// dx += col2im(col_) for images [first, first + count); col_'s padding entries may be zeroed.
-void Conv2d::col2im(float* dx, std::size_t first, std::size_t count, std::size_t h, std::size_t w) {
+// dx += col2im(col) for images [first, first + count); col's padding entries may be zeroed.
+void Conv2d::col2im(float* dx, std::size_t first, std::size_t count, std::size_t h, std::size_t w,
+                    std::vector<float>& col) const {
   const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
-  const std::size_t p = oh * ow, np = count * p, crs = in_c * k * k;
+  const std::size_t p = oh * ow, np = count * p;
   const bool same = stride == 1 && oh == h && ow == w;
   const auto sh_h = static_cast<std::ptrdiff_t>(h), sh_w = static_cast<std::ptrdiff_t>(w);
   const auto sh_pad = static_cast<std::ptrdiff_t>(pad);
-  // (image, channel) pairs: a chunk may hold only a few images.
-#pragma omp parallel for collapse(2) schedule(static) if (crs * np >= kMinParallelWork)
   for (std::size_t i = 0; i < count; ++i) {
     for (std::size_t c = 0; c < in_c; ++c) {
       float* plane = dx + ((first + i) * in_c + c) * h * w;
       for (std::size_t r = 0; r < k; ++r) {
         for (std::size_t s = 0; s < k; ++s) {
-          float* src = col_.data() + ((c * k + r) * k + s) * np + i * p;
+          float* src = col.data() + ((c * k + r) * k + s) * np + i * p;
           if (same) {
             shifted_add(src, Shift{sh_h, sh_w, static_cast<std::ptrdiff_t>(r) - sh_pad, static_cast<std::ptrdiff_t>(s) - sh_pad}, plane);
             continue;
@@ -257,17 +265,20 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
   in_shape_ = x.shape;
   x_ = x.data;  // backward rebuilds the columns chunk by chunk
   Tensor y({n, out_c, oh, ow});
-  const std::size_t chunk = chunk_images(p);
-  for (std::size_t first = 0; first < n; first += chunk) {
-    const std::size_t count = std::min(chunk, n - first), np = count * p;
-    im2col(x.data.data(), first, count, h, w);
-    ym_.resize(out_c * np);
-    detail::gemm(false, false, out_c, np, crs, 1.0f, weight.value.data.data(), crs, col_.data(), np, 0.0f, ym_.data(), np);
-#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
+  const std::size_t chunk = chunk_images(p), chunks = (n + chunk - 1) / chunk;
+  col_.resize(static_cast<std::size_t>(omp_get_max_threads()));
+  ym_.resize(col_.size());
+#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1 && crs * n * p >= kMinParallelWork)
+  for (std::size_t ci = 0; ci < chunks; ++ci) {
+    const std::size_t first = ci * chunk, count = std::min(chunk, n - first), np = count * p;
+    std::vector<float>& col = thread_buffer(col_, 0);
+    std::vector<float>& ym = thread_buffer(ym_, out_c * np);
+    im2col(x.data.data(), first, count, h, w, col);
+    detail::gemm(false, false, out_c, np, crs, 1.0f, weight.value.data.data(), crs, col.data(), np, 0.0f, ym.data(), np);
     for (std::size_t i = 0; i < count; ++i)
       for (std::size_t o = 0; o < out_c; ++o) {
         const float b = has_bias ? bias.value.data[o] : 0.0f;
-        const float* src = ym_.data() + o * np + i * p;
+        const float* src = ym.data() + o * np + i * p;
         float* dst = y.data.data() + ((first + i) * out_c + o) * p;
         for (std::size_t j = 0; j < p; ++j) dst[j] = src[j] + b;
       }
@@ -292,21 +303,29 @@ Tensor Conv2d::backward(const Tensor& dy) {
   }
   Tensor dx;
   if (input_grad) dx = Tensor(in_shape_);
-  const std::size_t chunk = chunk_images(p);
-  for (std::size_t first = 0; first < n; first += chunk) {
-    const std::size_t count = std::min(chunk, n - first), np = count * p;
-    ym_.resize(out_c * np);  // dy of the chunk as (out_c, image, position)
-#pragma omp parallel for schedule(static) if (out_c * np >= kMinParallelWork)
+  const std::size_t chunk = chunk_images(p), chunks = (n + chunk - 1) / chunk;
+  const std::size_t wsize = out_c * crs;
+  dw_chunks_.resize(chunks * wsize);  // each chunk's weight gradient, added in order below
+  col_.resize(static_cast<std::size_t>(omp_get_max_threads()));
+  ym_.resize(col_.size());
+#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1 && crs * n * p >= kMinParallelWork)
+  for (std::size_t ci = 0; ci < chunks; ++ci) {
+    const std::size_t first = ci * chunk, count = std::min(chunk, n - first), np = count * p;
+    std::vector<float>& col = thread_buffer(col_, 0);
+    std::vector<float>& ym = thread_buffer(ym_, out_c * np);  // dy of the chunk as (out_c, image, position)
     for (std::size_t o = 0; o < out_c; ++o)
       for (std::size_t i = 0; i < count; ++i)
-        std::copy_n(dy.data.data() + ((first + i) * out_c + o) * p, p, ym_.data() + o * np + i * p);
-    im2col(x_.data(), first, count, h, w);
-    detail::gemm(false, true, out_c, crs, np, 1.0f, ym_.data(), np, col_.data(), np, 1.0f, weight.grad.data.data(), crs);
+        std::copy_n(dy.data.data() + ((first + i) * out_c + o) * p, p, ym.data() + o * np + i * p);
+    im2col(x_.data(), first, count, h, w, col);
+    detail::gemm(false, true, out_c, crs, np, 1.0f, ym.data(), np, col.data(), np, 0.0f, dw_chunks_.data() + ci * wsize, crs);
     if (!input_grad) continue;
     // dcol overwrites the chunk's columns (no longer needed).
-    detail::gemm(true, false, crs, np, out_c, 1.0f, weight.value.data.data(), crs, ym_.data(), np, 0.0f, col_.data(), np);
-    col2im(dx.data.data(), first, count, h, w);
+    detail::gemm(true, false, crs, np, out_c, 1.0f, weight.value.data.data(), crs, ym.data(), np, 0.0f, col.data(), np);
+    col2im(dx.data.data(), first, count, h, w, col);
   }
+  float* grad = weight.grad.data.data();
+  for (std::size_t ci = 0; ci < chunks; ++ci)
+    for (std::size_t e = 0; e < wsize; ++e) grad[e] += dw_chunks_[ci * wsize + e];
   return dx;
 }
 
@@ -331,12 +350,18 @@ Tensor ReLU::forward(const Tensor& x, bool) {
   const float* in = x.data.data();
   float* out = y.data.data();
   std::uint8_t* pos = positive_.data();
+  const std::size_t count = y.data.size();
   // Two simple loops: each compiles to selects / compares (one loop storing both became a branch).
-  for (std::size_t i = 0; i < y.data.size(); ++i) {
-    const float v = in[i];
-    out[i] = v > 0.0f ? v : 0.0f;
+#pragma omp parallel if (count >= kMinParallelWork)
+  {
+#pragma omp for schedule(static) nowait
+    for (std::size_t i = 0; i < count; ++i) {
+      const float v = in[i];
+      out[i] = v > 0.0f ? v : 0.0f;
+    }
+#pragma omp for schedule(static)
+    for (std::size_t i = 0; i < count; ++i) pos[i] = static_cast<std::uint8_t>(in[i] > 0.0f);
   }
-  for (std::size_t i = 0; i < y.data.size(); ++i) pos[i] = static_cast<std::uint8_t>(in[i] > 0.0f);
   return y;
 }
 
@@ -346,7 +371,9 @@ Tensor ReLU::backward(const Tensor& dy) {
   const std::uint8_t* pos = positive_.data();
   const float* g = dy.data.data();
   float* out = dx.data.data();
-  for (std::size_t i = 0; i < dx.data.size(); ++i) {
+  const std::size_t count = dx.data.size();
+#pragma omp parallel for schedule(static) if (count >= kMinParallelWork)
+  for (std::size_t i = 0; i < count; ++i) {
     const float gi = g[i];  // loaded unconditionally so that the compiler can select, not branch
     out[i] = pos[i] ? gi : 0.0f;
   }

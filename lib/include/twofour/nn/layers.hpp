@@ -54,7 +54,8 @@ class Linear : public Layer {
 
 // Square kernel, stride and zero padding. W (K, C, R, S): 2:4 groups run along C (Apex ASP).
 // Forward: im2col into (C*R*S, images*OH*OW) and one GEMM with W viewed (K, C*R*S), per chunk of
-// images sized to stay in cache; backward rebuilds each chunk's columns from the cached input.
+// images sized to stay in cache (threads take whole chunks); backward rebuilds each chunk's
+// columns from the cached input.
 class Conv2d : public Layer {
  public:
   Conv2d(std::string layer_name, std::size_t in_channels, std::size_t out_channels, std::size_t kernel,
@@ -71,10 +72,14 @@ class Conv2d : public Layer {
   std::shared_ptr<SparseConv> sparse;
  private:
   std::size_t chunk_images(std::size_t positions) const;
-  void im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w);
-  void col2im(float* dx, std::size_t first, std::size_t count, std::size_t h, std::size_t w);
+  void im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w,
+              std::vector<float>& col) const;
+  void col2im(float* dx, std::size_t first, std::size_t count, std::size_t h, std::size_t w,
+              std::vector<float>& col) const;
   std::vector<std::size_t> in_shape_;
-  std::vector<float> x_, col_, ym_;  // cached input; per-chunk columns and (K, positions) block
+  std::vector<float> x_;                       // cached input
+  std::vector<std::vector<float>> col_, ym_;   // per thread: a chunk's columns and (K, positions) block
+  std::vector<float> dw_chunks_;               // per chunk: its weight gradient
 };
 
 class ReLU : public Layer {
