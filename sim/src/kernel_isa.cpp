@@ -5,6 +5,9 @@
 #include "gemm_fast_kernels.hpp"
 
 #include <cstdlib>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stdexcept>
 #include <string>
 
@@ -28,10 +31,21 @@ KernelIsa parse_kernel_isa(std::string_view name) {
   throw std::invalid_argument("unknown instruction set '" + std::string(name) + "' (scalar, avx2, avx512 or auto)");
 }
 
+// F16C is CPUID leaf 1, ECX bit 29 (Intel SDM Vol. 2A, CPUID instruction, feature information).
+bool cpu_has_f16c() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return ((ecx >> 29) & 1u) != 0;
+#else
+  return false;
+#endif
+}
+
 bool kernel_isa_supported(KernelIsa isa) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
   switch (isa) {
     case KernelIsa::automatic:
     case KernelIsa::scalar: return true;

@@ -7,6 +7,7 @@
 // Small N (<= 16, GEMV): B is transposed to fp32 once (N x K, small) and the kernel streams A
 // in its compressed form; threads split the rows.
 #include "twofour/gemm/sparse_gemm.hpp"
+#include "twofour/sim/kernel_isa.hpp"
 
 #include <omp.h>
 
@@ -37,10 +38,10 @@ bool cpu_supports(Isa isa) {
   switch (isa) {
     case Isa::scalar: return true;
     case Isa::avx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && sim::cpu_has_f16c();
     case Isa::avx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+             sim::cpu_has_f16c();
     case Isa::automatic: return true;
   }
   return false;
