@@ -1,6 +1,7 @@
 // Training throughput of the nn stack (images/s).
 //   twofour_train_bench --benchmark_counters_tabular=true [--data DIR] [--epoch-images N]
-//   twofour_train_bench --profile [--steps N]      where the time of a training step goes
+//   twofour_train_bench --profile [--steps N]      where the time of a training step goes (dense, and
+//                                                   an ASP retrain step on the 2:4 kernels)
 // Threads: OpenMP's default (OMP_NUM_THREADS).
 //
 // BM_Epoch/<model>: one asp run of one epoch per phase through nn::train (shuffled batches of
@@ -331,9 +332,20 @@ BENCHMARK(BM_EigenSgemm)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillis
 // on a fixed batch of 128, median process CPU time over --steps steps (after one warm-up step).
 double seconds_since(double t0) { return cpu_seconds() - t0; }
 
-void profile(const std::string& kind, int steps) {
+// retrain: an ASP retrain step on the 2:4 kernels (magnitude 2:4 masks, pruned gradients zeroed,
+// weights re-masked after the step), as StepRig takes it.
+void profile(const std::string& kind, int steps, bool retrain) {
   constexpr std::size_t batch = 128;
   auto model = make_model(kind);
+  initialize(*model, 1);
+  const auto targets = model->pruned_parameters();
+  std::optional<SparseExecutionScope> scope;
+  if (retrain) {
+    for (auto* p : targets)
+      p->mask = twofour::sparse::nm_magnitude_mask(p->value.data, twofour::sparse::GroupedShape(p->value.shape),
+                                                   twofour::sparse::NMPattern{2, 4});
+    scope.emplace(*model, SparseWeightGrad::kept_only);
+  }
   std::vector<std::size_t> shape{batch};
   shape.insert(shape.end(), model->image_shape.begin(), model->image_shape.end());
   const Tensor x = random_batch(shape, 2);
@@ -365,14 +377,18 @@ void profile(const std::string& kind, int steps) {
       step[(*it)->name + " backward"] = seconds_since(t0);
     }
     t0 = cpu_seconds();
+    if (retrain)
+      for (auto* p : targets) twofour::sparse::apply_mask(p->grad.data, p->mask);
     opt.step(0.01f);
-    step["sgd step"] = seconds_since(t0);
+    if (retrain)
+      for (auto* p : targets) twofour::sparse::apply_mask(p->value.data, p->mask);
+    step["masks + sgd step"] = seconds_since(t0);
     if (s == 0) {  // warm-up; fix the row order
       names.push_back("zero_grad");
       for (auto& l : model->net.layers) names.push_back(l->name + " forward");
       names.push_back("loss");
       for (auto it = model->net.layers.rbegin(); it != model->net.layers.rend(); ++it) names.push_back((*it)->name + " backward");
-      names.push_back("sgd step");
+      names.push_back("masks + sgd step");
       continue;
     }
     for (auto& [k, v] : step) t[k].push_back(v);
@@ -384,8 +400,8 @@ void profile(const std::string& kind, int steps) {
     med[k] = v[v.size() / 2];
     total += med[k];
   }
-  std::printf("%s, batch %zu, %d thread(s), median of %d steps: %.2f CPU ms per step (%.0f images per CPU second)\n", kind.c_str(),
-              batch, omp_get_max_threads(), steps, 1e3 * total, static_cast<double>(batch) / total);
+  std::printf("%s%s, batch %zu, %d thread(s), median of %d steps: %.2f CPU ms per step (%.0f images per CPU second)\n", kind.c_str(),
+              retrain ? " 2:4 retrain" : " dense", batch, omp_get_max_threads(), steps, 1e3 * total, static_cast<double>(batch) / total);
   for (const auto& n : names) std::printf("  %-18s %8.3f ms %5.1f%%\n", n.c_str(), 1e3 * med[n], 100 * med[n] / total);
 }
 
@@ -411,8 +427,10 @@ int main(int argc, char** argv) {
   }
   retain_freed_memory();  // as train() does
   if (profile_mode) {
-    profile("mlp", steps);
-    profile("cnn", steps);
+    for (const bool retrain : {false, true}) {
+      profile("mlp", steps, retrain);
+      profile("cnn", steps, retrain);
+    }
     return 0;
   }
   int rest_argc = static_cast<int>(rest.size());
