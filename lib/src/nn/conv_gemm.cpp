@@ -1,6 +1,7 @@
 #include "twofour/nn/conv_gemm.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <stdexcept>
 
 namespace twofour::nn {
@@ -23,16 +24,76 @@ std::vector<float> move_channel(std::span<const float> w, std::span<const std::s
   return out;
 }
 
-// The output columns xo whose input column xo * stride + s - pad lies inside the image: one
-// contiguous range [begin, end).
-struct Span {
+// The output columns xo whose input column xo * stride + s (a padded coordinate) lies inside the
+// image, pad <= xo * stride + s < pad + w: one contiguous range, so the im2col loops need no
+// per-element test.
+struct OutputSpan {
   std::size_t begin, end;
 };
-Span inside(std::size_t ow, std::size_t stride, std::size_t s, std::size_t pad, std::size_t w) {
+
+OutputSpan output_span(std::size_t ow, std::size_t stride, std::size_t s, std::size_t pad, std::size_t w) {
   const std::size_t begin = s >= pad ? 0 : (pad - s + stride - 1) / stride;
   const std::size_t end = std::min(ow, pad + w <= s ? 0 : (pad + w - s + stride - 1) / stride);
   return {std::min(begin, end), end};
 }
+
+// "Same" convolutions (stride 1, output as large as the input: the models' 3x3, padding 1): the
+// im2col block of kernel tap (r, s) for one image is the input plane shifted by (r - pad, s - pad),
+// zero where the shift leaves the plane, so it is one contiguous copy plus zeroed borders instead of
+// a short copy per output row.
+struct Shift {
+  std::ptrdiff_t h, w, dy, dx;
+  std::ptrdiff_t row_begin() const { return std::clamp<std::ptrdiff_t>(-dy, 0, h); }
+  std::ptrdiff_t row_end() const { return std::clamp<std::ptrdiff_t>(h - dy, row_begin(), h); }
+  std::ptrdiff_t col_begin() const { return std::clamp<std::ptrdiff_t>(-dx, 0, w); }
+  std::ptrdiff_t col_end() const { return std::clamp<std::ptrdiff_t>(w - dx, col_begin(), w); }
+};
+
+// dst[y, x] = plane[y + dy, x + dx], 0 outside the plane.
+void shifted_copy(const float* plane, const Shift& sh, float* dst) {
+  const std::ptrdiff_t p = sh.h * sh.w, offset = sh.dy * sh.w + sh.dx;
+  const std::ptrdiff_t d0 = sh.row_begin() * sh.w, d1 = sh.row_end() * sh.w;
+  const std::ptrdiff_t c0 = std::clamp<std::ptrdiff_t>(-offset, d0, d1), c1 = std::clamp<std::ptrdiff_t>(p - offset, c0, d1);
+  std::fill(dst, dst + c0, 0.0f);
+  std::copy(plane + c0 + offset, plane + c1 + offset, dst + c0);
+  std::fill(dst + c1, dst + p, 0.0f);
+  // Columns whose source lies left or right of the plane (the copy wrapped them to a neighbour row).
+  for (std::ptrdiff_t y = sh.row_begin(); y < sh.row_end(); ++y) {
+    std::fill(dst + y * sh.w, dst + y * sh.w + sh.col_begin(), 0.0f);
+    std::fill(dst + y * sh.w + sh.col_end(), dst + (y + 1) * sh.w, 0.0f);
+  }
+}
+
+// plane[y + dy, x + dx] += src[y, x] where inside the plane. src's out-of-plane columns are set to
+// 0 first, so the add can run over one contiguous range (they add +0 to a neighbour row).
+void shifted_add(float* src, const Shift& sh, float* plane) {
+  const std::ptrdiff_t y0 = sh.row_begin(), y1 = sh.row_end(), x0 = sh.col_begin(), x1 = sh.col_end();
+  if (y0 >= y1 || x0 >= x1) return;
+  for (std::ptrdiff_t y = y0; y < y1; ++y) {
+    std::fill(src + y * sh.w, src + y * sh.w + x0, 0.0f);
+    std::fill(src + y * sh.w + x1, src + (y + 1) * sh.w, 0.0f);
+  }
+  const std::ptrdiff_t offset = sh.dy * sh.w + sh.dx;  // i + offset stays inside the plane
+  for (std::ptrdiff_t i = y0 * sh.w + x0; i < (y1 - 1) * sh.w + x1; ++i) plane[i + offset] += src[i];
+}
+
+// The geometry of one convolution over (h, w) planes, shared by the block builder and its adjoint.
+struct Geometry {
+  std::size_t c, k, stride, pad, h, w, oh, ow;
+  Geometry(const Conv2d& conv, std::size_t h_, std::size_t w_)
+      : c(conv.in_c), k(conv.k), stride(conv.stride), pad(conv.pad), h(h_), w(w_),
+        oh((h_ + 2 * conv.pad - conv.k) / conv.stride + 1), ow((w_ + 2 * conv.pad - conv.k) / conv.stride + 1) {}
+  std::size_t positions() const { return oh * ow; }
+  bool same() const { return stride == 1 && oh == h && ow == w; }
+  Shift shift(std::size_t r, std::size_t s) const {
+    const auto p = static_cast<std::ptrdiff_t>(pad);
+    return {static_cast<std::ptrdiff_t>(h), static_cast<std::ptrdiff_t>(w), static_cast<std::ptrdiff_t>(r) - p,
+            static_cast<std::ptrdiff_t>(s) - p};
+  }
+  std::size_t row(PatchRows order, std::size_t ci, std::size_t r, std::size_t s) const {
+    return order == PatchRows::crs ? (ci * k + r) * k + s : (r * k + s) * c + ci;
+  }
+};
 
 void check_input(const Conv2d& conv, const std::vector<std::size_t>& shape) {
   if (shape.size() != 4 || shape[1] != conv.in_c || shape[2] + 2 * conv.pad < conv.k || shape[3] + 2 * conv.pad < conv.k)
@@ -82,60 +143,71 @@ std::vector<float> conv_patches(const Conv2d& conv, const Tensor& x, PatchLayout
 void conv_patch_columns(const Conv2d& conv, const Tensor& x, std::vector<float>& out, std::size_t& oh,
                         std::size_t& ow) {
   check_input(conv, x.shape);
-  const std::size_t n = x.dim(0), c = conv.in_c, h = x.dim(2), w = x.dim(3), kk = conv.k, st = conv.stride, pad = conv.pad;
-  oh = (h + 2 * pad - kk) / st + 1;
-  ow = (w + 2 * pad - kk) / st + 1;
-  const std::size_t p = oh * ow, np = n * p;
-  out.resize(kk * kk * c * np);  // every element is written below
+  const std::size_t n = x.dim(0);
+  const Geometry g(conv, x.dim(2), x.dim(3));
+  oh = g.oh;
+  ow = g.ow;
+  const std::size_t p = g.positions(), np = n * p;
+  out.resize(g.k * g.k * g.c * np);  // every element is written below
 #pragma omp parallel for schedule(static) if (out.size() >= (std::size_t{1} << 16))
   for (std::size_t img = 0; img < n; ++img)
-    for (std::size_t ci = 0; ci < c; ++ci) {
-      const float* plane = x.data.data() + (img * c + ci) * h * w;
-      for (std::size_t r = 0; r < kk; ++r)
-        for (std::size_t s = 0; s < kk; ++s) {
-          float* dst = out.data() + ((r * kk + s) * c + ci) * np + img * p;
-          const Span xs = inside(ow, st, s, pad, w);
-          for (std::size_t y = 0; y < oh; ++y) {
-            float* row = dst + y * ow;
-            const std::size_t iy = y * st + r;  // padded coordinate
-            if (iy < pad || iy - pad >= h) {
-              std::fill(row, row + ow, 0.0f);
+    conv_patch_block(conv, x.data.data(), img, 1, g.h, g.w, PatchRows::rsc, out.data() + img * p, np);
+}
+
+void conv_patch_block(const Conv2d& conv, const float* x, std::size_t first, std::size_t count, std::size_t h,
+                      std::size_t w, PatchRows rows, float* out, std::size_t ld) {
+  const Geometry g(conv, h, w);
+  const std::size_t p = g.positions(), k = g.k;
+  for (std::size_t i = 0; i < count; ++i)
+    for (std::size_t ci = 0; ci < g.c; ++ci) {
+      const float* plane = x + ((first + i) * g.c + ci) * h * w;
+      for (std::size_t r = 0; r < k; ++r)
+        for (std::size_t s = 0; s < k; ++s) {
+          float* dst = out + g.row(rows, ci, r, s) * ld + i * p;
+          if (g.same()) {
+            shifted_copy(plane, g.shift(r, s), dst);
+            continue;
+          }
+          const OutputSpan xs = output_span(g.ow, g.stride, s, g.pad, w);
+          for (std::size_t y = 0; y < g.oh; ++y) {
+            float* row = dst + y * g.ow;
+            const std::size_t iy = y * g.stride + r;  // padded coordinate
+            if (iy < g.pad || iy - g.pad >= h) {
+              std::fill(row, row + g.ow, 0.0f);
               continue;
             }
-            const float* src = plane + (iy - pad) * w;
+            const float* src = plane + (iy - g.pad) * w;
             std::fill(row, row + xs.begin, 0.0f);
-            for (std::size_t xo = xs.begin; xo < xs.end; ++xo) row[xo] = src[xo * st + s - pad];
-            std::fill(row + xs.end, row + ow, 0.0f);
+            for (std::size_t xo = xs.begin; xo < xs.end; ++xo) row[xo] = src[xo * g.stride + s - g.pad];
+            std::fill(row + xs.end, row + g.ow, 0.0f);
           }
         }
     }
 }
 
-Tensor conv_patch_columns_backward(const Conv2d& conv, const std::vector<float>& columns,
-                                   const std::vector<std::size_t>& shape) {
-  check_input(conv, shape);
-  const std::size_t n = shape[0], c = conv.in_c, h = shape[2], w = shape[3], kk = conv.k, st = conv.stride, pad = conv.pad;
-  const std::size_t oh = (h + 2 * pad - kk) / st + 1, ow = (w + 2 * pad - kk) / st + 1;
-  const std::size_t p = oh * ow, np = n * p;
-  if (columns.size() != kk * kk * c * np) throw std::invalid_argument(conv.name + ": column gradient has the wrong size");
-  Tensor dx(shape);
-#pragma omp parallel for schedule(static) if (columns.size() >= (std::size_t{1} << 16))
-  for (std::size_t img = 0; img < n; ++img)
-    for (std::size_t ci = 0; ci < c; ++ci) {
-      float* plane = dx.data.data() + (img * c + ci) * h * w;
-      for (std::size_t r = 0; r < kk; ++r)
-        for (std::size_t s = 0; s < kk; ++s) {
-          const float* src = columns.data() + ((r * kk + s) * c + ci) * np + img * p;
-          const Span xs = inside(ow, st, s, pad, w);
-          for (std::size_t y = 0; y < oh; ++y) {
-            const std::size_t iy = y * st + r;
-            if (iy < pad || iy - pad >= h) continue;
-            float* dst = plane + (iy - pad) * w;
-            for (std::size_t xo = xs.begin; xo < xs.end; ++xo) dst[xo * st + s - pad] += src[y * ow + xo];
+void conv_patch_block_backward(const Conv2d& conv, float* columns, std::size_t ld, std::size_t first,
+                               std::size_t count, std::size_t h, std::size_t w, PatchRows rows, float* dx) {
+  const Geometry g(conv, h, w);
+  const std::size_t p = g.positions(), k = g.k;
+  for (std::size_t i = 0; i < count; ++i)
+    for (std::size_t ci = 0; ci < g.c; ++ci) {
+      float* plane = dx + ((first + i) * g.c + ci) * h * w;
+      for (std::size_t r = 0; r < k; ++r)
+        for (std::size_t s = 0; s < k; ++s) {
+          float* src = columns + g.row(rows, ci, r, s) * ld + i * p;
+          if (g.same()) {
+            shifted_add(src, g.shift(r, s), plane);
+            continue;
+          }
+          const OutputSpan xs = output_span(g.ow, g.stride, s, g.pad, w);
+          for (std::size_t y = 0; y < g.oh; ++y) {
+            const std::size_t iy = y * g.stride + r;
+            if (iy < g.pad || iy - g.pad >= h) continue;
+            float* dst = plane + (iy - g.pad) * w;
+            for (std::size_t xo = xs.begin; xo < xs.end; ++xo) dst[xo * g.stride + s - g.pad] += src[y * g.ow + xo];
           }
         }
     }
-  return dx;
 }
 
 }  // namespace twofour::nn

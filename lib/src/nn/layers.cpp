@@ -1,7 +1,9 @@
 #include "twofour/nn/layers.hpp"
 
+#include "conv_chunks.hpp"
 #include "gemm.hpp"
 #include "sparse_layer_impl.hpp"
+#include "twofour/nn/conv_gemm.hpp"
 
 #include <omp.h>
 
@@ -14,9 +16,7 @@
 namespace twofour::nn {
 namespace {
 
-// Below this many elements a loop runs on one thread: an OpenMP fork/join costs more than it
-// saves, and far more when the cores are shared.
-constexpr std::size_t kMinParallelWork = std::size_t{1} << 16;
+using detail::kMinParallelWork;
 
 void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument(what);
@@ -34,59 +34,6 @@ Parameter make_param(const std::string& layer, const char* suffix, std::vector<s
 void he_normal(Parameter& p, std::size_t fan_in, Rng& rng) {
   const double std_dev = std::sqrt(2.0 / static_cast<double>(fan_in));
   for (auto& w : p.value.data) w = static_cast<float>(rng.normal() * std_dev);
-}
-
-// The output columns xo whose input column xo * stride + s (a padded coordinate) lies inside the
-// image, pad <= xo * stride + s < pad + w: one contiguous range, so the im2col loops need no
-// per-element test.
-struct OutputSpan {
-  std::size_t begin, end;
-};
-
-OutputSpan output_span(std::size_t ow, std::size_t stride, std::size_t s, std::size_t pad, std::size_t w) {
-  const std::size_t begin = s >= pad ? 0 : (pad - s + stride - 1) / stride;
-  const std::size_t end = std::min(ow, pad + w <= s ? 0 : (pad + w - s + stride - 1) / stride);
-  return {std::min(begin, end), end};
-}
-
-// "Same" convolutions (stride 1, output as large as the input: the models' 3x3, padding 1): the
-// im2col block of kernel tap (r, s) for one image is the input plane shifted by (r - pad, s - pad),
-// zero where the shift leaves the plane, so it is one contiguous copy plus zeroed borders instead of
-// a short copy per output row.
-struct Shift {
-  std::ptrdiff_t h, w, dy, dx;
-  std::ptrdiff_t row_begin() const { return std::clamp<std::ptrdiff_t>(-dy, 0, h); }
-  std::ptrdiff_t row_end() const { return std::clamp<std::ptrdiff_t>(h - dy, row_begin(), h); }
-  std::ptrdiff_t col_begin() const { return std::clamp<std::ptrdiff_t>(-dx, 0, w); }
-  std::ptrdiff_t col_end() const { return std::clamp<std::ptrdiff_t>(w - dx, col_begin(), w); }
-};
-
-// dst[y, x] = plane[y + dy, x + dx], 0 outside the plane.
-void shifted_copy(const float* plane, const Shift& sh, float* dst) {
-  const std::ptrdiff_t p = sh.h * sh.w, offset = sh.dy * sh.w + sh.dx;
-  const std::ptrdiff_t d0 = sh.row_begin() * sh.w, d1 = sh.row_end() * sh.w;
-  const std::ptrdiff_t c0 = std::clamp<std::ptrdiff_t>(-offset, d0, d1), c1 = std::clamp<std::ptrdiff_t>(p - offset, c0, d1);
-  std::fill(dst, dst + c0, 0.0f);
-  std::copy(plane + c0 + offset, plane + c1 + offset, dst + c0);
-  std::fill(dst + c1, dst + p, 0.0f);
-  // Columns whose source lies left or right of the plane (the copy wrapped them to a neighbour row).
-  for (std::ptrdiff_t y = sh.row_begin(); y < sh.row_end(); ++y) {
-    std::fill(dst + y * sh.w, dst + y * sh.w + sh.col_begin(), 0.0f);
-    std::fill(dst + y * sh.w + sh.col_end(), dst + (y + 1) * sh.w, 0.0f);
-  }
-}
-
-// plane[y + dy, x + dx] += src[y, x] where inside the plane. src's out-of-plane columns are set to
-// 0 first, so the add can run over one contiguous range (they add +0 to a neighbour row).
-void shifted_add(float* src, const Shift& sh, float* plane) {
-  const std::ptrdiff_t y0 = sh.row_begin(), y1 = sh.row_end(), x0 = sh.col_begin(), x1 = sh.col_end();
-  if (y0 >= y1 || x0 >= x1) return;
-  for (std::ptrdiff_t y = y0; y < y1; ++y) {
-    std::fill(src + y * sh.w, src + y * sh.w + x0, 0.0f);
-    std::fill(src + y * sh.w + x1, src + (y + 1) * sh.w, 0.0f);
-  }
-  const std::ptrdiff_t offset = sh.dy * sh.w + sh.dx;  // i + offset stays inside the plane
-  for (std::ptrdiff_t i = y0 * sh.w + x0; i < (y1 - 1) * sh.w + x1; ++i) plane[i + offset] += src[i];
 }
 
 }  // namespace
@@ -162,98 +109,6 @@ void Conv2d::initialize(Rng& rng) {
   std::fill(bias.value.data.begin(), bias.value.data.end(), 0.0f);
 }
 
-// The batch runs in chunks of images whose im2col block (C*R*S rows, chunk*OH*OW columns) stays
-// in L2 (kConvChunkFloats floats): the columns are written, multiplied and (backward) read back
-// from cache instead of memory. Threads take whole chunks (each with its own buffers and
-// single-threaded GEMMs: one parallel region per pass instead of one per chunk and step). The
-// chunk size depends on the layer's shape only, and the weight gradient adds the chunks' products
-// in chunk order after the parallel pass, so results do not depend on the thread count.
-namespace {
-constexpr std::size_t kConvChunkFloats = std::size_t{1} << 17;  // 512 KiB
-
-// Per-thread buffers of one pass, grown on demand.
-std::vector<float>& thread_buffer(std::vector<std::vector<float>>& buffers, std::size_t size) {
-  auto& b = buffers[static_cast<std::size_t>(omp_get_thread_num())];
-  b.resize(size);
-  return b;
-}
-}  // namespace
-
-std::size_t Conv2d::chunk_images(std::size_t positions) const {
-  return std::max<std::size_t>(1, kConvChunkFloats / (in_c * k * k * positions));
-}
-
-void Conv2d::im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w,
-                    std::vector<float>& col) const {
-  const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
-  const std::size_t p = oh * ow, np = count * p, crs = in_c * k * k;
-  // Every element of col is written below (zeros where the window lies in the padding), so the
-  // buffer is resized, not cleared first.
-  col.resize(crs * np);
-  const bool same = stride == 1 && oh == h && ow == w;
-  const auto sh_h = static_cast<std::ptrdiff_t>(h), sh_w = static_cast<std::ptrdiff_t>(w);
-  const auto sh_pad = static_cast<std::ptrdiff_t>(pad);
-  // Row (c, r, s), column (image in the chunk, output position).
-  for (std::size_t i = 0; i < count; ++i) {
-    for (std::size_t c = 0; c < in_c; ++c) {
-      const float* plane = x + ((first + i) * in_c + c) * h * w;
-      for (std::size_t r = 0; r < k; ++r) {
-        for (std::size_t s = 0; s < k; ++s) {
-          float* dst = col.data() + ((c * k + r) * k + s) * np + i * p;
-          if (same) {
-            shifted_copy(plane, Shift{sh_h, sh_w, static_cast<std::ptrdiff_t>(r) - sh_pad, static_cast<std::ptrdiff_t>(s) - sh_pad}, dst);
-            continue;
-          }
-          const OutputSpan xs = output_span(ow, stride, s, pad, w);
-          for (std::size_t y = 0; y < oh; ++y) {
-            float* row = dst + y * ow;
-            const std::size_t iy = y * stride + r;  // padded coordinate
-            if (iy < pad || iy - pad >= h) {
-              std::fill(row, row + ow, 0.0f);
-              continue;
-            }
-            const float* src = plane + (iy - pad) * w;
-            std::fill(row, row + xs.begin, 0.0f);
-            for (std::size_t xo = xs.begin; xo < xs.end; ++xo) row[xo] = src[xo * stride + s - pad];
-            std::fill(row + xs.end, row + ow, 0.0f);
-          }
-        }
-      }
-    }
-  }
-}
-
-// dx += col2im(col) for images [first, first + count); col's padding entries may be zeroed.
-void Conv2d::col2im(float* dx, std::size_t first, std::size_t count, std::size_t h, std::size_t w,
-                    std::vector<float>& col) const {
-  const std::size_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
-  const std::size_t p = oh * ow, np = count * p;
-  const bool same = stride == 1 && oh == h && ow == w;
-  const auto sh_h = static_cast<std::ptrdiff_t>(h), sh_w = static_cast<std::ptrdiff_t>(w);
-  const auto sh_pad = static_cast<std::ptrdiff_t>(pad);
-  for (std::size_t i = 0; i < count; ++i) {
-    for (std::size_t c = 0; c < in_c; ++c) {
-      float* plane = dx + ((first + i) * in_c + c) * h * w;
-      for (std::size_t r = 0; r < k; ++r) {
-        for (std::size_t s = 0; s < k; ++s) {
-          float* src = col.data() + ((c * k + r) * k + s) * np + i * p;
-          if (same) {
-            shifted_add(src, Shift{sh_h, sh_w, static_cast<std::ptrdiff_t>(r) - sh_pad, static_cast<std::ptrdiff_t>(s) - sh_pad}, plane);
-            continue;
-          }
-          const OutputSpan xs = output_span(ow, stride, s, pad, w);
-          for (std::size_t y = 0; y < oh; ++y) {
-            const std::size_t iy = y * stride + r;
-            if (iy < pad || iy - pad >= h) continue;
-            float* dst = plane + (iy - pad) * w;
-            for (std::size_t xo = xs.begin; xo < xs.end; ++xo) dst[xo * stride + s - pad] += src[y * ow + xo];
-          }
-        }
-      }
-    }
-  }
-}
-
 Tensor Conv2d::forward(const Tensor& x, bool) {
   require(x.rank() == 4 && x.dim(1) == in_c,
           name + ": input " + x.shape_string() + " is not (N, " + std::to_string(in_c) + ", H, W)");
@@ -265,15 +120,15 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
   in_shape_ = x.shape;
   x_ = x.data;  // backward rebuilds the columns chunk by chunk
   Tensor y({n, out_c, oh, ow});
-  const std::size_t chunk = chunk_images(p), chunks = (n + chunk - 1) / chunk;
+  const std::size_t chunk = detail::conv_chunk_images(crs, p), chunks = (n + chunk - 1) / chunk;
   col_.resize(static_cast<std::size_t>(omp_get_max_threads()));
   ym_.resize(col_.size());
-#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1 && crs * n * p >= kMinParallelWork)
+#pragma omp parallel for schedule(dynamic, 1) if (detail::conv_chunks_in_parallel(chunks, crs * n * p))
   for (std::size_t ci = 0; ci < chunks; ++ci) {
     const std::size_t first = ci * chunk, count = std::min(chunk, n - first), np = count * p;
-    std::vector<float>& col = thread_buffer(col_, 0);
-    std::vector<float>& ym = thread_buffer(ym_, out_c * np);
-    im2col(x.data.data(), first, count, h, w, col);
+    std::vector<float>& col = detail::thread_buffer(col_, crs * np);
+    std::vector<float>& ym = detail::thread_buffer(ym_, out_c * np);
+    conv_patch_block(*this, x.data.data(), first, count, h, w, PatchRows::crs, col.data(), np);
     detail::gemm(false, false, out_c, np, crs, 1.0f, weight.value.data.data(), crs, col.data(), np, 0.0f, ym.data(), np);
     for (std::size_t i = 0; i < count; ++i)
       for (std::size_t o = 0; o < out_c; ++o) {
@@ -303,25 +158,25 @@ Tensor Conv2d::backward(const Tensor& dy) {
   }
   Tensor dx;
   if (input_grad) dx = Tensor(in_shape_);
-  const std::size_t chunk = chunk_images(p), chunks = (n + chunk - 1) / chunk;
+  const std::size_t chunk = detail::conv_chunk_images(crs, p), chunks = (n + chunk - 1) / chunk;
   const std::size_t wsize = out_c * crs;
   dw_chunks_.resize(chunks * wsize);  // each chunk's weight gradient, added in order below
   col_.resize(static_cast<std::size_t>(omp_get_max_threads()));
   ym_.resize(col_.size());
-#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1 && crs * n * p >= kMinParallelWork)
+#pragma omp parallel for schedule(dynamic, 1) if (detail::conv_chunks_in_parallel(chunks, crs * n * p))
   for (std::size_t ci = 0; ci < chunks; ++ci) {
     const std::size_t first = ci * chunk, count = std::min(chunk, n - first), np = count * p;
-    std::vector<float>& col = thread_buffer(col_, 0);
-    std::vector<float>& ym = thread_buffer(ym_, out_c * np);  // dy of the chunk as (out_c, image, position)
+    std::vector<float>& col = detail::thread_buffer(col_, crs * np);
+    std::vector<float>& ym = detail::thread_buffer(ym_, out_c * np);  // dy of the chunk as (out_c, image, position)
     for (std::size_t o = 0; o < out_c; ++o)
       for (std::size_t i = 0; i < count; ++i)
         std::copy_n(dy.data.data() + ((first + i) * out_c + o) * p, p, ym.data() + o * np + i * p);
-    im2col(x_.data(), first, count, h, w, col);
+    conv_patch_block(*this, x_.data(), first, count, h, w, PatchRows::crs, col.data(), np);
     detail::gemm(false, true, out_c, crs, np, 1.0f, ym.data(), np, col.data(), np, 0.0f, dw_chunks_.data() + ci * wsize, crs);
     if (!input_grad) continue;
     // dcol overwrites the chunk's columns (no longer needed).
     detail::gemm(true, false, crs, np, out_c, 1.0f, weight.value.data.data(), crs, ym.data(), np, 0.0f, col.data(), np);
-    col2im(dx.data.data(), first, count, h, w, col);
+    conv_patch_block_backward(*this, col.data(), np, first, count, h, w, PatchRows::crs, dx.data.data());
   }
   float* grad = weight.grad.data.data();
   for (std::size_t ci = 0; ci < chunks; ++ci)

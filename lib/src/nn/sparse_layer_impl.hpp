@@ -55,7 +55,8 @@ class SparseLinear {
 };
 
 // A Conv2d on its compressed 2:4 weight, as a GEMM over (r, s, c)-ordered patches (conv_gemm.hpp):
-// W viewed (K, R*S*C) with the channel innermost is 2:4 along its rows.
+// W viewed (K, R*S*C) with the channel innermost is 2:4 along its rows. Runs the batch in the
+// dense layer's chunks of images (conv_chunks.hpp).
 class SparseConv {
  public:
   explicit SparseConv(SparseWeightGrad grad) : grad_(grad) {}
@@ -70,7 +71,10 @@ class SparseConv {
   bool ran_ = false;
   std::vector<std::size_t> in_shape_;
   std::size_t oh_ = 0, ow_ = 0;
-  std::vector<float> col_, ym_, dym_, dwc_, dw_, wm_;
+  std::vector<float> x_;                       // cached input
+  std::vector<std::vector<float>> col_, ym_;   // per thread: a chunk's patches and (K, positions) block
+  std::vector<float> dw_chunks_;               // per chunk: its weight gradient (compressed when kept-only)
+  std::vector<float> wm_;                      // W*M dense, for dX when the mask is not transposable
 };
 
 }  // namespace twofour::nn

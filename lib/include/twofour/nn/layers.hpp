@@ -55,7 +55,7 @@ class Linear : public Layer {
 // Square kernel, stride and zero padding. W (K, C, R, S): 2:4 groups run along C (Apex ASP).
 // Forward: im2col into (C*R*S, images*OH*OW) and one GEMM with W viewed (K, C*R*S), per chunk of
 // images sized to stay in cache (threads take whole chunks); backward rebuilds each chunk's
-// columns from the cached input.
+// columns from the cached input (conv_gemm.hpp builds the columns).
 class Conv2d : public Layer {
  public:
   Conv2d(std::string layer_name, std::size_t in_channels, std::size_t out_channels, std::size_t kernel,
@@ -71,11 +71,6 @@ class Conv2d : public Layer {
   // Set by a SparseExecutionScope (sparse_layers.hpp): run on the compressed 2:4 weight.
   std::shared_ptr<SparseConv> sparse;
  private:
-  std::size_t chunk_images(std::size_t positions) const;
-  void im2col(const float* x, std::size_t first, std::size_t count, std::size_t h, std::size_t w,
-              std::vector<float>& col) const;
-  void col2im(float* dx, std::size_t first, std::size_t count, std::size_t h, std::size_t w,
-              std::vector<float>& col) const;
   std::vector<std::size_t> in_shape_;
   std::vector<float> x_;                       // cached input
   std::vector<std::vector<float>> col_, ym_;   // per thread: a chunk's columns and (K, positions) block
