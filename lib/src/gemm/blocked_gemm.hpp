@@ -31,7 +31,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
 #include <vector>
 
 #include "half.hpp"
@@ -48,7 +47,7 @@ namespace twofour::gemm::detail {
 template <class T>
 inline T* scratch(std::size_t count, int slot) {
   constexpr std::size_t kAlign = 64;
-  thread_local std::vector<unsigned char> buffers[3];
+  thread_local std::vector<unsigned char> buffers[2];
   std::vector<unsigned char>& v = buffers[slot];
   const std::size_t bytes = count * sizeof(T) + kAlign;
   if (v.size() < bytes) v.resize(bytes);
@@ -82,18 +81,6 @@ void pack_panels(const Packer& a, std::size_t row0, std::size_t rows, std::size_
   }
 }
 
-// Small products with few rows read B in place, rows ldb apart, instead of from a packed copy:
-// at most kInPlaceBFloats fp32 elements of B (1 MiB, an L2 of current cores: already in cache when
-// the caller just wrote it, as the nn convolutions' per-chunk products do) and at most
-// kInPlaceMaxRows rows of A (few rows to share each packed element, so the copy is a large part
-// of the work). Measured (train_bench BM_Layer24, one thread, Zen 4): the convolution chunks'
-// 2:4 GEMMs (M = 32 and 64) took 10-18% less time in place; linear-layer shapes (M = 128-784,
-// ldb = 128) took 30% more (their packing is amortised over many rows, and a 512-byte row stride
-// maps the strided reads onto few L1 sets), so they keep the packed strips, as do big products.
-// The last strip, when partial, is packed either way (a tile reads whole strips).
-inline constexpr std::size_t kInPlaceBFloats = std::size_t{1} << 18;
-inline constexpr std::size_t kInPlaceMaxRows = 64;
-
 template <class Packer, class BT>
 void run_blocked_gemm(const Packer& a, std::size_t m, std::size_t k, const BT* b, ValueKind b_kind, std::size_t ldb,
                       float* c, std::size_t ldc, std::size_t n, int threads, bool accumulate, const TileKernel& t) {
@@ -108,28 +95,18 @@ void run_blocked_gemm(const Packer& a, std::size_t m, std::size_t k, const BT* b
       threads > 1 ? std::min(32 * mr, std::max<std::size_t>(1, (per_thread + mr - 1) / mr) * mr) : 32 * mr;
   const std::size_t nc = std::max<std::size_t>(1024 / nr, 1) * nr;
   const std::size_t nc_used = std::min(nc, (n + nr - 1) / nr * nr);
-  const float* b_in_place = nullptr;  // B itself when the tiles read it in place
-  if constexpr (std::is_same_v<BT, float>) {
-    if (m <= kInPlaceMaxRows && k * ldb <= kInPlaceBFloats && ldb * kcmax <= static_cast<std::size_t>(INT32_MAX))
-      b_in_place = b;
-  }
-  const bool in_place = b_in_place != nullptr;
-  // In place: only a partial last strip is packed (one strip, at the start of bpack).
-  float* const bpack = scratch<float>(in_place ? k * nr : k * nc_used, 1);
+  float* const bpack = scratch<float>(k * nc_used, 1);
   const std::size_t row_blocks = (m + mc - 1) / mc;
 #pragma omp parallel num_threads(threads)
   {
     PackedSlot* const apack = scratch<PackedSlot>(mc * a.slots(kcmax), 0);
-    // In place: A packed again with offsets in packed-strip rows, for the partial last strip.
-    PackedSlot* const apack_strip = in_place ? scratch<PackedSlot>(mc * a.slots(kcmax), 2) : nullptr;
     for (std::size_t jc = 0; jc < n; jc += nc) {
       const std::size_t ncols = std::min(nc, n - jc);
       const std::size_t strips = (ncols + nr - 1) / nr;
-      const std::size_t full_strips = ncols / nr;
       // B strip s: K rows of nr floats (zero beyond column n).
 #pragma omp for schedule(static)
-      for (std::size_t s = in_place ? full_strips : 0; s < strips; ++s) {
-        float* dst = bpack + (in_place ? 0 : s * k * nr);
+      for (std::size_t s = 0; s < strips; ++s) {
+        float* dst = bpack + s * k * nr;
         const std::size_t col0 = jc + s * nr;
         const std::size_t w = std::min(nr, n - col0);
         for (std::size_t kk = 0; kk < k; ++kk) {
@@ -146,16 +123,13 @@ void run_blocked_gemm(const Packer& a, std::size_t m, std::size_t k, const BT* b
         for (std::size_t k0 = 0; k0 < k; k0 += kcmax) {
           const std::size_t kc = std::min(kcmax, k - k0);
           const std::size_t slots = a.slots(kc);
-          pack_panels(a, row0, rows, k0, kc, mr, in_place ? ldb : nr, apack);
-          if (in_place && full_strips < strips) pack_panels(a, row0, rows, k0, kc, mr, nr, apack_strip);
+          pack_panels(a, row0, rows, k0, kc, mr, nr, apack);
           for (std::size_t s = 0; s < strips; ++s) {
             const std::size_t col0 = jc + s * nr;
-            const bool packed = !in_place || s >= full_strips;
-            const float* bstrip = in_place ? (packed ? bpack + k0 * nr : b_in_place + k0 * ldb + col0) : bpack + s * k * nr + k0 * nr;
-            const PackedSlot* panel0 = in_place && packed ? apack_strip : apack;
+            const float* bstrip = bpack + s * k * nr + k0 * nr;
             for (std::size_t p = 0; p < panels; ++p) {
               const std::size_t r0 = row0 + p * mr;
-              const TileArgs args{panel0 + p * slots * mr, slots, bstrip, c + r0 * ldc + col0, ldc,
+              const TileArgs args{apack + p * slots * mr, slots, bstrip, c + r0 * ldc + col0, ldc,
                                   std::min(mr, m - r0), std::min(nr, n - col0), accumulate || k0 > 0};
               t.run(args);
             }

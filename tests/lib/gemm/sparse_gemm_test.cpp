@@ -27,12 +27,10 @@ struct Shape {
 };
 
 // Edge sizes around the block sizes of every path: MR 3/4/6, NR 4/32/64, KC 128/256/1024,
-// MC 32*MR, NC 512; B read in place (M <= 64 and K * ldb <= 2^18) or packed (65 rows; 2600 x 104
-// floats), with and without a partial last strip, over one and several K blocks; small-N chunks
-// of 16 and 32 K columns.
-const std::vector<Shape> kGemmShapes = {{1, 4, 17},     {5, 8, 33},     {7, 60, 64},     {13, 132, 65},
-                                        {6, 64, 100},   {31, 260, 129}, {197, 136, 531}, {64, 516, 70},
-                                        {9, 1032, 70},  {65, 36, 200},  {64, 2048, 100}, {40, 2600, 101}};
+// MC 32*MR, NC 512; small-N chunks of 16 and 32 K columns.
+const std::vector<Shape> kGemmShapes = {{1, 4, 17},   {5, 8, 33},     {7, 60, 64},     {13, 132, 65},
+                                        {6, 64, 100}, {31, 260, 129}, {197, 136, 531}, {64, 516, 70},
+                                        {9, 1032, 70}};
 const std::vector<Shape> kSmallShapes = {{1, 4, 1},   {3, 12, 2},   {9, 32, 3},    {17, 36, 5},  {33, 100, 8},
                                          {70, 260, 9}, {5, 64, 16},  {130, 516, 13}, {8, 1028, 1}, {66, 48, 4}};
 
