@@ -37,6 +37,7 @@
 #include <ctime>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 
 namespace {
@@ -286,7 +287,17 @@ void BM_Layer24(benchmark::State& state) {
   const bool sampled = state.range(0) != 0;
   const auto rows = static_cast<std::size_t>(state.range(1)), cols = static_cast<std::size_t>(state.range(2)),
              n = static_cast<std::size_t>(state.range(3));
-  std::vector<std::uint16_t> meta(rows * twofour::sparse::meta_words_per_row(cols), 0x9898);  // nibbles {0,2},{1,2}
+  // A magnitude-pruned layer keeps a different pair in every group: random pairs (a uniform pattern
+  // would touch only 3 of every 4 rows of the dense operand and flatter the kernels).
+  std::vector<std::uint16_t> meta(rows * twofour::sparse::meta_words_per_row(cols), 0);
+  std::mt19937 pick(8);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t g = 0; g < cols / 4; ++g) {
+      const auto idx0 = static_cast<unsigned>(pick() % 3);
+      const auto idx1 = idx0 + 1 + static_cast<unsigned>(pick() % (3 - idx0));
+      meta[r * twofour::sparse::meta_words_per_row(cols) + g / 4] |=
+          static_cast<std::uint16_t>(twofour::sparse::make_nibble(idx0, idx1) << (4 * (g % 4)));
+    }
   const Tensor w = random_batch({rows * cols / 2}, 4), a = random_batch({rows * n}, 5), b = random_batch({cols * n}, 6);
   std::vector<float> c(sampled ? rows * cols / 2 : rows * n);
   const twofour::sparse::RowMajor24View<float> view{w.data.data(), meta.data(), rows, cols};

@@ -63,8 +63,8 @@ void sampled_rows(const SampledArgs& s) {
     const std::size_t slot0 = (row - s.row_begin) * half;
     std::size_t g = s.group_begin;
     // Where the 16 chains fit one register (AVX-512), four groups (eight slots) share each load of
-    // the row of A (9 loads per 8 fused multiply-adds instead of 5 per 4; measured 3-12% faster at
-    // the layers' shapes, train_bench BM_Layer24). Narrower registers would spill eight slots.
+    // the row of A (9 loads per 8 fused multiply-adds instead of 5 per 4; 3-12% faster at the
+    // layers' shapes, train_bench BM_Layer24). Narrower registers would spill eight slots.
     if constexpr (kSampledLanes / static_cast<std::size_t>(V::kWidth) == 1) {
       for (; g + 4 <= s.group_end; g += 4) {
         const float* b[8];
