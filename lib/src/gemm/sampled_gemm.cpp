@@ -7,13 +7,12 @@
 // column blocks of kColBlock columns of B, so that the B block (kColBlock x slice floats, 32-64 KB)
 // is reused by every row of the row block from cache. Between slices each stored slot keeps its
 // 16 chain sums in a per-thread buffer; a reduction no longer than one slice (a linear layer's
-// batch, a convolution's chunk of images) never touches it. No block size changes the order of
-// any chain, so none changes the bits. Measured (train_bench BM_Layer24, random 2:4 metadata, one
-// thread, Zen 4, least of 3): at a convolution chunk's shapes (32 x 144 and 64 x 288 targets,
-// reductions 784 and 448) 16 rows, 32 columns, even slices and 8-slot units took 77 and 127 us
-// where 8 rows, 64 columns, fixed 256-element slices (a 16-element tail) and 4-slot units took
-// 100 and 216 us; at the linear layers' shapes (300 x 784 and 128 x 3136, batch 128) 499 and 913
-// against 545 and 968 us.
+// batch) never touches it. No block size changes the order of any chain, so none changes the
+// bits. Measured (train_bench BM_Layer24, random 2:4 metadata, one thread, Zen 4, least of 3):
+// at a convolution chunk's shapes (32 x 144 and 64 x 288 targets, reductions 784 and 448) 16
+// rows, 32 columns, even slices and 8-slot units took 77 and 127 us where 8 rows, 64 columns,
+// fixed 256-element slices (a 16-element tail) and 4-slot units took 100 and 216 us; at the
+// linear layers' shapes (300 x 784 and 128 x 3136, batch 128) 499 and 913 against 545 and 968 us.
 #include "twofour/gemm/sampled_gemm.hpp"
 
 #include <omp.h>
