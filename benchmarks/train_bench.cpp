@@ -54,6 +54,19 @@ Tensor random_batch(std::vector<std::size_t> shape, std::uint64_t seed) {
   return t;
 }
 
+// The fixed batch the step benchmarks train on: normal pixels and cyclic labels.
+struct FixedBatch {
+  Tensor x;
+  std::vector<std::uint8_t> labels;
+};
+FixedBatch fixed_batch(const Model& model, std::size_t batch) {
+  std::vector<std::size_t> shape{batch};
+  shape.insert(shape.end(), model.image_shape.begin(), model.image_shape.end());
+  FixedBatch b{random_batch(shape, 2), std::vector<std::uint8_t>(batch)};
+  for (std::size_t i = 0; i < batch; ++i) b.labels[i] = static_cast<std::uint8_t>(i % 10);
+  return b;
+}
+
 // Process CPU time (all threads): on a shared machine wall time mostly measures the neighbours.
 double cpu_seconds() {
   timespec ts{};
@@ -111,11 +124,7 @@ void train_step(benchmark::State& state, const std::string& kind, bool with_opti
   const auto batch = static_cast<std::size_t>(state.range(0));
   auto model = make_model(kind);
   initialize(*model, 1);
-  std::vector<std::size_t> shape{batch};
-  shape.insert(shape.end(), model->image_shape.begin(), model->image_shape.end());
-  const Tensor x = random_batch(shape, 2);
-  std::vector<std::uint8_t> labels(batch);
-  for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+  const auto [x, labels] = fixed_batch(*model, batch);
   auto params = model->parameters();
   Optimizer opt(OptimizerConfig{}, params);
   for (auto _ : state) {
@@ -141,18 +150,13 @@ enum class Step { dense, retrain_sparse, retrain_dense_gemm };
 
 struct StepRig {
   std::unique_ptr<Model> model;
-  Tensor x;
-  std::vector<std::uint8_t> labels;
+  FixedBatch data;
   std::vector<Parameter*> params, targets;
   std::optional<Optimizer> opt;
 
   StepRig(const std::string& kind, std::size_t batch, bool transposable) : model(make_model(kind)) {
     initialize(*model, 1);
-    std::vector<std::size_t> shape{batch};
-    shape.insert(shape.end(), model->image_shape.begin(), model->image_shape.end());
-    x = random_batch(shape, 2);
-    labels.resize(batch);
-    for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+    data = fixed_batch(*model, batch);
     params = model->parameters();
     targets = model->pruned_parameters();
     for (auto* p : targets) {
@@ -167,8 +171,8 @@ struct StepRig {
     const bool retrain = kind != Step::dense;
     zero_grad(params);
     Tensor d;
-    const Tensor logits = model->net.forward(x, true);
-    benchmark::DoNotOptimize(softmax_cross_entropy(logits, labels, &d).loss);
+    const Tensor logits = model->net.forward(data.x, true);
+    benchmark::DoNotOptimize(softmax_cross_entropy(logits, data.labels, &d).loss);
     model->net.backward(d);
     if (retrain)
       for (auto* p : targets) twofour::sparse::apply_mask(p->grad.data, p->mask);
@@ -400,11 +404,7 @@ void profile(const std::string& kind, int steps, bool retrain) {
                                                    twofour::sparse::NMPattern{2, 4});
     scope.emplace(*model, SparseWeightGrad::kept_only);
   }
-  std::vector<std::size_t> shape{batch};
-  shape.insert(shape.end(), model->image_shape.begin(), model->image_shape.end());
-  const Tensor x = random_batch(shape, 2);
-  std::vector<std::uint8_t> labels(batch);
-  for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+  const auto [x, labels] = fixed_batch(*model, batch);
   auto params = model->parameters();
   Optimizer opt(OptimizerConfig{}, params);
   std::vector<std::string> names;
