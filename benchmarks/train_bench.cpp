@@ -27,6 +27,7 @@
 #include "twofour/sparse/mask.hpp"
 
 #include <Eigen/Core>
+#include <immintrin.h>
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -52,6 +53,19 @@ Tensor random_batch(std::vector<std::size_t> shape, std::uint64_t seed) {
   Rng rng(seed);
   for (auto& v : t.data) v = static_cast<float>(rng.normal());
   return t;
+}
+
+// The fixed batch the step benchmarks train on: normal pixels and cyclic labels.
+struct FixedBatch {
+  Tensor x;
+  std::vector<std::uint8_t> labels;
+};
+FixedBatch fixed_batch(const Model& model, std::size_t batch) {
+  std::vector<std::size_t> shape{batch};
+  shape.insert(shape.end(), model.image_shape.begin(), model.image_shape.end());
+  FixedBatch b{random_batch(shape, 2), std::vector<std::uint8_t>(batch)};
+  for (std::size_t i = 0; i < batch; ++i) b.labels[i] = static_cast<std::uint8_t>(i % 10);
+  return b;
 }
 
 // Process CPU time (all threads): on a shared machine wall time mostly measures the neighbours.
@@ -111,11 +125,7 @@ void train_step(benchmark::State& state, const std::string& kind, bool with_opti
   const auto batch = static_cast<std::size_t>(state.range(0));
   auto model = make_model(kind);
   initialize(*model, 1);
-  std::vector<std::size_t> shape{batch};
-  shape.insert(shape.end(), model->image_shape.begin(), model->image_shape.end());
-  const Tensor x = random_batch(shape, 2);
-  std::vector<std::uint8_t> labels(batch);
-  for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+  const auto [x, labels] = fixed_batch(*model, batch);
   auto params = model->parameters();
   Optimizer opt(OptimizerConfig{}, params);
   for (auto _ : state) {
@@ -141,18 +151,13 @@ enum class Step { dense, retrain_sparse, retrain_dense_gemm };
 
 struct StepRig {
   std::unique_ptr<Model> model;
-  Tensor x;
-  std::vector<std::uint8_t> labels;
+  FixedBatch data;
   std::vector<Parameter*> params, targets;
   std::optional<Optimizer> opt;
 
   StepRig(const std::string& kind, std::size_t batch, bool transposable) : model(make_model(kind)) {
     initialize(*model, 1);
-    std::vector<std::size_t> shape{batch};
-    shape.insert(shape.end(), model->image_shape.begin(), model->image_shape.end());
-    x = random_batch(shape, 2);
-    labels.resize(batch);
-    for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+    data = fixed_batch(*model, batch);
     params = model->parameters();
     targets = model->pruned_parameters();
     for (auto* p : targets) {
@@ -167,8 +172,8 @@ struct StepRig {
     const bool retrain = kind != Step::dense;
     zero_grad(params);
     Tensor d;
-    const Tensor logits = model->net.forward(x, true);
-    benchmark::DoNotOptimize(softmax_cross_entropy(logits, labels, &d).loss);
+    const Tensor logits = model->net.forward(data.x, true);
+    benchmark::DoNotOptimize(softmax_cross_entropy(logits, data.labels, &d).loss);
     model->net.backward(d);
     if (retrain)
       for (auto* p : targets) twofour::sparse::apply_mask(p->grad.data, p->mask);
@@ -341,6 +346,59 @@ BENCHMARK(BM_CnnRetrainStepDenseGemm)->Args({128, 1, 0})->Args({128, 2, 0})->Uni
 BENCHMARK(BM_CnnInference)->Arg(500)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EigenSgemm)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// What a 2:4 product can gain on this core without reusing a loaded vector across output rows:
+// select each kept activation inside registers instead (the permute form, the small-N kernel's
+// approach, and the only in-register way to gather 16 kept columns of an activation row). Eight
+// independent chains of one AVX-512 fused multiply-add (arg 0) or of a two-source permute
+// (vpermt2ps) feeding it (arg 1); `ns/FMA` per vector FMA. Where the permute costs as much as the
+// FMA, the permute form runs at half the FMA rate, i.e. no faster than dense arithmetic on zeros.
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,fma"))) double probe_ns_per_fma(bool permute, long iters) {
+  __m512 acc[8];
+  __m512i idx[8];
+  for (int i = 0; i < 8; ++i) {
+    acc[i] = _mm512_setzero_ps();
+    idx[i] = _mm512_set1_epi32(3 * i);
+  }
+  __m512 lo = _mm512_set1_ps(1e-9f), hi = _mm512_set1_ps(2e-9f);
+  const __m512 w = _mm512_set1_ps(1.0f);
+  const double t0 = thread_cpu_seconds();  // CPU time: robust to other processes on a shared machine
+  for (long it = 0; it < iters; ++it) {
+    for (int i = 0; i < 8; ++i)
+      acc[i] = _mm512_fmadd_ps(w, permute ? _mm512_permutex2var_ps(lo, idx[i], hi) : lo, acc[i]);
+    __asm__ volatile("" : "+v"(lo), "+v"(hi));  // the operands are new each iteration
+  }
+  const double s = thread_cpu_seconds() - t0;
+  alignas(64) float sink[16];
+  for (int i = 1; i < 8; ++i) acc[0] = _mm512_add_ps(acc[0], acc[i]);
+  _mm512_store_ps(sink, acc[0]);
+  benchmark::DoNotOptimize(sink[0]);
+  return s * 1e9 / static_cast<double>(8 * iters);
+}
+#endif
+
+void BM_IsaProbe(benchmark::State& state) {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("fma")) {
+    state.SkipWithError("needs AVX-512F and FMA");
+    return;
+  }
+  double ns = 0;
+  for (auto _ : state) ns = probe_ns_per_fma(state.range(0) != 0, 1L << 22);
+  state.counters["ns/FMA"] = ns;
+  state.SetLabel(state.range(0) != 0 ? "vpermt2ps + vfmadd" : "vfmadd alone");
+#else
+  state.SkipWithError("x86-64 only");
+#endif
+}
+BENCHMARK(BM_IsaProbe)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 // --profile: per layer forward / backward, loss, zero_grad and optimiser step of a training step
 // on a fixed batch of 128, median process CPU time over --steps steps (after one warm-up step).
 double seconds_since(double t0) { return cpu_seconds() - t0; }
@@ -359,11 +417,7 @@ void profile(const std::string& kind, int steps, bool retrain) {
                                                    twofour::sparse::NMPattern{2, 4});
     scope.emplace(*model, SparseWeightGrad::kept_only);
   }
-  std::vector<std::size_t> shape{batch};
-  shape.insert(shape.end(), model->image_shape.begin(), model->image_shape.end());
-  const Tensor x = random_batch(shape, 2);
-  std::vector<std::uint8_t> labels(batch);
-  for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+  const auto [x, labels] = fixed_batch(*model, batch);
   auto params = model->parameters();
   Optimizer opt(OptimizerConfig{}, params);
   std::vector<std::string> names;

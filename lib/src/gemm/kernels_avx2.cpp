@@ -71,16 +71,8 @@ struct V {
     }
   }
   static constexpr int kParts = 2;
-  // The reduction tree of sparse_gemm.hpp: lanes i + (i+8) (the two registers), i + (i+4)
-  // (the two halves), i + (i+2), then lanes 0 + 1.
-  static float hsum16(const reg* parts) {
-    const __m256 q = _mm256_add_ps(parts[0], parts[1]);
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(q), _mm256_extractf128_ps(q, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-  }
-  // t[j] = p[j] + p[j+8], then + [j+4], + [j+2], + [j+1]: the order of sampled_gemm.hpp.
+  // t[j] = p[j] + p[j+8], then + [j+4], + [j+2], + [j+1]: the 16-lane tree of sparse_gemm.hpp
+  // and sampled_gemm.hpp (the two registers, their halves, then within 128 bits).
   static float tree_from_8(__m256 t8) {
     const __m128 t4 = _mm_add_ps(_mm256_castps256_ps128(t8), _mm256_extractf128_ps(t8, 1));
     const __m128 t2 = _mm_add_ps(t4, _mm_movehl_ps(t4, t4));

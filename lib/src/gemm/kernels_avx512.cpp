@@ -76,17 +76,8 @@ struct V {
     }
   }
   static constexpr int kParts = 1;
-  // The reduction tree of sparse_gemm.hpp: lanes i + (i+8), then the 8-lane tree.
-  static float hsum16(const reg* parts) {
-    const __m512 r = parts[0];
-    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(r), 1));
-    const __m256 e = _mm256_add_ps(_mm512_castps512_ps256(r), hi);
-    __m128 q = _mm_add_ps(_mm256_castps256_ps128(e), _mm256_extractf128_ps(e, 1));
-    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    q = _mm_add_ss(q, _mm_movehdup_ps(q));
-    return _mm_cvtss_f32(q);
-  }
-  // t[j] = p[j] + p[j+8], then + [j+4], + [j+2], + [j+1]: the order of sampled_gemm.hpp.
+  // t[j] = p[j] + p[j+8], then + [j+4], + [j+2], + [j+1]: the 16-lane tree of sparse_gemm.hpp
+  // and sampled_gemm.hpp.
   static float tree_from_8(__m256 t8) {
     const __m128 t4 = _mm_add_ps(_mm256_castps256_ps128(t8), _mm256_extractf128_ps(t8, 1));
     const __m128 t2 = _mm_add_ps(t4, _mm_movehl_ps(t4, t4));

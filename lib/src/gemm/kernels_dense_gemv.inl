@@ -23,7 +23,7 @@ void dense_gemv_block(const DenseGemvArgs& s, std::size_t row0) {
     }
   }
   for (int r = 0; r < R; ++r) {
-    float sum = V::hsum16(acc[r]);
+    float sum = V::lane_tree_sum(acc[r]);
     for (std::size_t kk = lane_cols; kk < s.k; ++kk) sum = std::fma(scalar_value<KIND>(rows[r], kk), s.x[kk], sum);
     float& out = s.y[row0 + static_cast<std::size_t>(r)];
     out = s.accumulate ? out + sum : sum;

@@ -5,8 +5,8 @@
 // V::lane_tree_sum4(acc, out): the same for four slots at once (the same additions; AVX-512 runs
 // the four trees in the lanes of shared registers).
 //
-// Per stored slot, the 16 chains are 16 / kWidth accumulators; U slots of one row (8 or 4) run side
-// by side (independent FMA chains that share the loads of the row of A). The order of each chain
+// Per stored slot, the 16 chains are 16 / kWidth accumulators; U slots of one row run side by
+// side (independent FMA chains that share the loads of the row of A). The order of each chain
 // is fixed by its lane, so the vector width changes nothing in the bits.
 
 // slot: the index of the unit's first slot among the row block's stored slots (its chain sums'
@@ -37,7 +37,7 @@ void sampled_unit(const SampledArgs& s, const float* arow, const float* const* b
   if (s.last) {
     float sum[U];
     if constexpr (U % 4 == 0) {
-      for (int q = 0; q < U; q += 4) V::lane_tree_sum4(acc + q, sum + q);
+      for (int u = 0; u < U; u += 4) V::lane_tree_sum4(acc + u, sum + u);
     } else {
       for (int u = 0; u < U; ++u) sum[u] = V::lane_tree_sum(acc[u]);
     }
@@ -62,21 +62,20 @@ void sampled_rows(const SampledArgs& s) {
     float* out = s.values + row * half;
     const std::size_t slot0 = (row - s.row_begin) * half;
     std::size_t g = s.group_begin;
-    // Where the 16 chains fit one register (AVX-512), four groups (eight slots) share each load of
-    // the row of A (9 loads per 8 fused multiply-adds instead of 5 per 4; 3-12% faster at the
-    // layers' shapes, train_bench BM_Layer24). Narrower registers would spill eight slots.
-    if constexpr (kSampledLanes / static_cast<std::size_t>(V::kWidth) == 1) {
+    // Where the register file allows (AVX-512: 8 accumulators of 16 lanes), four groups (eight
+    // slots, eight independent chains: with four, a batch-long reduction of 128 was bound by the
+    // fused multiply-add latency) at a time; then two groups, then a last single group.
+    if constexpr (V::kWidth >= 16) {
       for (; g + 4 <= s.group_end; g += 4) {
         const float* b[8];
-        for (std::size_t j = 0; j < 4; ++j) {
-          const unsigned nib = sparse::meta_nibble(meta, g + j);
-          b[2 * j] = s.b + (4 * (g + j) + sparse::nibble_idx0(nib)) * s.ldb;
-          b[2 * j + 1] = s.b + (4 * (g + j) + sparse::nibble_idx1(nib)) * s.ldb;
+        for (std::size_t q = 0; q < 4; ++q) {
+          const unsigned nib = sparse::meta_nibble(meta, g + q);
+          b[2 * q] = s.b + (4 * (g + q) + sparse::nibble_idx0(nib)) * s.ldb;
+          b[2 * q + 1] = s.b + (4 * (g + q) + sparse::nibble_idx1(nib)) * s.ldb;
         }
         sampled_unit<V, 8>(s, arow, b, slot0 + 2 * g, out + 2 * g);
       }
     }
-    // Two groups (four slots) at a time, then a last single group.
     for (; g + 2 <= s.group_end; g += 2) {
       const unsigned n0 = sparse::meta_nibble(meta, g), n1 = sparse::meta_nibble(meta, g + 1);
       const float* b[4] = {s.b + (4 * g + sparse::nibble_idx0(n0)) * s.ldb, s.b + (4 * g + sparse::nibble_idx1(n0)) * s.ldb,

@@ -8,7 +8,7 @@
 //                       metadata are already in kept-element order),
 //   V::select(lo, hi, idx) -> lane l = (lo:hi)[idx_l] (a register permute, not a gather),
 //   V::load_values<KIND>(p) -> kWidth values widened to fp32 (exact),
-//   V::hsum16(parts) -> the fixed reduction tree of sparse_gemm.hpp over the 16 lanes.
+//   V::lane_tree_sum(parts) -> the fixed reduction tree of sparse_gemm.hpp over the 16 lanes.
 //
 // Memory-bound design: A is read once, in its compressed form (values + 2-bit indices, 4.25
 // bytes per kept fp32 element, 2.25 for bf16/fp16, against 8 per two dense fp32 elements),
@@ -67,7 +67,7 @@ void small_n_block(const SmallNArgs& s, std::size_t row0, std::size_t col0) {
     const std::size_t row = row0 + static_cast<std::size_t>(r);
     const std::uint16_t* meta = s.meta + row * mw;
     for (int j = 0; j < NB; ++j) {
-      float sum = V::hsum16(acc[r][j]);
+      float sum = V::lane_tree_sum(acc[r][j]);
       // K tail (fewer than 32 columns): one chain in K order.
       for (std::size_t g = chunks * 8; g < groups; ++g) {
         const unsigned nib = sparse::meta_nibble(meta, g);

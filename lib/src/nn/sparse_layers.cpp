@@ -5,17 +5,31 @@
 #include "sparse_layer_impl.hpp"
 
 #include <algorithm>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 #include <memory>
 
 namespace twofour::nn {
 
 namespace detail {
 
+// Both run under OpenMP on large layers (element-wise, each slot its own position: the same bits).
+constexpr std::size_t kParallelSlots = std::size_t{1} << 16;
+
 void Compressed24::gather(const float* weights) {
-  for (std::size_t i = 0; i < pos_.size(); ++i) values_[i] = pos_[i] == kFiller ? 0.0f : weights[pos_[i]];
+  // Selects, not a branch per slot (a group keeping fewer than 2 is rare but unpredictable).
+#pragma omp parallel for schedule(static) if (pos_.size() >= kParallelSlots)
+  for (std::size_t i = 0; i < pos_.size(); ++i) {
+    const bool filler = pos_[i] == kFiller;
+    const float v = weights[filler ? 0 : pos_[i]];
+    values_[i] = filler ? 0.0f : v;
+  }
 }
 
 void Compressed24::scatter_add(const float* compressed, float* dense) const {
+#pragma omp parallel for schedule(static) if (pos_.size() >= kParallelSlots)
   for (std::size_t i = 0; i < pos_.size(); ++i)
     if (pos_[i] != kFiller) dense[pos_[i]] += compressed[i];
 }
@@ -32,6 +46,28 @@ void Compressed24::decompress(std::vector<float>& dense) const {
     }
 }
 
+namespace {
+
+// One 4 x 4 block in registers (baseline SSE on x86-64): four loads, the shuffle network, four
+// stores, against sixteen scalar loads and stores (the scalar transpose was 7% of an MLP
+// retraining step).
+inline void transpose4(const float* src, std::size_t lds, float* dst, std::size_t ldd) {
+#if defined(__SSE2__)
+  __m128 r0 = _mm_loadu_ps(src), r1 = _mm_loadu_ps(src + lds), r2 = _mm_loadu_ps(src + 2 * lds),
+         r3 = _mm_loadu_ps(src + 3 * lds);
+  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+  _mm_storeu_ps(dst, r0);
+  _mm_storeu_ps(dst + ldd, r1);
+  _mm_storeu_ps(dst + 2 * ldd, r2);
+  _mm_storeu_ps(dst + 3 * ldd, r3);
+#else
+  for (std::size_t c = 0; c < 4; ++c)
+    for (std::size_t r = 0; r < 4; ++r) dst[c * ldd + r] = src[r * lds + c];
+#endif
+}
+
+}  // namespace
+
 void transpose(const float* src, std::size_t rows, std::size_t cols, float* dst) {
   constexpr std::size_t kTile = 16;  // a 16 x 16 tile of floats: 16 cache lines each way
   const std::size_t row_tiles = (rows + kTile - 1) / kTile;
@@ -40,8 +76,14 @@ void transpose(const float* src, std::size_t rows, std::size_t cols, float* dst)
     const std::size_t r0 = t * kTile, r1 = std::min(rows, r0 + kTile);
     for (std::size_t c0 = 0; c0 < cols; c0 += kTile) {
       const std::size_t c1 = std::min(cols, c0 + kTile);
-      for (std::size_t c = c0; c < c1; ++c)
+      const std::size_t r4 = r0 + (r1 - r0) / 4 * 4, c4 = c0 + (c1 - c0) / 4 * 4;
+      for (std::size_t r = r0; r < r4; r += 4)
+        for (std::size_t c = c0; c < c4; c += 4) transpose4(src + r * cols + c, cols, dst + c * rows + r, rows);
+      // Edges of the tile (fewer than 4 rows or columns left).
+      for (std::size_t c = c4; c < c1; ++c)
         for (std::size_t r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
+      for (std::size_t c = c0; c < c4; ++c)
+        for (std::size_t r = r4; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
     }
   }
 }

@@ -136,6 +136,15 @@ TEST(RoundToHalf, OverlapAndNullAreErrors) {
   EXPECT_NO_THROW(round_to_half(nullptr, nullptr, 0, HalfType::bf16));
 }
 
+// The fixed 16-lane tree of sparse_gemm.hpp: lanes j + (j + 8), then + 4, + 2, + 1.
+float tree16(const float* p) {
+  float q[8], r[4], t[2];
+  for (int x = 0; x < 8; ++x) q[x] = p[x] + p[x + 8];
+  for (int x = 0; x < 4; ++x) r[x] = q[x] + q[x + 4];
+  for (int x = 0; x < 2; ++x) t[x] = r[x] + r[x + 2];
+  return t[0] + t[1];
+}
+
 // The small-N order of sparse_gemm.hpp, written from its definition over the dense copy of A
 // and its stored-position mask (not the compressed stream the kernels read).
 std::vector<float> lane_order_oracle(const std::vector<float>& dense, const std::vector<std::uint8_t>& stored,
@@ -156,24 +165,14 @@ std::vector<float> lane_order_oracle(const std::vector<float>& dense, const std:
           p[s % 16] = std::fma(a, bb, p[s % 16]);
         } else {
           if (!reduced) {
-            float q[8], r[4], t[2];
-            for (int x = 0; x < 8; ++x) q[x] = p[x] + p[x + 8];
-            for (int x = 0; x < 4; ++x) r[x] = q[x] + q[x + 4];
-            for (int x = 0; x < 2; ++x) t[x] = r[x] + r[x + 2];
-            tail = t[0] + t[1];
+            tail = tree16(p);
             reduced = true;
           }
           tail = std::fma(a, bb, tail);
         }
         ++s;
       }
-      if (!reduced) {
-        float q[8], r[4], t[2];
-        for (int x = 0; x < 8; ++x) q[x] = p[x] + p[x + 8];
-        for (int x = 0; x < 4; ++x) r[x] = q[x] + q[x + 4];
-        for (int x = 0; x < 2; ++x) t[x] = r[x] + r[x + 2];
-        tail = t[0] + t[1];
-      }
+      if (!reduced) tail = tree16(p);
       float& out = c[i * ldc + j];
       out = accumulate ? out + tail : tail;
     }
@@ -305,10 +304,7 @@ TEST(DenseGemv, BitIdenticalOnEveryIsaToTheLaneOrder) {
         float p[16] = {};
         for (std::size_t kk = 0; kk < lane_cols; ++kk)
           p[kk % 16] = std::fma(half_to_float(a[i * lda + kk], type), x[kk], p[kk % 16]);
-        float q[8], r[4];
-        for (int t = 0; t < 8; ++t) q[t] = p[t] + p[t + 8];
-        for (int t = 0; t < 4; ++t) r[t] = q[t] + q[t + 4];
-        float sum = (r[0] + r[2]) + (r[1] + r[3]);
+        float sum = tree16(p);
         for (std::size_t kk = lane_cols; kk < k; ++kk) sum = std::fma(half_to_float(a[i * lda + kk], type), x[kk], sum);
         want[i] = acc ? want[i] + sum : sum;
       }

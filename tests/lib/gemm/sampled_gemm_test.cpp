@@ -27,12 +27,14 @@ struct Case {
 };
 
 // Around the kernel's blocks: 16-row blocks, 32-column blocks, reductions split into even slices
-// of 256 to 511 elements (one, two, three with a shorter last one, four), 16 lanes, units of 4, 2
-// and 1 groups (odd group counts), n not a multiple of 16 (zero padding).
+// of 256 to 511 elements (one, two, three with a shorter last one, four), 16 lanes, runs of 4, 2
+// and 1 groups (6 and 7 groups: a unit of four then a pair, then a single), an odd group count
+// (the single-group tail), n not a multiple of 16 (zero padding).
 const std::vector<Case> kCases = {{1, 4, 1, 1, 1},          {3, 8, 16, 16, 16},        {9, 12, 17, 20, 19},
                                   {8, 64, 128, 128, 128},    {13, 68, 255, 255, 260},   {17, 132, 256, 256, 256},
                                   {5, 20, 257, 257, 300},    {30, 300, 128, 128, 128},  {4, 36, 600, 601, 640},
-                                  {17, 36, 784, 784, 800},   {33, 44, 1100, 1100, 1100}};
+                                  {2, 24, 33, 33, 33},       {7, 28, 40, 40, 40},       {17, 36, 784, 784, 800},
+                                  {33, 44, 1100, 1100, 1100}};
 
 bool bit_equal(const std::vector<float>& x, const std::vector<float>& y) {
   return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
