@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/nn/sparse_support.hpp"
 #include "support/seed.hpp"
 #include "twofour/nn/train.hpp"
 #include "twofour/sparse/mask.hpp"
@@ -71,15 +72,7 @@ Tensor random_tensor(std::vector<std::size_t> shape, std::mt19937_64& rng, bool 
   return t;
 }
 
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.shape == b.shape && std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)) == 0;
-}
 
-std::vector<std::uint8_t> mask_of(const Tensor& scores, bool transposable) {
-  const sparse::GroupedShape shape(scores.shape);
-  return transposable ? sparse::transposable_24_mask(scores.data, shape, sparse::TransposableMethod::best)
-                      : sparse::nm_magnitude_mask(scores.data, shape, sparse::NMPattern{2, 4});
-}
 
 // Shapes and batches: 16 channels of 16x16, stride 1 ("same"): 144 * 256 floats per image, chunks
 // of 3 images, batches of 7 and 4 (3 + 3 + 1, 3 + 1); 64 channels of 16x16, stride 2: 576 * 49
@@ -98,7 +91,7 @@ TEST(NnSparseConvChunks, BitsDoNotDependOnTheThreadCountAndEqualTheDenseLayerOnI
     for (bool integers : {false, true}) {
       for (bool transposable : {false, true}) {
         const Tensor w = random_tensor({s.k_out, s.c_in, 3, 3}, rng, integers);
-        const auto mask = mask_of(random_tensor({s.k_out, s.c_in, 3, 3}, rng, false), transposable);
+        const auto mask = testing::mask_24(random_tensor({s.k_out, s.c_in, 3, 3}, rng, false), transposable);
         const Tensor x = random_tensor({c.batch, s.c_in, s.size, s.size}, rng, integers);
         const Tensor dy = random_tensor({c.batch, s.k_out, s.out(), s.out()}, rng, integers);
         for (SparseWeightGrad grad : {SparseWeightGrad::kept_only, SparseWeightGrad::dense}) {
@@ -111,16 +104,16 @@ TEST(NnSparseConvChunks, BitsDoNotDependOnTheThreadCountAndEqualTheDenseLayerOnI
           EXPECT_EQ(one.sparse_input_grad, transposable) << what;
           for (int threads : {2, 3}) {
             const ConvRun more = run(s, w, mask, x, dy, true, grad, threads);
-            EXPECT_TRUE(same_bits(more.y, one.y)) << what << ", " << threads << " threads";
-            EXPECT_TRUE(same_bits(more.dx, one.dx)) << what << ", " << threads << " threads";
-            EXPECT_TRUE(same_bits(more.dw, one.dw)) << what << ", " << threads << " threads";
-            EXPECT_TRUE(same_bits(more.db, one.db)) << what << ", " << threads << " threads";
+            EXPECT_TRUE(testing::same_bits(more.y, one.y)) << what << ", " << threads << " threads";
+            EXPECT_TRUE(testing::same_bits(more.dx, one.dx)) << what << ", " << threads << " threads";
+            EXPECT_TRUE(testing::same_bits(more.dw, one.dw)) << what << ", " << threads << " threads";
+            EXPECT_TRUE(testing::same_bits(more.db, one.db)) << what << ", " << threads << " threads";
           }
           if (!integers) continue;
           const ConvRun dense = run(s, w, mask, x, dy, false, grad, 2);
-          EXPECT_TRUE(same_bits(one.y, dense.y)) << what;
-          EXPECT_TRUE(same_bits(one.dx, dense.dx)) << what;
-          EXPECT_TRUE(same_bits(one.db, dense.db)) << what;
+          EXPECT_TRUE(testing::same_bits(one.y, dense.y)) << what;
+          EXPECT_TRUE(testing::same_bits(one.dx, dense.dx)) << what;
+          EXPECT_TRUE(testing::same_bits(one.db, dense.db)) << what;
           for (std::size_t i = 0; i < mask.size(); ++i) {
             if (mask[i] || grad == SparseWeightGrad::dense) {
               ASSERT_EQ(one.dw.data[i], dense.dw.data[i]) << what << " at " << i;

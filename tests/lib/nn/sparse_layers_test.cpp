@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "lib/nn/nn_support.hpp"
+#include "lib/nn/sparse_support.hpp"
 #include "support/seed.hpp"
 #include "twofour/nn/train.hpp"
 #include "twofour/sparse/mask.hpp"
@@ -58,15 +59,24 @@ Tensor integer_tensor(std::vector<std::size_t> shape, std::mt19937_64& rng, int 
   return t;
 }
 
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.shape == b.shape && std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)) == 0;
-}
 
-// Magnitude 2:4 mask of random scores (not transposable in general) and a transposable one.
-std::vector<std::uint8_t> mask_of(const Tensor& scores, bool transposable) {
-  const sparse::GroupedShape shape(scores.shape);
-  return transposable ? sparse::transposable_24_mask(scores.data, shape, sparse::TransposableMethod::best)
-                      : sparse::nm_magnitude_mask(scores.data, shape, sparse::NMPattern{2, 4});
+
+// On integer data every product is exact, so the run on the 2:4 kernels equals the dense layer
+// bit for bit; the weight gradient of a pruned weight is 0 unless the mode computes it (dense dW).
+void expect_equals_dense(const LayerRun& sp, const LayerRun& dense, const std::vector<std::uint8_t>& mask,
+                         SparseWeightGrad grad, bool transposable, const std::string& what) {
+  EXPECT_TRUE(sp.status.sparse_forward) << what;
+  EXPECT_EQ(sp.status.sparse_input_grad, transposable) << what;
+  EXPECT_TRUE(testing::same_bits(sp.y, dense.y)) << what;
+  EXPECT_TRUE(testing::same_bits(sp.dx, dense.dx)) << what;
+  EXPECT_TRUE(testing::same_bits(sp.db, dense.db)) << what;
+  for (std::size_t i = 0; i < mask.size(); ++i) {
+    if (mask[i] || grad == SparseWeightGrad::dense) {
+      ASSERT_EQ(sp.dw.data[i], dense.dw.data[i]) << what << " at " << i;
+    } else {
+      ASSERT_EQ(sp.dw.data[i], 0.0f) << what << ": a pruned weight got a gradient at " << i;
+    }
+  }
 }
 
 TEST(NnSparseLinear, ExactOnIntegersForEveryMaskKindAndGradientMode) {
@@ -75,24 +85,13 @@ TEST(NnSparseLinear, ExactOnIntegersForEveryMaskKindAndGradientMode) {
   for (bool transposable : {false, true}) {
     for (SparseWeightGrad grad : {SparseWeightGrad::kept_only, SparseWeightGrad::dense}) {
       const Tensor w = integer_tensor({out, in}, rng, -4, 4);
-      const auto mask = mask_of(integer_tensor({out, in}, rng, 0, 1000), transposable);
+      const auto mask = testing::mask_24(integer_tensor({out, in}, rng, 0, 1000), transposable);
       const Tensor x = integer_tensor({n, in}, rng, -4, 4), dy = integer_tensor({n, out}, rng, -3, 3);
       const LayerRun dense = run_linear(w.data, mask, in, out, x, dy, false, grad);
       const LayerRun sp = run_linear(w.data, mask, in, out, x, dy, true, grad);
       const std::string what = std::string(transposable ? "transposable" : "magnitude") +
                                (grad == SparseWeightGrad::dense ? ", dense dW" : ", kept dW");
-      EXPECT_TRUE(sp.status.sparse_forward) << what;
-      EXPECT_EQ(sp.status.sparse_input_grad, transposable) << what;
-      EXPECT_TRUE(same_bits(sp.y, dense.y)) << what;
-      EXPECT_TRUE(same_bits(sp.dx, dense.dx)) << what;
-      EXPECT_TRUE(same_bits(sp.db, dense.db)) << what;
-      for (std::size_t i = 0; i < mask.size(); ++i) {
-        if (mask[i] || grad == SparseWeightGrad::dense) {
-          ASSERT_EQ(sp.dw.data[i], dense.dw.data[i]) << what << " at " << i;
-        } else {
-          ASSERT_EQ(sp.dw.data[i], 0.0f) << what << ": a pruned weight got a gradient at " << i;
-        }
-      }
+      expect_equals_dense(sp, dense, mask, grad, transposable, what);
     }
   }
 }
@@ -105,7 +104,7 @@ TEST(NnSparseLinear, FloatsAgreeWithTheDenseLayerToRounding) {
   for (auto* t : {&w, &x, &dy})
     for (auto& v : t->data) v = normal(rng);
   for (bool transposable : {false, true}) {
-    const auto mask = mask_of(w, transposable);
+    const auto mask = testing::mask_24(w, transposable);
     const LayerRun dense = run_linear(w.data, mask, in, out, x, dy, false, SparseWeightGrad::kept_only);
     const LayerRun sp = run_linear(w.data, mask, in, out, x, dy, true, SparseWeightGrad::kept_only);
     // |error| <= about n_terms * eps * sum|terms|; sum|terms| is ~ sqrt(terms) * typical size here,
@@ -158,25 +157,14 @@ TEST(NnSparseConv, ExactOnIntegersForEveryMaskKindAndGradientMode) {
     for (bool transposable : {false, true}) {
       for (SparseWeightGrad grad : {SparseWeightGrad::kept_only, SparseWeightGrad::dense}) {
         const Tensor w = integer_tensor({k_out, c_in, 3, 3}, rng, -3, 3);
-        const auto mask = mask_of(integer_tensor({k_out, c_in, 3, 3}, rng, 0, 1000), transposable);
+        const auto mask = testing::mask_24(integer_tensor({k_out, c_in, 3, 3}, rng, 0, 1000), transposable);
         const Tensor x = integer_tensor({n, c_in, 9, 9}, rng, 0, 3);
         const Tensor dy = integer_tensor({n, k_out, geo.out, geo.out}, rng, -2, 2);
         const LayerRun dense = run_conv(w, mask, geo.stride, geo.pad, x, dy, false, grad);
         const LayerRun sp = run_conv(w, mask, geo.stride, geo.pad, x, dy, true, grad);
         const std::string what = "stride " + std::to_string(geo.stride) + (transposable ? ", transposable" : ", magnitude") +
                                  (grad == SparseWeightGrad::dense ? ", dense dW" : ", kept dW");
-        EXPECT_TRUE(sp.status.sparse_forward) << what;
-        EXPECT_EQ(sp.status.sparse_input_grad, transposable) << what;
-        EXPECT_TRUE(same_bits(sp.y, dense.y)) << what;
-        EXPECT_TRUE(same_bits(sp.dx, dense.dx)) << what;
-        EXPECT_TRUE(same_bits(sp.db, dense.db)) << what;
-        for (std::size_t i = 0; i < mask.size(); ++i) {
-          if (mask[i] || grad == SparseWeightGrad::dense) {
-            ASSERT_EQ(sp.dw.data[i], dense.dw.data[i]) << what << " at " << i;
-          } else {
-            ASSERT_EQ(sp.dw.data[i], 0.0f) << what << ": a pruned weight got a gradient at " << i;
-          }
-        }
+        expect_equals_dense(sp, dense, mask, grad, transposable, what);
       }
     }
   }
@@ -188,7 +176,7 @@ TEST(NnSparseLinear, AFirstLayerWithoutInputGradientSkipsIt) {
   auto& lin = static_cast<Linear&>(model.net.add(std::make_unique<Linear>("fc", 8, 4)));
   lin.weight.prunable = true;
   lin.weight.value = integer_tensor({4, 8}, rng, -2, 2);
-  lin.weight.mask = mask_of(integer_tensor({4, 8}, rng, 0, 99), false);
+  lin.weight.mask = testing::mask_24(integer_tensor({4, 8}, rng, 0, 99), false);
   const SparseExecutionScope scope(model, SparseWeightGrad::kept_only);
   const Tensor x = integer_tensor({20, 8}, rng, -2, 2), dy = integer_tensor({20, 4}, rng, -2, 2);
   model.net.input_grad = true;
@@ -209,14 +197,14 @@ TEST(NnSparseLinear, LayersWithoutA24MaskRunDense) {
   for (std::size_t i = 0; i < three_of_four.size(); i += 4) three_of_four[i] = 0;
   // Empty, not 2:4, and a 2:4 mask at a batch of 5 (<= 16 columns: the small-N kernel's order
   // depends on the instruction set, so training keeps such products dense).
-  const auto two_of_four = mask_of(integer_tensor({out, in}, rng, 0, 99), false);
+  const auto two_of_four = testing::mask_24(integer_tensor({out, in}, rng, 0, 99), false);
   for (const auto& mask : {std::vector<std::uint8_t>{}, three_of_four, two_of_four}) {
     const LayerRun dense = run_linear(w.data, mask, in, out, x, dy, false, SparseWeightGrad::kept_only);
     const LayerRun sp = run_linear(w.data, mask, in, out, x, dy, true, SparseWeightGrad::kept_only);
     EXPECT_FALSE(sp.status.sparse_forward);
-    EXPECT_TRUE(same_bits(sp.y, dense.y));
-    EXPECT_TRUE(same_bits(sp.dx, dense.dx));
-    EXPECT_TRUE(same_bits(sp.dw, dense.dw));
+    EXPECT_TRUE(testing::same_bits(sp.y, dense.y));
+    EXPECT_TRUE(testing::same_bits(sp.dx, dense.dx));
+    EXPECT_TRUE(testing::same_bits(sp.dw, dense.dw));
   }
 }
 
