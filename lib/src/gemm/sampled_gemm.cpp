@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -47,6 +48,11 @@ void check(const SampledTarget& out, const float* a, std::size_t lda, const floa
     throw std::invalid_argument("twofour::gemm::sampled_gemm: null operand " + shape);
 }
 
+// Whether every row of a matrix (rows ld floats apart) starts on a 64-byte cache line.
+bool cache_aligned(const float* p, std::size_t ld) {
+  return reinterpret_cast<std::uintptr_t>(p) % 64 == 0 && ld % 16 == 0;
+}
+
 // A copy of `rows` rows of n floats with the row length padded by zeros to `padded`.
 void copy_padded(const float* src, std::size_t ld, std::size_t rows, std::size_t n, std::size_t padded, float* dst) {
   for (std::size_t r = 0; r < rows; ++r) {
@@ -70,14 +76,23 @@ void sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, con
   }
   // Zero padding adds 0 * 0 to chains that start from +0, which never changes them.
   const std::size_t np = round_up(n, kSampledLanes);
-  if (np != n) {
-    // Rare (a partial last batch): pad copies; scratch slot 1 holds both.
-    float* pad = detail::scratch<float>((out.rows + out.cols) * np, 1);
-    copy_padded(a, lda, out.rows, n, np, pad);
-    copy_padded(b, ldb, out.cols, n, np, pad + out.rows * np);
-    a = pad;
-    b = pad + out.rows * np;
-    lda = ldb = np;
+  const bool copy_a = np != n || !cache_aligned(a, lda), copy_b = np != n || !cache_aligned(b, ldb);
+  if (copy_a || copy_b) {
+    // A partial last batch (padding), or rows that do not start on a cache line: every 64-byte load
+    // of such a row spans two lines, which made the kernel 1.4x slower (MLP fc1's shape, one thread,
+    // rows 16 bytes off); the copy costs a small part of that. Scratch slot 1 (64-byte aligned).
+    float* pad = detail::scratch<float>(((copy_a ? out.rows : 0) + (copy_b ? out.cols : 0)) * np, 1);
+    if (copy_a) {
+      copy_padded(a, lda, out.rows, n, np, pad);
+      a = pad;
+      lda = np;
+      pad += out.rows * np;
+    }
+    if (copy_b) {
+      copy_padded(b, ldb, out.cols, n, np, pad);
+      b = pad;
+      ldb = np;
+    }
   }
   // Slices of about kSlice (between kSlice and 2 kSlice), evenly split, so that no short tail slice
   // pays the per-slice cost of storing and reloading the chain sums for a few elements.

@@ -32,7 +32,8 @@ inline bool conv_chunks_in_parallel(std::size_t chunks, std::size_t work) {
 }
 
 // The calling thread's buffer of a pass (one per OpenMP thread, grown on demand).
-inline std::vector<float>& thread_buffer(std::vector<std::vector<float>>& buffers, std::size_t size) {
+template <class Buffer>
+Buffer& thread_buffer(std::vector<Buffer>& buffers, std::size_t size) {
   auto& b = buffers[static_cast<std::size_t>(omp_get_thread_num())];
   b.resize(size);
   return b;

@@ -74,8 +74,8 @@ bool SparseConv::forward(Conv2d& layer, const Tensor& x, Tensor& y) {
 #pragma omp parallel for schedule(dynamic, 1) if (detail::conv_chunks_in_parallel(chunks, crs * n * p))
   for (std::size_t ci = 0; ci < chunks; ++ci) {
     const std::size_t first = ci * chunk, count = std::min(chunk, n - first), np = count * p, ld = kernel_columns(np);
-    std::vector<float>& col = detail::thread_buffer(col_, crs * ld);
-    std::vector<float>& ym = detail::thread_buffer(ym_, kk * ld);
+    auto& col = detail::thread_buffer(col_, crs * ld);
+    auto& ym = detail::thread_buffer(ym_, kk * ld);
     conv_patch_block(layer, x.data.data(), first, count, h, w, PatchRows::rsc, col.data(), ld);
     zero_padding(col.data(), crs, np, ld);
     gemm::gemm(forms_.w.view(), col.data(), ld, ym.data(), ld, ld, chunk_options());
@@ -118,8 +118,8 @@ Tensor SparseConv::backward(Conv2d& layer, const Tensor& dy) {
     const std::size_t first = ci * chunk, count = std::min(chunk, n - first), np = count * p, ld = kernel_columns(np);
     const gemm::GemmOptions one = chunk_options();
     // dY of the chunk as (K, image, position), and its patches.
-    std::vector<float>& ym = detail::thread_buffer(ym_, kk * ld);
-    std::vector<float>& col = detail::thread_buffer(col_, crs * ld);
+    auto& ym = detail::thread_buffer(ym_, kk * ld);
+    auto& col = detail::thread_buffer(col_, crs * ld);
     for (std::size_t o = 0; o < kk; ++o)
       for (std::size_t i = 0; i < count; ++i)
         std::copy_n(dy.data.data() + ((first + i) * kk + o) * p, p, ym.data() + o * ld + i * p);

@@ -51,7 +51,8 @@ class SparseLinear {
   SparseWeightForms forms_;
   bool ran_ = false;
   std::size_t n_ = 0;
-  std::vector<float> xt_, yt_, dyt_, dwc_, dxt_, wm_;
+  detail::AlignedFloats xt_, dyt_;  // the sampled GEMM's operands, read in place
+  std::vector<float> yt_, dwc_, dxt_, wm_;
 };
 
 // A Conv2d on its compressed 2:4 weight, as a GEMM over (r, s, c)-ordered patches (conv_gemm.hpp):
@@ -72,7 +73,7 @@ class SparseConv {
   std::vector<std::size_t> in_shape_;
   std::size_t oh_ = 0, ow_ = 0;
   std::vector<float> x_;                       // cached input
-  std::vector<std::vector<float>> col_, ym_;   // per thread: a chunk's patches and (K, positions) block
+  std::vector<detail::AlignedFloats> col_, ym_;  // per thread: a chunk's patches and (K, positions) block
   std::vector<float> dw_chunks_;               // per chunk: its weight gradient (compressed when kept-only)
   std::vector<float> wm_;                      // W*M dense, for dX when the mask is not transposable
 };

@@ -6,9 +6,27 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 namespace twofour::nn::detail {
+
+// Float storage whose data starts on a 64-byte cache line. The operands the sampled GEMM reads in
+// place (dY and X, or the patches) are kept in it: rows of whole vectors that start on a line
+// never split a 64-byte load across two lines (a 16-byte offset made that kernel 1.4x slower).
+template <class T>
+struct CacheLineAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t kAlign{64};
+  CacheLineAllocator() = default;
+  template <class U>
+  CacheLineAllocator(const CacheLineAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, kAlign); }
+  template <class U>
+  bool operator==(const CacheLineAllocator<U>&) const noexcept { return true; }
+};
+using AlignedFloats = std::vector<float, CacheLineAllocator<float>>;
 
 // The kernels' options for metadata built by Compressed24 (valid by construction: skip the
 // per-call validation pass).
