@@ -31,6 +31,22 @@ inline bool conv_chunks_in_parallel(std::size_t chunks, std::size_t work) {
   return chunks > 1 && work >= kMinParallelWork;
 }
 
+// Runs body(chunk_index, first_image, image_count) over the chunks of a batch of n images, in
+// parallel when conv_chunks_in_parallel says so (threads take whole chunks, dynamically: a thread
+// descheduled on a shared machine does not hold the others back). `work` sizes the pass.
+template <class Body>
+void for_each_chunk(std::size_t n, std::size_t chunk, std::size_t work, Body body) {
+  const std::size_t chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(dynamic, 1) if (conv_chunks_in_parallel(chunks, work))
+  for (std::size_t ci = 0; ci < chunks; ++ci) body(ci, ci * chunk, std::min(chunk, n - ci * chunk));
+}
+
+// One buffer per OpenMP thread in each of `buffers` (each grown on demand by thread_buffer).
+template <class... Buffers>
+void one_buffer_per_thread(Buffers&... buffers) {
+  (buffers.resize(static_cast<std::size_t>(omp_get_max_threads())), ...);
+}
+
 // The calling thread's buffer of a pass (one per OpenMP thread, grown on demand).
 template <class Buffer>
 Buffer& thread_buffer(std::vector<Buffer>& buffers, std::size_t size) {

@@ -120,12 +120,10 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
   in_shape_ = x.shape;
   x_ = x.data;  // backward rebuilds the columns chunk by chunk
   Tensor y({n, out_c, oh, ow});
-  const std::size_t chunk = detail::conv_chunk_images(crs, p), chunks = (n + chunk - 1) / chunk;
-  col_.resize(static_cast<std::size_t>(omp_get_max_threads()));
-  ym_.resize(col_.size());
-#pragma omp parallel for schedule(dynamic, 1) if (detail::conv_chunks_in_parallel(chunks, crs * n * p))
-  for (std::size_t ci = 0; ci < chunks; ++ci) {
-    const std::size_t first = ci * chunk, count = std::min(chunk, n - first), np = count * p;
+  const std::size_t chunk = detail::conv_chunk_images(crs, p);
+  detail::one_buffer_per_thread(col_, ym_);
+  detail::for_each_chunk(n, chunk, crs * n * p, [&](std::size_t /*chunk index*/, std::size_t first, std::size_t count) {
+    const std::size_t np = count * p;
     std::vector<float>& col = detail::thread_buffer(col_, crs * np);
     std::vector<float>& ym = detail::thread_buffer(ym_, out_c * np);
     conv_patch_block(*this, x.data.data(), first, count, h, w, PatchRows::crs, col.data(), np);
@@ -137,7 +135,7 @@ Tensor Conv2d::forward(const Tensor& x, bool) {
         float* dst = y.data.data() + ((first + i) * out_c + o) * p;
         for (std::size_t j = 0; j < p; ++j) dst[j] = src[j] + b;
       }
-  }
+  });
   return y;
 }
 
@@ -161,11 +159,9 @@ Tensor Conv2d::backward(const Tensor& dy) {
   const std::size_t chunk = detail::conv_chunk_images(crs, p), chunks = (n + chunk - 1) / chunk;
   const std::size_t wsize = out_c * crs;
   dw_chunks_.resize(chunks * wsize);  // each chunk's weight gradient, added in order below
-  col_.resize(static_cast<std::size_t>(omp_get_max_threads()));
-  ym_.resize(col_.size());
-#pragma omp parallel for schedule(dynamic, 1) if (detail::conv_chunks_in_parallel(chunks, crs * n * p))
-  for (std::size_t ci = 0; ci < chunks; ++ci) {
-    const std::size_t first = ci * chunk, count = std::min(chunk, n - first), np = count * p;
+  detail::one_buffer_per_thread(col_, ym_);
+  detail::for_each_chunk(n, chunk, crs * n * p, [&](std::size_t ci, std::size_t first, std::size_t count) {
+    const std::size_t np = count * p;
     std::vector<float>& col = detail::thread_buffer(col_, crs * np);
     std::vector<float>& ym = detail::thread_buffer(ym_, out_c * np);  // dy of the chunk as (out_c, image, position)
     for (std::size_t o = 0; o < out_c; ++o)
@@ -173,11 +169,11 @@ Tensor Conv2d::backward(const Tensor& dy) {
         std::copy_n(dy.data.data() + ((first + i) * out_c + o) * p, p, ym.data() + o * np + i * p);
     conv_patch_block(*this, x_.data(), first, count, h, w, PatchRows::crs, col.data(), np);
     detail::gemm(false, true, out_c, crs, np, 1.0f, ym.data(), np, col.data(), np, 0.0f, dw_chunks_.data() + ci * wsize, crs);
-    if (!input_grad) continue;
+    if (!input_grad) return;
     // dcol overwrites the chunk's columns (no longer needed).
     detail::gemm(true, false, crs, np, out_c, 1.0f, weight.value.data.data(), crs, ym.data(), np, 0.0f, col.data(), np);
     conv_patch_block_backward(*this, col.data(), np, first, count, h, w, PatchRows::crs, dx.data.data());
-  }
+  });
   float* grad = weight.grad.data.data();
   for (std::size_t ci = 0; ci < chunks; ++ci)
     for (std::size_t e = 0; e < wsize; ++e) grad[e] += dw_chunks_[ci * wsize + e];

@@ -61,7 +61,7 @@ bool SparseConv::forward(Conv2d& layer, const Tensor& x, Tensor& y) {
   const std::size_t oh = (h + 2 * layer.pad - layer.k) / layer.stride + 1;
   const std::size_t ow = (w + 2 * layer.pad - layer.k) / layer.stride + 1;
   const std::size_t p = oh * ow;
-  const std::size_t chunk = detail::conv_chunk_images(crs, p), chunks = (n + chunk - 1) / chunk;
+  const std::size_t chunk = detail::conv_chunk_images(crs, p);
   ran_ = forms_.refresh(layer.weight, kk, crs, KrscView{layer.in_c, rs});
   if (!ran_) return false;
   in_shape_ = x.shape;
@@ -69,11 +69,9 @@ bool SparseConv::forward(Conv2d& layer, const Tensor& x, Tensor& y) {
   ow_ = ow;
   x_ = x.data;  // backward rebuilds the patches chunk by chunk
   y = Tensor({n, kk, oh, ow});
-  col_.resize(static_cast<std::size_t>(omp_get_max_threads()));
-  ym_.resize(col_.size());
-#pragma omp parallel for schedule(dynamic, 1) if (detail::conv_chunks_in_parallel(chunks, crs * n * p))
-  for (std::size_t ci = 0; ci < chunks; ++ci) {
-    const std::size_t first = ci * chunk, count = std::min(chunk, n - first), np = count * p, ld = kernel_columns(np);
+  detail::one_buffer_per_thread(col_, ym_);
+  detail::for_each_chunk(n, chunk, crs * n * p, [&](std::size_t /*chunk index*/, std::size_t first, std::size_t count) {
+    const std::size_t np = count * p, ld = kernel_columns(np);
     auto& col = detail::thread_buffer(col_, crs * ld);
     auto& ym = detail::thread_buffer(ym_, kk * ld);
     conv_patch_block(layer, x.data.data(), first, count, h, w, PatchRows::rsc, col.data(), ld);
@@ -86,7 +84,7 @@ bool SparseConv::forward(Conv2d& layer, const Tensor& x, Tensor& y) {
         float* dst = y.data.data() + ((first + i) * kk + o) * p;
         for (std::size_t j = 0; j < p; ++j) dst[j] = src[j] + b;
       }
-  }
+  });
   return true;
 }
 
@@ -111,11 +109,9 @@ Tensor SparseConv::backward(Conv2d& layer, const Tensor& dy) {
   if (dx_dense) forms_.w.decompress(wm_);
   Tensor dx;
   if (layer.input_grad) dx = Tensor(in_shape_);
-  col_.resize(static_cast<std::size_t>(omp_get_max_threads()));
-  ym_.resize(col_.size());
-#pragma omp parallel for schedule(dynamic, 1) if (detail::conv_chunks_in_parallel(chunks, crs * n * p))
-  for (std::size_t ci = 0; ci < chunks; ++ci) {
-    const std::size_t first = ci * chunk, count = std::min(chunk, n - first), np = count * p, ld = kernel_columns(np);
+  detail::one_buffer_per_thread(col_, ym_);
+  detail::for_each_chunk(n, chunk, crs * n * p, [&](std::size_t ci, std::size_t first, std::size_t count) {
+    const std::size_t np = count * p, ld = kernel_columns(np);
     const gemm::GemmOptions one = chunk_options();
     // dY of the chunk as (K, image, position), and its patches.
     auto& ym = detail::thread_buffer(ym_, kk * ld);
@@ -129,12 +125,12 @@ Tensor SparseConv::backward(Conv2d& layer, const Tensor& dy) {
     float* dw = dw_chunks_.data() + ci * part;
     if (kept_only) gemm::sampled_gemm({forms_.w.metadata(), kk, crs, dw}, ym.data(), ld, col.data(), ld, ld, one);
     else detail::gemm(false, true, kk, crs, np, 1.0f, ym.data(), ld, col.data(), ld, 0.0f, dw, crs);
-    if (!layer.input_grad) continue;
+    if (!layer.input_grad) return;
     // The patches' gradient overwrites the patches (no longer needed).
     if (dx_dense) detail::gemm(true, false, crs, np, kk, 1.0f, wm_.data(), crs, ym.data(), ld, 0.0f, col.data(), ld);
     else gemm::gemm(forms_.wt.view(), ym.data(), ld, col.data(), ld, ld, one);
     conv_patch_block_backward(layer, col.data(), ld, first, count, h, w, PatchRows::rsc, dx.data.data());
-  }
+  });
   float* grad = layer.weight.grad.data.data();
   const KrscView at{layer.in_c, rs};
   for (std::size_t ci = 0; ci < chunks; ++ci) {

@@ -2,6 +2,7 @@
 // share (sparse_weights.hpp).
 #include "twofour/nn/sparse_layers.hpp"
 
+#include "conv_chunks.hpp"
 #include "sparse_layer_impl.hpp"
 
 #include <algorithm>
@@ -16,11 +17,10 @@ namespace twofour::nn {
 namespace detail {
 
 // Both run under OpenMP on large layers (element-wise, each slot its own position: the same bits).
-constexpr std::size_t kParallelSlots = std::size_t{1} << 16;
 
 void Compressed24::gather(const float* weights) {
   // Selects, not a branch per slot (a group keeping fewer than 2 is rare but unpredictable).
-#pragma omp parallel for schedule(static) if (pos_.size() >= kParallelSlots)
+#pragma omp parallel for schedule(static) if (pos_.size() >= kMinParallelWork)
   for (std::size_t i = 0; i < pos_.size(); ++i) {
     const bool filler = pos_[i] == kFiller;
     const float v = weights[filler ? 0 : pos_[i]];
@@ -29,7 +29,7 @@ void Compressed24::gather(const float* weights) {
 }
 
 void Compressed24::scatter_add(const float* compressed, float* dense) const {
-#pragma omp parallel for schedule(static) if (pos_.size() >= kParallelSlots)
+#pragma omp parallel for schedule(static) if (pos_.size() >= kMinParallelWork)
   for (std::size_t i = 0; i < pos_.size(); ++i)
     if (pos_[i] != kFiller) dense[pos_[i]] += compressed[i];
 }
