@@ -1,6 +1,6 @@
 // Training throughput of the nn stack (images/s).
 //   twofour_train_bench --benchmark_counters_tabular=true [--data DIR] [--epoch-images N]
-//   twofour_train_bench --profile [--steps N]      where the time of a training step goes (dense, and
+//   twofour_train_bench --profile [--steps N] [--model mlp|cnn] where the time of a training step goes (dense, and
 //                                                   an ASP retrain step on the 2:4 kernels)
 // Threads: OpenMP's default (OMP_NUM_THREADS).
 //
@@ -176,10 +176,9 @@ struct StepRig {
     benchmark::DoNotOptimize(softmax_cross_entropy(logits, data.labels, &d).loss);
     model->net.backward(d);
     if (retrain)
-      for (auto* p : targets) twofour::sparse::apply_mask(p->grad.data, p->mask);
-    opt->step(0.01f);
-    if (retrain)
-      for (auto* p : targets) twofour::sparse::apply_mask(p->value.data, p->mask);
+      opt->step_masked(0.01f);  // as train() retrains
+    else
+      opt->step(0.01f);
   }
 };
 
@@ -445,10 +444,9 @@ void profile(const std::string& kind, int steps, bool retrain) {
     }
     t0 = cpu_seconds();
     if (retrain)
-      for (auto* p : targets) twofour::sparse::apply_mask(p->grad.data, p->mask);
-    opt.step(0.01f);
-    if (retrain)
-      for (auto* p : targets) twofour::sparse::apply_mask(p->value.data, p->mask);
+      opt.step_masked(0.01f);  // as train() retrains: gradient and value masked in the update
+    else
+      opt.step(0.01f);
     step["masks + sgd step"] = seconds_since(t0);
     if (s == 0) {  // warm-up; fix the row order
       names.push_back("zero_grad");
@@ -477,6 +475,7 @@ void profile(const std::string& kind, int steps, bool retrain) {
 int main(int argc, char** argv) {
   bool profile_mode = false;
   int steps = 20;
+  std::vector<std::string> models{"mlp", "cnn"};
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
     const std::string a = argv[i];
@@ -484,6 +483,8 @@ int main(int argc, char** argv) {
       profile_mode = true;
     } else if (a == "--steps" && i + 1 < argc) {
       steps = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--model" && i + 1 < argc) {
+      models = {argv[++i]};
     } else if (a == "--data" && i + 1 < argc) {
       g_data_dir = argv[++i];
     } else if (a == "--epoch-images" && i + 1 < argc) {
@@ -494,10 +495,8 @@ int main(int argc, char** argv) {
   }
   retain_freed_memory();  // as train() does
   if (profile_mode) {
-    for (const bool retrain : {false, true}) {
-      profile("mlp", steps, retrain);
-      profile("cnn", steps, retrain);
-    }
+    for (const bool retrain : {false, true})
+      for (const auto& m : models) profile(m, steps, retrain);
     return 0;
   }
   int rest_argc = static_cast<int>(rest.size());

@@ -19,13 +19,17 @@
 // (started from C or 0 at the first K block, continued from C after), so the result does not
 // depend on the blocking or the thread count.
 //
-// Packer concept:
+// Packer concept (pack_panel optional: a packer that has it writes whole micro-panels):
 //   std::size_t group() const;           // M of N:M: K blocks are multiples of it
 //   std::size_t slots(std::size_t kc) const;  // kept elements of one row in kc columns
 //   void pack_row(std::size_t row, std::size_t k0, std::size_t kc, std::int32_t nr,
 //                 detail::PackedSlot* dst, std::size_t stride) const;
 //     writes the row's kept elements of columns [k0, k0 + kc) in K order to dst[s * stride],
 //     each as {value, (column - k0) * nr} (the offset of its row in the packed B strip).
+//   void pack_panel(std::size_t row0, std::size_t rows, std::size_t k0, std::size_t kc,
+//                   std::int32_t nr, detail::PackedSlot* dst, std::size_t mr) const;
+//     the micro-panel of rows [row0, row0 + rows), rows <= mr: slot s of row r at dst[s * mr + r],
+//     rows past `rows` as {0, 0}.
 #include <omp.h>
 
 #include <algorithm>
@@ -67,6 +71,12 @@ void pack_panels(const Packer& a, std::size_t row0, std::size_t rows, std::size_
                  std::size_t mr, std::size_t nr, PackedSlot* out) {
   const std::size_t slots = a.slots(kc);
   const std::size_t panels = (rows + mr - 1) / mr;
+  if constexpr (requires { a.pack_panel(row0, rows, k0, kc, std::int32_t{}, out, mr); }) {
+    for (std::size_t p = 0; p < panels; ++p)
+      a.pack_panel(row0 + p * mr, std::min(mr, rows - p * mr), k0, kc, static_cast<std::int32_t>(nr),
+                   out + p * slots * mr, mr);
+    return;
+  }
   for (std::size_t p = 0; p < panels; ++p) {
     PackedSlot* panel = out + p * slots * mr;
     for (std::size_t r = 0; r < mr; ++r) {

@@ -466,11 +466,12 @@ TrainResult train(const TrainConfig& config, const Dataset& train_all, const Dat
             p->grad.data[i] = p->mask[i] != 0 ? gi : gi + config.srste_lambda * p->value.data[i];
           }
       }
+      // Retraining: pruned gradients zeroed before the update and pruned weights after it, in the
+      // update's own pass (only the targets carry masks; an empty mask leaves a layer dense).
       if (retrain)
-        for (auto* p : targets)
-          if (!p->mask.empty()) sparse::apply_mask(p->grad.data, p->mask);  // empty: a layer left dense
-      opt->step(lr);
-      if (retrain) apply_masks(targets);
+        opt->step_masked(lr);
+      else
+        opt->step(lr);
       if (sparse_exec && !sparse_logged) {
         log(sparse_exec->describe());
         sparse_logged = true;

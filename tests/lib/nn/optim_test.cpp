@@ -1,9 +1,15 @@
 // Optimisers and schedules against hand-computed updates.
 #include "twofour/nn/optim.hpp"
 
+#include "twofour/sparse/mask.hpp"
+
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -48,6 +54,62 @@ TEST(NnOptim, AdamWFirstStepIsSignTimesLrPlusDecoupledDecay) {
   // Decay first: 2 - 0.1*0.01*2 = 1.998; bias-corrected m/sqrt(v) = -1 -> +0.1.
   EXPECT_NEAR(w.value.data[0], 2.098f, 1e-5);
   EXPECT_EQ(opt.state().size(), 2u);  // m and v
+}
+
+// step_masked against its definition: mask the gradient, step, mask the value (ASP retraining as
+// train() ran it before the fused pass), bit for bit, over several steps so that the momentum of
+// pruned weights (left over from dense training) is exercised; a parameter without a mask updates
+// as step() does. Sizes straddle the update's OpenMP threshold (2^16).
+TEST(NnOptim, StepMaskedEqualsMaskingAroundTheStep) {
+  for (const auto kind : {OptimizerKind::sgd, OptimizerKind::adamw}) {
+    for (const std::size_t n : {std::size_t{37}, std::size_t{70000}}) {
+      auto make = [n](const std::string& name, bool masked) {
+        Parameter p;
+        p.name = name;
+        p.value = Tensor({n});
+        p.grad = Tensor({n});
+        for (std::size_t i = 0; i < n; ++i) p.value.data[i] = std::sin(0.37f * static_cast<float>(i) + (masked ? 1.0f : 2.0f));
+        if (masked) {
+          p.mask.resize(n);
+          for (std::size_t i = 0; i < n; ++i) p.mask[i] = static_cast<std::uint8_t>((i * 7 + i / 5) % 3 != 0);
+        }
+        return p;
+      };
+      Parameter fused_w = make("w", true), fused_b = make("b", false), ref_w = make("w", true), ref_b = make("b", false);
+      OptimizerConfig c;
+      c.kind = kind;
+      c.weight_decay = 0.01f;
+      std::vector<Parameter*> fused{&fused_w, &fused_b}, ref{&ref_w, &ref_b};
+      Optimizer fused_opt(c, fused), ref_opt(c, ref);
+      for (int step = 0; step < 4; ++step) {
+        for (auto* ps : {&fused, &ref})
+          for (auto* p : *ps)
+            for (std::size_t i = 0; i < n; ++i) p->grad.data[i] = std::cos(0.11f * static_cast<float>(i * (step + 1)));
+        if (step < 2) {  // dense phase: momentum builds up at every position
+          fused_opt.step(0.05f);
+          ref_opt.step(0.05f);
+          continue;
+        }
+        fused_opt.step_masked(0.05f);
+        twofour::sparse::apply_mask(ref_w.grad.data, ref_w.mask);
+        ref_opt.step(0.05f);
+        twofour::sparse::apply_mask(ref_w.value.data, ref_w.mask);
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(std::bit_cast<std::uint32_t>(fused_w.value.data[i]), std::bit_cast<std::uint32_t>(ref_w.value.data[i]))
+            << to_string(kind) << " n " << n << " at " << i;
+        ASSERT_EQ(std::bit_cast<std::uint32_t>(fused_b.value.data[i]), std::bit_cast<std::uint32_t>(ref_b.value.data[i]));
+        if (ref_w.mask[i] == 0) {
+          ASSERT_EQ(fused_w.value.data[i], 0.0f);
+        }
+      }
+      for (std::size_t t = 0; t < fused_opt.state().size(); ++t)
+        for (std::size_t i = 0; i < n; ++i)
+          ASSERT_EQ(std::bit_cast<std::uint32_t>(fused_opt.state()[t].second->data[i]),
+                    std::bit_cast<std::uint32_t>(ref_opt.state()[t].second->data[i]))
+              << fused_opt.state()[t].first << " at " << i;
+    }
+  }
 }
 
 TEST(NnOptim, Schedules) {
