@@ -30,6 +30,9 @@
 //                   std::int32_t nr, detail::PackedSlot* dst, std::size_t mr) const;
 //     the micro-panel of rows [row0, row0 + rows), rows <= mr: slot s of row r at dst[s * mr + r],
 //     rows past `rows` as {0, 0}.
+// Or, for a matrix packed ahead (packed_sparse_gemm.cpp), instead of the pack functions:
+//   const PackedSlot* panel_block(std::size_t row0, std::size_t k0) const;
+//     the micro-panels of rows [row0, ...) for the K block at k0, laid out as pack_panels writes them.
 #include <omp.h>
 
 #include <algorithm>
@@ -133,13 +136,18 @@ void run_blocked_gemm(const Packer& a, std::size_t m, std::size_t k, const BT* b
         for (std::size_t k0 = 0; k0 < k; k0 += kcmax) {
           const std::size_t kc = std::min(kcmax, k - k0);
           const std::size_t slots = a.slots(kc);
-          pack_panels(a, row0, rows, k0, kc, mr, nr, apack);
+          const PackedSlot* ablock = apack;
+          if constexpr (requires { a.panel_block(row0, k0); }) {
+            ablock = a.panel_block(row0, k0);  // packed ahead (packed_sparse_gemm.hpp)
+          } else {
+            pack_panels(a, row0, rows, k0, kc, mr, nr, apack);
+          }
           for (std::size_t s = 0; s < strips; ++s) {
             const std::size_t col0 = jc + s * nr;
             const float* bstrip = bpack + s * k * nr + k0 * nr;
             for (std::size_t p = 0; p < panels; ++p) {
               const std::size_t r0 = row0 + p * mr;
-              const TileArgs args{apack + p * slots * mr, slots, bstrip, c + r0 * ldc + col0, ldc,
+              const TileArgs args{ablock + p * slots * mr, slots, bstrip, c + r0 * ldc + col0, ldc,
                                   std::min(mr, m - r0), std::min(nr, n - col0), accumulate || k0 > 0};
               t.run(args);
             }

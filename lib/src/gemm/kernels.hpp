@@ -7,18 +7,14 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "twofour/gemm/packed_sparse_gemm.hpp"
 #include "twofour/gemm/sampled_gemm.hpp"
 #include "twofour/gemm/sparse_gemm.hpp"
 
 namespace twofour::gemm::detail {
 
-// One kept element of a packed A micro-panel: its value and the offset (in floats) of the B
-// row it multiplies inside the packed B strip. Expanding the 2-bit indices here, once per
-// (row block, K block), is what keeps the inner loop free of gathers and index arithmetic.
-struct PackedSlot {
-  float value;
-  std::int32_t offset;
-};
+// PackedSlot (one kept element of a packed A micro-panel) is declared with the packed matrices
+// in twofour/gemm/packed_sparse_gemm.hpp.
 
 // One MR x NR tile of C over one K block. a: slots x MR PackedSlot, slot-major (the MR rows of
 // one slot are adjacent). b: the packed strip, kc rows of NR floats. rows <= MR and cols <= NR

@@ -11,9 +11,6 @@
 
 #include <omp.h>
 
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
 
 #include <algorithm>
 #include <cstdint>
@@ -25,6 +22,7 @@
 #include <vector>
 
 #include "blocked_gemm.hpp"
+#include "packer24.hpp"
 #include "half.hpp"
 #include "kernels.hpp"
 #include "round_half.hpp"
@@ -33,6 +31,8 @@ namespace twofour::gemm {
 namespace {
 
 using detail::KernelTable;
+using detail::AOperand;
+using detail::Packer24;
 using detail::PackedSlot;
 using detail::ValueKind;
 
@@ -84,72 +84,7 @@ std::string shape_text(std::size_t m, std::size_t k, std::size_t n) {
          " x " + std::to_string(n);
 }
 
-// A's values as the kernels see them.
-struct AOperand {
-  const void* values;
-  ValueKind kind;
-  const std::uint16_t* meta;
-  std::size_t m;
-  std::size_t k;
-};
-
 int thread_count(const GemmOptions& o) { return o.threads > 0 ? o.threads : omp_get_max_threads(); }
-
-// The 2:4 packer of blocked_gemm.hpp: each group's nibble becomes the two B-strip offsets of
-// its kept elements.
-template <ValueKind KIND>
-struct Packer24 {
-  const AOperand& a;
-  std::size_t group() const { return 4; }
-  std::size_t slots(std::size_t kc) const { return kc / 2; }
-  void pack_row(std::size_t row, std::size_t k0, std::size_t kc, std::int32_t nr, PackedSlot* dst,
-                std::size_t stride) const {
-    const std::uint16_t* meta = a.meta + row * sparse::meta_words_per_row(a.k);
-    const std::size_t vbase = row * (a.k / 2) + k0 / 2;
-    for (std::size_t gl = 0; gl < kc / 4; ++gl) {
-      const unsigned nib = sparse::meta_nibble(meta, k0 / 4 + gl);
-      const auto base = static_cast<std::int32_t>(4 * gl);
-      dst[2 * gl * stride] = PackedSlot{detail::scalar_value<KIND>(a.values, vbase + 2 * gl),
-                                        (base + static_cast<std::int32_t>(sparse::nibble_idx0(nib))) * nr};
-      dst[(2 * gl + 1) * stride] = PackedSlot{detail::scalar_value<KIND>(a.values, vbase + 2 * gl + 1),
-                                              (base + static_cast<std::int32_t>(sparse::nibble_idx1(nib))) * nr};
-    }
-  }
-  // Group by group across the panel's rows, so that the panel is written front to back (row by
-  // row, pack_row's consecutive stores were MR slots apart), and each group's two slots built in
-  // one SSE register from a per-call table of the 16 nibbles' offset pairs: packing took a quarter
-  // of a 300 x 784 x 128 product on Zen 4 (perf), at about 8 instructions per slot.
-  void pack_panel(std::size_t row0, std::size_t rows, std::size_t k0, std::size_t kc, std::int32_t nr, PackedSlot* dst,
-                  std::size_t mr) const {
-    const std::size_t mw = sparse::meta_words_per_row(a.k);
-    alignas(16) std::int32_t offsets[16][2];  // nibble -> (idx0 * nr, idx1 * nr)
-    for (unsigned nib = 0; nib < 16; ++nib) {
-      offsets[nib][0] = static_cast<std::int32_t>(sparse::nibble_idx0(nib)) * nr;
-      offsets[nib][1] = static_cast<std::int32_t>(sparse::nibble_idx1(nib)) * nr;
-    }
-    for (std::size_t gl = 0; gl < kc / 4; ++gl) {
-      const std::size_t g = k0 / 4 + gl;
-      PackedSlot* lo = dst + 2 * gl * mr;
-      PackedSlot* hi = lo + mr;
-      const auto base = static_cast<std::int32_t>(4 * gl) * nr;
-      for (std::size_t r = 0; r < rows; ++r) {
-        const unsigned nib = sparse::meta_nibble(a.meta + (row0 + r) * mw, g);
-        const std::size_t v = (row0 + r) * (a.k / 2) + 2 * g;
-        const float v0 = detail::scalar_value<KIND>(a.values, v), v1 = detail::scalar_value<KIND>(a.values, v + 1);
-#if defined(__SSE2__)
-        const __m128i off = _mm_add_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(offsets[nib])), _mm_set1_epi32(base));
-        const __m128 slots = _mm_unpacklo_ps(_mm_setr_ps(v0, v1, 0.0f, 0.0f), _mm_castsi128_ps(off));  // v0 o0 v1 o1
-        _mm_storel_pi(reinterpret_cast<__m64*>(lo + r), slots);
-        _mm_storeh_pi(reinterpret_cast<__m64*>(hi + r), slots);
-#else
-        lo[r] = PackedSlot{v0, base + offsets[nib][0]};
-        hi[r] = PackedSlot{v1, base + offsets[nib][1]};
-#endif
-      }
-      for (std::size_t r = rows; r < mr; ++r) lo[r] = hi[r] = PackedSlot{0.0f, 0};
-    }
-  }
-};
 
 template <class BT>
 void run_gemm(const AOperand& a, const BT* b, ValueKind b_kind, std::size_t ldb, float* c, std::size_t ldc,

@@ -76,7 +76,7 @@ bool SparseConv::forward(Conv2d& layer, const Tensor& x, Tensor& y) {
     auto& ym = detail::thread_buffer(ym_, kk * ld);
     conv_patch_block(layer, x.data.data(), first, count, h, w, PatchRows::rsc, col.data(), ld);
     zero_padding(col.data(), crs, np, ld);
-    gemm::gemm(forms_.w.view(), col.data(), ld, ym.data(), ld, ld, chunk_options());
+    gemm::gemm(forms_.w.packed(), col.data(), ld, ym.data(), ld, ld, chunk_options());
     for (std::size_t i = 0; i < count; ++i)
       for (std::size_t o = 0; o < kk; ++o) {
         const float b = layer.has_bias ? layer.bias.value.data[o] : 0.0f;
@@ -106,7 +106,7 @@ Tensor SparseConv::backward(Conv2d& layer, const Tensor& dy) {
   const std::size_t chunk = detail::conv_chunk_images(crs, p), chunks = (n + chunk - 1) / chunk;
   dw_chunks_.resize(chunks * part);
   const bool dx_dense = layer.input_grad && !forms_.transposable;
-  if (dx_dense) forms_.w.decompress(wm_);
+  if (dx_dense) forms_.w.decompress(layer.weight.value.data.data(), wm_);
   Tensor dx;
   if (layer.input_grad) dx = Tensor(in_shape_);
   detail::one_buffer_per_thread(col_, ym_);
@@ -128,7 +128,7 @@ Tensor SparseConv::backward(Conv2d& layer, const Tensor& dy) {
     if (!layer.input_grad) return;
     // The patches' gradient overwrites the patches (no longer needed).
     if (dx_dense) detail::gemm(true, false, crs, np, kk, 1.0f, wm_.data(), crs, ym.data(), ld, 0.0f, col.data(), ld);
-    else gemm::gemm(forms_.wt.view(), ym.data(), ld, col.data(), ld, ld, one);
+    else gemm::gemm(forms_.wt.packed(), ym.data(), ld, col.data(), ld, ld, one);
     conv_patch_block_backward(layer, col.data(), ld, first, count, h, w, PatchRows::rsc, dx.data.data());
   });
   float* grad = layer.weight.grad.data.data();

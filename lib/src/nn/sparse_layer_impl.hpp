@@ -11,8 +11,8 @@
 
 namespace twofour::nn {
 
-// Rebuilds the compressed forms of W*M (and of its transpose) when the mask changes, gathers the
-// values at every call. `at` is the (rows x cols) view of the weight, 2:4 along cols.
+// Rebuilds the compressed forms of W*M (and of its transpose) when the mask changes, refreshes
+// their values at every call. `at` is the (rows x cols) view of the weight, 2:4 along cols.
 struct SparseWeightForms {
   detail::Compressed24 w;       // W*M, rows x cols
   detail::Compressed24 wt;      // (W*M)^T, cols x rows: usable when the mask is transposable
@@ -31,8 +31,8 @@ struct SparseWeightForms {
       transposable = wt.rebuild(p.mask.data(), cols, rows, [&](std::size_t r, std::size_t c) { return at(c, r); });
     }
     if (!w.ok()) return false;
-    w.gather(p.value.data.data());
-    if (transposable) wt.gather(p.value.data.data());
+    w.refresh(p.value.data.data());
+    if (transposable) wt.refresh(p.value.data.data());
     return true;
   }
 };

@@ -16,17 +16,7 @@ namespace twofour::nn {
 
 namespace detail {
 
-// Both run under OpenMP on large layers (element-wise, each slot its own position: the same bits).
-
-void Compressed24::gather(const float* weights) {
-  // Selects, not a branch per slot (a group keeping fewer than 2 is rare but unpredictable).
-#pragma omp parallel for schedule(static) if (pos_.size() >= kMinParallelWork)
-  for (std::size_t i = 0; i < pos_.size(); ++i) {
-    const bool filler = pos_[i] == kFiller;
-    const float v = weights[filler ? 0 : pos_[i]];
-    values_[i] = filler ? 0.0f : v;
-  }
-}
+// Runs under OpenMP on large layers (element-wise, each slot its own position: the same bits).
 
 void Compressed24::scatter_add(const float* compressed, float* dense) const {
 #pragma omp parallel for schedule(static) if (pos_.size() >= kMinParallelWork)
@@ -34,15 +24,16 @@ void Compressed24::scatter_add(const float* compressed, float* dense) const {
     if (pos_[i] != kFiller) dense[pos_[i]] += compressed[i];
 }
 
-void Compressed24::decompress(std::vector<float>& dense) const {
+void Compressed24::decompress(const float* weights, std::vector<float>& dense) const {
   dense.assign(rows_ * cols_, 0.0f);
   const std::size_t mw = sparse::meta_words_per_row(cols_);
   for (std::size_t r = 0; r < rows_; ++r)
     for (std::size_t g = 0; g < cols_ / 4; ++g) {
       const unsigned nib = sparse::meta_nibble(meta_.data() + r * mw, g);
       const std::size_t s = r * cols_ / 2 + 2 * g;
-      dense[r * cols_ + 4 * g + sparse::nibble_idx0(nib)] = values_[s];
-      dense[r * cols_ + 4 * g + sparse::nibble_idx1(nib)] = values_[s + 1];
+      const unsigned idx[2] = {sparse::nibble_idx0(nib), sparse::nibble_idx1(nib)};
+      for (std::size_t j = 0; j < 2; ++j)
+        if (pos_[s + j] != kFiller) dense[r * cols_ + 4 * g + idx[j]] = weights[pos_[s + j]];
     }
 }
 

@@ -27,7 +27,7 @@ bool SparseLinear::forward(Linear& layer, const Tensor& x, Tensor& y) {
   xt_.resize(in * n);
   detail::transpose(x.data.data(), n, in, xt_.data());
   yt_.resize(out * n);
-  gemm::gemm(forms_.w.view(), xt_.data(), n, yt_.data(), n, n, detail::kTrusted24);  // Y^T = (W*M) X^T
+  gemm::gemm(forms_.w.packed(), xt_.data(), n, yt_.data(), n, n, detail::kTrusted24);  // Y^T = (W*M) X^T
   y = Tensor({n, out});
   detail::transpose(yt_.data(), out, n, y.data.data());
   if (layer.has_bias)
@@ -62,10 +62,10 @@ Tensor SparseLinear::backward(Linear& layer, const Tensor& dy) {
   Tensor dx({n, in});
   if (forms_.transposable) {
     dxt_.resize(in * n);
-    gemm::gemm(forms_.wt.view(), dyt_.data(), n, dxt_.data(), n, n, detail::kTrusted24);  // dX^T = (W*M)^T dY^T
+    gemm::gemm(forms_.wt.packed(), dyt_.data(), n, dxt_.data(), n, n, detail::kTrusted24);  // dX^T = (W*M)^T dY^T
     detail::transpose(dxt_.data(), in, n, dx.data.data());
   } else {
-    forms_.w.decompress(wm_);
+    forms_.w.decompress(layer.weight.value.data.data(), wm_);
     detail::gemm(false, false, n, in, out, 1.0f, dy.data.data(), out, wm_.data(), in, 0.0f, dx.data.data(), in);
   }
   return dx;

@@ -1,6 +1,7 @@
 #pragma once
 // Internal: a masked weight's compressed 2:4 form for the sparse layers (sparse_layers.hpp), and
 // the transposes that turn batch-major activations into the kernels' operands.
+#include "twofour/gemm/packed_sparse_gemm.hpp"
 #include "twofour/gemm/sparse_gemm.hpp"
 #include "twofour/sparse/rowmajor_layout.hpp"
 
@@ -38,9 +39,10 @@ inline const gemm::GemmOptions kTrusted24 = [] {
 
 // W*M viewed as a rows x cols matrix, 2:4 along cols, in the row-major compressed layout. The
 // view is any arrangement of the weight tensor: at(row, col) gives the element's offset in it (a
-// linear layer's W or W^T, a convolution's (K, R*S*C) view). The metadata and the offset of every
-// stored value depend only on the mask, so they are rebuilt when the mask changes; the values are
-// gathered again at every step.
+// linear layer's W or W^T, a convolution's (K, R*S*C) view). The metadata, the offset of every
+// stored value and the packed form's layout depend only on the mask, so they are rebuilt when the
+// mask changes; at every step refresh() gathers the values from the weights straight into the
+// packed form the 2:4 GEMM reads (no compressed copy, no per-call packing).
 class Compressed24 {
  public:
   static constexpr std::uint32_t kFiller = 0xffffffffu;  // a stored slot the mask does not keep
@@ -56,7 +58,6 @@ class Compressed24 {
     const std::size_t mw = sparse::meta_words_per_row(cols);
     meta_.assign(rows * mw, 0);
     pos_.resize(rows * cols / 2);
-    values_.resize(rows * cols / 2);
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t g = 0; g < cols / 4; ++g) {
         unsigned chosen = 0, kept = 0;
@@ -81,20 +82,29 @@ class Compressed24 {
         meta_[r * mw + g / 4] |= static_cast<std::uint16_t>(sparse::make_nibble(idx[0], idx[1]) << (4 * (g % 4)));
       }
     }
+    const std::vector<float> zeros(rows * cols / 2, 0.0f);
+    packed_ = gemm::PackedSparseMatrix({zeros.data(), meta_.data(), rows, cols}, kTrusted24);
     return true;
   }
-  void gather(const float* weights);  // values from the weight tensor
+  // The packed form's values from the weight tensor.
+  void refresh(const float* weights) {
+    packed_.set_values([this, weights](std::size_t i) {
+      const bool filler = pos_[i] == kFiller;  // selects, not a branch per slot (fillers are rare but unpredictable)
+      const float v = weights[filler ? 0 : pos_[i]];
+      return filler ? 0.0f : v;
+    });
+  }
   // dense[pos] += v for each kept slot (the compressed gradient into the dense gradient tensor).
   void scatter_add(const float* compressed, float* dense) const;
   // W*M as the dense rows x cols view (row-major), zeros at pruned positions.
-  void decompress(std::vector<float>& dense) const;
+  void decompress(const float* weights, std::vector<float>& dense) const;
 
   bool ok() const { return ok_; }
-  sparse::RowMajor24View<float> view() const { return {values_.data(), meta_.data(), rows_, cols_}; }
+  const gemm::PackedSparseMatrix& packed() const { return packed_; }
   const std::uint16_t* metadata() const { return meta_.data(); }
 
  private:
-  std::vector<float> values_;
+  gemm::PackedSparseMatrix packed_;
   std::vector<std::uint16_t> meta_;
   std::vector<std::uint32_t> pos_;
   std::size_t rows_ = 0, cols_ = 0;

@@ -1,0 +1,80 @@
+#pragma once
+// A 2:4 matrix packed once for the 2:4 GEMM (sparse_gemm.hpp), for callers that multiply the same
+// sparsity pattern many times: gemm() on it skips the per-call packing of A into the kernel's
+// micro-panels (a fifth of a 300 x 784 x 128 product on Zen 4), and set_values() rewrites the
+// values in place when they change but the metadata does not (a 2:4 layer during retraining).
+//
+// Results are bit-identical to gemm() on the view it was packed from (the same kernel, the same
+// K-ordered fused multiply-add chain per output, starting from 0 or from C), for every N: a packed
+// matrix always runs the blocked GEMM kernel, also for N <= kSmallNMax, where the view's gemm()
+// takes the small-N kernel with its own summation order.
+//
+// fp32 values and fp32 B. The packed layout belongs to one instruction set, resolved when packing
+// (GemmOptions::isa or TWOFOUR_GEMM_ISA as for gemm()); gemm() runs that set's kernel.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "twofour/gemm/sparse_gemm.hpp"
+#include "twofour/sparse/rowmajor_layout.hpp"
+
+namespace twofour::gemm {
+
+namespace detail {
+// One kept element of a packed micro-panel: its value and the offset (in floats) of the B row it
+// multiplies inside the driver's packed B strip. Expanding the 2-bit indices once, when packing,
+// keeps the kernels' inner loop free of gathers and index arithmetic.
+struct PackedSlot {
+  float value;
+  std::int32_t offset;
+};
+}  // namespace detail
+
+class PackedSparseMatrix {
+ public:
+  PackedSparseMatrix() = default;
+  // Packs A. Throws std::invalid_argument when A's K is not a multiple of 4, an operand is null,
+  // or (options.validate_metadata) a metadata nibble is malformed; std::runtime_error when
+  // options.isa names a path this CPU lacks.
+  explicit PackedSparseMatrix(const sparse::RowMajor24View<float>& a, const GemmOptions& options = {});
+
+  // New values for the same metadata: slot s of row r (compressed index r * cols / 2 + s, as in
+  // the view's layout) becomes value_of(r * cols / 2 + s).
+  template <class ValueOf>
+  void set_values(ValueOf&& value_of) {
+    const std::size_t half = cols_ / 2, panels = (rows_ + mr_ - 1) / mr_;
+    detail::PackedSlot* out = slots_.data();
+    for (std::size_t k0 = 0; k0 < cols_; k0 += kc_) {
+      const std::size_t block_slots = (k0 + kc_ <= cols_ ? kc_ : cols_ - k0) / 2;
+      for (std::size_t p = 0; p < panels; ++p)
+        for (std::size_t s = 0; s < block_slots; ++s)
+          for (std::size_t r = p * mr_; r < p * mr_ + mr_; ++r, ++out)
+            out->value = r < rows_ ? static_cast<float>(value_of(r * half + k0 / 2 + s)) : 0.0f;
+    }
+  }
+  // The same from the values of a view's layout (rows x cols / 2).
+  void set_values(const float* values) {
+    set_values([values](std::size_t i) { return values[i]; });
+  }
+
+  std::size_t rows() const { return rows_; }
+  std::size_t cols() const { return cols_; }
+  Isa isa() const { return isa_; }
+
+  // Internal (the driver): micro-panels of rows [row0, row0 + mr) for K block [k0, k0 + kc).
+  const detail::PackedSlot* panel_block(std::size_t row0, std::size_t k0) const;
+
+ private:
+  std::vector<detail::PackedSlot> slots_;  // per K block of kc columns: every micro-panel, slot-major
+  std::size_t rows_ = 0, cols_ = 0, mr_ = 1, kc_ = 4;
+  Isa isa_ = Isa::scalar;
+};
+
+// C (M x N) = A * B (+ C), A packed; B K x N row-major (ldb >= N), C M x N (ldc >= N). Throws
+// std::invalid_argument for a too small leading dimension or a null operand, and when
+// options.isa names another instruction set than the one A was packed for (automatic: A's).
+// options.validate_metadata is ignored (checked when packing).
+void gemm(const PackedSparseMatrix& a, const float* b, std::size_t ldb, float* c, std::size_t ldc, std::size_t n,
+          const GemmOptions& options = {});
+
+}  // namespace twofour::gemm
