@@ -67,11 +67,12 @@ TEST(PackedSparseGemm, BitEqualsReferenceOnEveryIsaAndThreadCount) {
   EXPECT_GT(cases, 0);
 }
 
-// New values through both set_values forms equal packing the new matrix afresh.
+// New values through both set_values forms equal packing the new matrix afresh; the second shape
+// is large enough for set_values to fill it with OpenMP threads.
 TEST(PackedSparseGemm, SetValuesKeepsMetadataAndTakesTheNewValues) {
   std::mt19937_64 rng(testing::test_seed("PackedSparseGemm.SetValues", 0x5e7));
   for (const Isa isa : supported_isas()) {
-    for (const Shape& s : {Shape{13, 132, 65}, Shape{31, 2056, 40}}) {
+    for (const Shape& s : {Shape{13, 132, 65}, Shape{70, 2056, 24}}) {
       auto a = testing::random_24_fp32(rng, s.m, s.k);
       GemmOptions o;
       o.isa = isa;

@@ -39,17 +39,24 @@ class PackedSparseMatrix {
   explicit PackedSparseMatrix(const sparse::RowMajor24View<float>& a, const GemmOptions& options = {});
 
   // New values for the same metadata: slot s of row r (compressed index r * cols / 2 + s, as in
-  // the view's layout) becomes value_of(r * cols / 2 + s).
+  // the view's layout) becomes value_of(r * cols / 2 + s). Large matrices are filled by OpenMP
+  // threads (whole micro-panels each), so value_of may be called from several threads at once.
   template <class ValueOf>
   void set_values(ValueOf&& value_of) {
     const std::size_t half = cols_ / 2, panels = (rows_ + mr_ - 1) / mr_;
-    detail::PackedSlot* out = slots_.data();
-    for (std::size_t k0 = 0; k0 < cols_; k0 += kc_) {
-      const std::size_t block_slots = (k0 + kc_ <= cols_ ? kc_ : cols_ - k0) / 2;
-      for (std::size_t p = 0; p < panels; ++p)
+    const auto count = static_cast<std::ptrdiff_t>(panels);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (panels * mr_ * half >= (std::size_t{1} << 16))
+#endif
+    for (std::ptrdiff_t pi = 0; pi < count; ++pi) {
+      const auto p = static_cast<std::size_t>(pi);
+      for (std::size_t k0 = 0; k0 < cols_; k0 += kc_) {
+        const std::size_t block_slots = (k0 + kc_ <= cols_ ? kc_ : cols_ - k0) / 2;
+        detail::PackedSlot* out = slots_.data() + panels * mr_ * k0 / 2 + p * block_slots * mr_;
         for (std::size_t s = 0; s < block_slots; ++s)
           for (std::size_t r = p * mr_; r < p * mr_ + mr_; ++r, ++out)
             out->value = r < rows_ ? static_cast<float>(value_of(r * half + k0 / 2 + s)) : 0.0f;
+      }
     }
   }
   // The same from the values of a view's layout (rows x cols / 2).
