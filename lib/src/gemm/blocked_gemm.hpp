@@ -54,7 +54,7 @@ namespace twofour::gemm::detail {
 template <class T>
 inline T* scratch(std::size_t count, int slot) {
   constexpr std::size_t kAlign = 64;
-  thread_local std::vector<unsigned char> buffers[2];
+  thread_local std::vector<unsigned char> buffers[3];
   std::vector<unsigned char>& v = buffers[slot];
   const std::size_t bytes = count * sizeof(T) + kAlign;
   if (v.size() < bytes) v.resize(bytes);

@@ -108,7 +108,8 @@ struct SampledArgs {
   std::size_t ldb;
   float* partial;
   bool first, last;
-  float* values;
+  float* values;        // row r's results at values + (r - values_row0) * cols / 2
+  std::size_t values_row0;
   bool accumulate;
 };
 

@@ -59,7 +59,7 @@ void sampled_rows(const SampledArgs& s) {
   for (std::size_t row = s.row_begin; row < s.row_end; ++row) {
     const std::uint16_t* meta = s.meta + row * mw;
     const float* arow = s.a + row * s.lda;
-    float* out = s.values + row * half;
+    float* out = s.values + (row - s.values_row0) * half;
     const std::size_t slot0 = (row - s.row_begin) * half;
     std::size_t g = s.group_begin;
     // Where the register file allows (AVX-512: 8 accumulators of 16 lanes), four groups (eight

@@ -61,17 +61,28 @@ void copy_padded(const float* src, std::size_t ld, std::size_t rows, std::size_t
   }
 }
 
-}  // namespace
-
-void sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, const float* b, std::size_t ldb,
-                  std::size_t n, const GemmOptions& options) {
+// The products of sampled_gemm(); with `dense`, each row block's results go to a per-thread block
+// buffer and are then written or added at their dense positions (out.values unused).
+void run_sampled(const SampledTarget& out, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                 std::size_t n, const GemmOptions& options, float* dense, std::size_t ld_dense) {
   check(out, a, lda, b, ldb, n);
   const detail::KernelTable& t = detail::resolve_kernels(options.isa);
   if (out.rows == 0 || out.cols == 0) return;
   if (options.validate_metadata) validate_metadata(out.metadata, out.rows, out.cols);
   const std::size_t half = out.cols / 2;
+  const std::size_t mw = sparse::meta_words_per_row(out.cols);
   if (n == 0) {
-    if (!options.accumulate) std::fill(out.values, out.values + out.rows * half, 0.0f);
+    if (options.accumulate) return;
+    if (dense == nullptr) {
+      std::fill(out.values, out.values + out.rows * half, 0.0f);
+      return;
+    }
+    for (std::size_t r = 0; r < out.rows; ++r)
+      for (std::size_t g = 0; g < out.cols / 4; ++g) {
+        const unsigned nib = sparse::meta_nibble(out.metadata + r * mw, g);
+        dense[r * ld_dense + 4 * g + sparse::nibble_idx0(nib)] = 0.0f;
+        dense[r * ld_dense + 4 * g + sparse::nibble_idx1(nib)] = 0.0f;
+      }
     return;
   }
   // Zero padding adds 0 * 0 to chains that start from +0, which never changes them.
@@ -105,6 +116,7 @@ void sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, con
   {
     // Only used when the reduction spans several slices.
     float* partial = np > slice ? detail::scratch<float>(kRowBlock * half * kSampledLanes, 0) : nullptr;
+    float* block = dense != nullptr ? detail::scratch<float>(kRowBlock * half, 2) : nullptr;
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t blk = 0; blk < row_blocks; ++blk) {
       const std::size_t r0 = blk * kRowBlock, r1 = std::min(out.rows, r0 + kRowBlock);
@@ -112,12 +124,44 @@ void sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, con
         const std::size_t i1 = std::min(np, i0 + slice);
         for (std::size_t g0 = 0; g0 < groups; g0 += kColBlock / 4) {
           const detail::SampledArgs args{out.metadata, out.cols, r0, r1, g0, std::min(groups, g0 + kColBlock / 4), i0, i1,
-                                         a, lda, b, ldb, partial, i0 == 0, i1 == np, out.values, options.accumulate};
+                                         a, lda, b, ldb, partial, i0 == 0, i1 == np,
+                                         dense != nullptr ? block : out.values, dense != nullptr ? r0 : 0,
+                                         dense == nullptr && options.accumulate};
           t.sampled(args);
+        }
+      }
+      if (dense == nullptr) continue;
+      for (std::size_t r = r0; r < r1; ++r) {
+        const float* v = block + (r - r0) * half;
+        float* d = dense + r * ld_dense;
+        for (std::size_t g = 0; g < groups; ++g) {
+          const unsigned nib = sparse::meta_nibble(out.metadata + r * mw, g);
+          float& x0 = d[4 * g + sparse::nibble_idx0(nib)];
+          float& x1 = d[4 * g + sparse::nibble_idx1(nib)];
+          x0 = options.accumulate ? x0 + v[2 * g] : v[2 * g];
+          x1 = options.accumulate ? x1 + v[2 * g + 1] : v[2 * g + 1];
         }
       }
     }
   }
+}
+
+}  // namespace
+
+void sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                  std::size_t n, const GemmOptions& options) {
+  run_sampled(out, a, lda, b, ldb, n, options, nullptr, 0);
+}
+
+void sampled_gemm_dense(const SampledDenseTarget& out, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                  std::size_t n, const GemmOptions& options) {
+  const std::string shape = "(target " + std::to_string(out.rows) + " x " + std::to_string(out.cols) + ")";
+  if (out.rows > 0 && out.cols > 0 && out.dense == nullptr)
+    throw std::invalid_argument("twofour::gemm::sampled_gemm_dense: null dense target " + shape);
+  if (out.rows > 0 && out.ld < out.cols)
+    throw std::invalid_argument("twofour::gemm::sampled_gemm_dense: ld = " + std::to_string(out.ld) + " is smaller than cols " + shape);
+  float unused = 0.0f;  // check() wants a values pointer; the dense path never writes it
+  run_sampled({out.metadata, out.rows, out.cols, &unused}, a, lda, b, ldb, n, options, out.dense, out.ld);
 }
 
 void reference_sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, const float* b,

@@ -52,7 +52,7 @@ class SparseLinear {
   bool ran_ = false;
   std::size_t n_ = 0;
   detail::AlignedFloats xt_, dyt_;  // the sampled GEMM's operands, read in place
-  std::vector<float> yt_, dwc_, dxt_, wm_;
+  std::vector<float> yt_, dxt_, wm_;
 };
 
 // A Conv2d on its compressed 2:4 weight, as a GEMM over (r, s, c)-ordered patches (conv_gemm.hpp):

@@ -51,9 +51,13 @@ Tensor SparseLinear::backward(Linear& layer, const Tensor& dy) {
   }
   float* grad = layer.weight.grad.data.data();
   if (grad_ == SparseWeightGrad::kept_only) {
-    dwc_.resize(out * in / 2);
-    gemm::sampled_gemm({forms_.w.metadata(), out, in, dwc_.data()}, dyt_.data(), n, xt_.data(), n, n, detail::kTrusted24);
-    forms_.w.scatter_add(dwc_.data(), grad);
+    // Added straight into the gradient tensor (W's row-major layout is the 2:4 view's): no
+    // compressed copy, no scatter pass.
+    gemm::GemmOptions add = detail::kTrusted24;
+    add.accumulate = true;
+    forms_.w.preserving_fillers(grad, [&] {
+      gemm::sampled_gemm_dense({forms_.w.metadata(), out, in, grad, in}, dyt_.data(), n, xt_.data(), n, n, add);
+    });
   } else {
     // dW = dY^T X, with X held as X^T.
     detail::gemm(false, true, out, in, n, 1.0f, dyt_.data(), n, xt_.data(), n, 1.0f, grad, in);

@@ -58,6 +58,7 @@ class Compressed24 {
     const std::size_t mw = sparse::meta_words_per_row(cols);
     meta_.assign(rows * mw, 0);
     pos_.resize(rows * cols / 2);
+    fillers_.clear();
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t g = 0; g < cols / 4; ++g) {
         unsigned chosen = 0, kept = 0;
@@ -77,6 +78,7 @@ class Compressed24 {
           if ((chosen & (1u << j)) != 0) {
             const std::size_t off = at(r, 4 * g + j);
             pos_[r * cols / 2 + 2 * g + slot] = mask[off] != 0 ? static_cast<std::uint32_t>(off) : kFiller;
+            if (mask[off] == 0) fillers_.push_back(off);
             idx[slot++] = j;
           }
         meta_[r * mw + g / 4] |= static_cast<std::uint16_t>(sparse::make_nibble(idx[0], idx[1]) << (4 * (g % 4)));
@@ -96,6 +98,16 @@ class Compressed24 {
   }
   // dense[pos] += v for each kept slot (the compressed gradient into the dense gradient tensor).
   void scatter_add(const float* compressed, float* dense) const;
+  // Runs `product`, which writes or adds values at every stored slot's position of `tensor` (a
+  // tensor shaped like the weight, e.g. the sampled GEMM's dense output into the gradient), and
+  // restores the entries at filler slots: the mask prunes those, so they must not change.
+  template <class Product>
+  void preserving_fillers(float* tensor, Product&& product) {
+    saved_.resize(fillers_.size());
+    for (std::size_t i = 0; i < fillers_.size(); ++i) saved_[i] = tensor[fillers_[i]];
+    product();
+    for (std::size_t i = 0; i < fillers_.size(); ++i) tensor[fillers_[i]] = saved_[i];
+  }
   // W*M as the dense rows x cols view (row-major), zeros at pruned positions.
   void decompress(const float* weights, std::vector<float>& dense) const;
 
@@ -105,6 +117,8 @@ class Compressed24 {
 
  private:
   gemm::PackedSparseMatrix packed_;
+  std::vector<std::size_t> fillers_;  // weight-tensor offsets of the filler slots (rare)
+  std::vector<float> saved_;
   std::vector<std::uint16_t> meta_;
   std::vector<std::uint32_t> pos_;
   std::size_t rows_ = 0, cols_ = 0;

@@ -1,4 +1,4 @@
-// The sampled 2:4 GEMM (sampled_gemm.hpp): every instruction set bit-equal to the scalar
+// The sampled 2:4 GEMM (sampled_gemm.hpp; and its dense-target form): every instruction set bit-equal to the scalar
 // reference (forced through GemmOptions::isa), independent of the thread count; the positions it
 // evaluates checked against exact integer dot products (small integers: every product and partial
 // sum is exact in fp32, so any order gives the int64 result), and rounding checked against a
@@ -148,12 +148,53 @@ TEST(SampledGemm, WithinRoundingBoundOfDoubleDot) {
     }
 }
 
+// sampled_gemm_dense: each stored position's sum written (or added) at its dense place, and
+// nothing else touched. Oracle: the scalar reference's compressed values, placed by the test's own
+// decoding of the metadata.
+TEST(SampledGemm, DenseTargetGetsTheCompressedSumsAtTheirPositions) {
+  std::mt19937_64 rng(testing::test_seed("SampledGemm.Dense", 0x5d3));
+  for (Isa isa : supported_isas()) {
+    for (const Case& c : kCases) {
+      for (bool acc : {false, true}) {
+        const auto meta = testing::random_metadata(rng, c.rows, c.cols);
+        const auto a = testing::random_dense_fp32(rng, c.rows * c.lda);
+        const auto b = testing::random_dense_fp32(rng, c.cols * c.ldb);
+        std::vector<float> sums(c.rows * c.cols / 2);
+        reference_sampled_gemm({meta.data(), c.rows, c.cols, sums.data()}, a.data(), c.lda, b.data(), c.ldb, c.n, false);
+        const std::size_t ld = c.cols + 3, mw = sparse::meta_words_per_row(c.cols);
+        const std::vector<float> start = testing::random_dense_fp32(rng, c.rows * ld);
+        std::vector<float> want = start;
+        for (std::size_t r = 0; r < c.rows; ++r)
+          for (std::size_t s = 0; s < c.cols / 2; ++s) {
+            const unsigned nib = sparse::meta_nibble(meta.data() + r * mw, s / 2);
+            float& x = want[r * ld + 4 * (s / 2) + (s % 2 ? sparse::nibble_idx1(nib) : sparse::nibble_idx0(nib))];
+            x = acc ? x + sums[r * c.cols / 2 + s] : sums[r * c.cols / 2 + s];
+          }
+        for (int threads : {1, 2, 3}) {
+          std::vector<float> got = start;
+          GemmOptions o;
+          o.isa = isa;
+          o.threads = threads;
+          o.accumulate = acc;
+          sampled_gemm_dense({meta.data(), c.rows, c.cols, got.data(), ld}, a.data(), c.lda, b.data(), c.ldb, c.n, o);
+          EXPECT_TRUE(bit_equal(got, want)) << describe(isa, c, acc) << " threads=" << threads;
+        }
+      }
+    }
+  }
+}
+
 TEST(SampledGemm, BadArgumentsAreClearErrors) {
   std::vector<std::uint16_t> meta(4, 0x4444);  // every nibble 0b0100: idx0 = 0, idx1 = 1
   std::vector<float> a(64), b(64), v(16);
   EXPECT_THROW(sampled_gemm({meta.data(), 2, 6, v.data()}, a.data(), 4, b.data(), 4, 4), std::invalid_argument);
   EXPECT_THROW(sampled_gemm({meta.data(), 2, 8, v.data()}, a.data(), 3, b.data(), 4, 4), std::invalid_argument);
   EXPECT_THROW(sampled_gemm({meta.data(), 2, 8, nullptr}, a.data(), 4, b.data(), 4, 4), std::invalid_argument);
+  std::vector<float> dense(2 * 8, 5.0f);
+  EXPECT_THROW(sampled_gemm_dense({meta.data(), 2, 8, nullptr, 8}, a.data(), 4, b.data(), 4, 4), std::invalid_argument);
+  EXPECT_THROW(sampled_gemm_dense({meta.data(), 2, 8, dense.data(), 7}, a.data(), 4, b.data(), 4, 4), std::invalid_argument);
+  EXPECT_THROW(sampled_gemm_dense({meta.data(), 2, 6, dense.data(), 8}, a.data(), 4, b.data(), 4, 4), std::invalid_argument);
+  EXPECT_EQ(dense, std::vector<float>(2 * 8, 5.0f));
   std::vector<std::uint16_t> bad(4, 0x0000);  // idx0 = idx1 = 0: malformed
   try {
     sampled_gemm({bad.data(), 2, 8, v.data()}, a.data(), 4, b.data(), 4, 4);

@@ -96,6 +96,27 @@ TEST(NnSparseLinear, ExactOnIntegersForEveryMaskKindAndGradientMode) {
   }
 }
 
+// A mask that keeps fewer than 2 of some groups (a weight that was already zero, another mask
+// provider's pattern) leaves filler slots in the compressed form: computed by the kernels, but the
+// gradient of those pruned weights must stay what it was (0 here), and the rest equal dense.
+TEST(NnSparseLinear, GroupsKeepingFewerThanTwoLeaveThePrunedGradientsAlone) {
+  std::mt19937_64 rng(testing::test_seed("NnSparseLinear.Fillers", 0x24f));
+  const std::size_t in = 40, out = 24, n = 64;
+  const Tensor w = integer_tensor({out, in}, rng, -4, 4);
+  auto mask = testing::mask_24(integer_tensor({out, in}, rng, 0, 1000), false);
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; i < mask.size(); ++i)
+    if (mask[i] != 0 && i % 5 == 0) {
+      mask[i] = 0;
+      ++dropped;
+    }
+  ASSERT_GT(dropped, 10u);
+  const Tensor x = integer_tensor({n, in}, rng, -4, 4), dy = integer_tensor({n, out}, rng, -3, 3);
+  const LayerRun dense = run_linear(w.data, mask, in, out, x, dy, false, SparseWeightGrad::kept_only);
+  const LayerRun sp = run_linear(w.data, mask, in, out, x, dy, true, SparseWeightGrad::kept_only);
+  expect_equals_dense(sp, dense, mask, SparseWeightGrad::kept_only, false, "fillers");
+}
+
 TEST(NnSparseLinear, FloatsAgreeWithTheDenseLayerToRounding) {
   std::mt19937_64 rng(testing::test_seed("NnSparseLinear.Floats", 0x24b));
   std::normal_distribution<float> normal;

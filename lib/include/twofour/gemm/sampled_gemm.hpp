@@ -43,6 +43,23 @@ struct SampledTarget {
 void sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, const float* b, std::size_t ldb,
                   std::size_t n, const GemmOptions& options = {});
 
+// sampled_gemm_dense: the same sums delivered into a dense rows x cols matrix instead of
+// compressed values. For stored slot s of row r at column c, dense[r * ld + c] = sum, or
+// dense[r * ld + c] + sum with options.accumulate (one rounding, the bits of adding
+// sampled_gemm()'s value there); entries no slot names are left as they are. A 2:4 layer whose
+// weight gradient is a dense tensor gets it without a compressed copy and a scatter pass (each row
+// block's results are added while in cache). Throws as sampled_gemm(), and when ld < cols or
+// dense is null.
+struct SampledDenseTarget {
+  const std::uint16_t* metadata = nullptr;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+  float* dense = nullptr;
+  std::size_t ld = 0;
+};
+void sampled_gemm_dense(const SampledDenseTarget& out, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                  std::size_t n, const GemmOptions& options = {});
+
 // Scalar reference: a plain loop per stored position in the order stated above.
 void reference_sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, const float* b,
                             std::size_t ldb, std::size_t n, bool accumulate);
