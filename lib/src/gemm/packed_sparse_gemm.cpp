@@ -5,6 +5,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <vector>
 #include <stdexcept>
 #include <string>
 
@@ -49,6 +51,40 @@ PackedSparseMatrix::PackedSparseMatrix(const sparse::RowMajor24View<float>& a, c
     const std::size_t kc = std::min(kc_, cols_ - k0);
     detail::pack_panels(packer, 0, rows_, k0, kc, mr_, static_cast<std::size_t>(t.nr), slots_.data() + panels * mr_ * k0 / 2);
   }
+}
+
+std::vector<std::uint32_t> PackedSparseMatrix::sources() const {
+  std::vector<std::uint32_t> from(slots_.size());
+  const std::size_t half = cols_ / 2, panels = (rows_ + mr_ - 1) / mr_;
+  std::size_t j = 0;
+  for (std::size_t k0 = 0; k0 < cols_; k0 += kc_) {  // the order pack_panels writes
+    const std::size_t block_slots = std::min(kc_, cols_ - k0) / 2;
+    for (std::size_t p = 0; p < panels; ++p)
+      for (std::size_t s = 0; s < block_slots; ++s)
+        for (std::size_t r = p * mr_; r < (p + 1) * mr_; ++r)
+          from[j++] = r < rows_ ? static_cast<std::uint32_t>(r * half + k0 / 2 + s) : kNoSource;
+  }
+  return from;
+}
+
+void PackedSparseMatrix::gather_values(const float* base, const std::uint32_t* from) {
+  const std::size_t count = slots_.size();
+  if (count > 0 && (base == nullptr || from == nullptr))
+    throw std::invalid_argument("twofour::gemm::PackedSparseMatrix::gather_values: null array");
+  detail::PackedSlot* out = slots_.data();
+  // A select, not a branch: padding is rare but would be mispredicted.
+#pragma omp parallel for schedule(static) if (count >= (std::size_t{1} << 17))
+  for (std::size_t j = 0; j < count; ++j) {
+    const bool none = from[j] == kNoSource;
+    const float v = base[none ? 0 : from[j]];
+    out[j].value = none ? 0.0f : v;
+  }
+}
+
+void PackedSparseMatrix::set_values(const float* values) {
+  if (slots_.empty()) return;
+  const std::vector<std::uint32_t> from = sources();
+  gather_values(values, from.data());
 }
 
 const detail::PackedSlot* PackedSparseMatrix::panel_block(std::size_t row0, std::size_t k0) const {

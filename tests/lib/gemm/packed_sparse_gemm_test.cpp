@@ -67,12 +67,12 @@ TEST(PackedSparseGemm, BitEqualsReferenceOnEveryIsaAndThreadCount) {
   EXPECT_GT(cases, 0);
 }
 
-// New values through both set_values forms equal packing the new matrix afresh; the second shape
-// is large enough for set_values to fill it with OpenMP threads.
+// New values through set_values and through gather_values on sources() equal packing the new
+// matrix afresh; the second shape is large enough for gather_values to use OpenMP threads.
 TEST(PackedSparseGemm, SetValuesKeepsMetadataAndTakesTheNewValues) {
   std::mt19937_64 rng(testing::test_seed("PackedSparseGemm.SetValues", 0x5e7));
   for (const Isa isa : supported_isas()) {
-    for (const Shape& s : {Shape{13, 132, 65}, Shape{70, 2056, 24}}) {
+    for (const Shape& s : {Shape{13, 132, 65}, Shape{140, 2056, 24}}) {
       auto a = testing::random_24_fp32(rng, s.m, s.k);
       GemmOptions o;
       o.isa = isa;
@@ -87,9 +87,12 @@ TEST(PackedSparseGemm, SetValuesKeepsMetadataAndTakesTheNewValues) {
       EXPECT_TRUE(bit_equal(c, ref)) << describe(isa, s, false, 0) << " set_values(pointer)";
       for (auto& v : a.values) v = -v;
       reference_gemm(a.view(), b.data(), s.n, ref.data(), s.n, s.n, false);
-      packed.set_values([&fresh](std::size_t i) { return -fresh[i]; });
+      std::vector<float> negated(fresh.size());
+      for (std::size_t i = 0; i < fresh.size(); ++i) negated[i] = -fresh[i];
+      const std::vector<std::uint32_t> from = packed.sources();
+      packed.gather_values(negated.data(), from.data());
       gemm(packed, b.data(), s.n, c.data(), s.n, s.n, o);
-      EXPECT_TRUE(bit_equal(c, ref)) << describe(isa, s, false, 0) << " set_values(function)";
+      EXPECT_TRUE(bit_equal(c, ref)) << describe(isa, s, false, 0) << " gather_values(sources())";
     }
   }
 }
@@ -110,6 +113,8 @@ TEST(PackedSparseGemm, BadInputIsAClearError) {
     }
   }
   EXPECT_EQ(c, std::vector<float>(4 * 20, 7.0f));  // a rejected call leaves C as it was
+  PackedSparseMatrix refresh(a.view());
+  EXPECT_THROW(refresh.gather_values(nullptr, refresh.sources().data()), std::invalid_argument);
   EXPECT_THROW(PackedSparseMatrix({a.values.data(), a.meta.data(), 4, 14}), std::invalid_argument);  // K % 4
   a.meta[0] = static_cast<std::uint16_t>((a.meta[0] & 0xfff0u) | 0x5u);  // idx0 = idx1 = 1
   EXPECT_THROW(PackedSparseMatrix{a.view()}, std::invalid_argument);

@@ -1,8 +1,9 @@
 #pragma once
 // A 2:4 matrix packed once for the 2:4 GEMM (sparse_gemm.hpp), for callers that multiply the same
 // sparsity pattern many times: gemm() on it skips the per-call packing of A into the kernel's
-// micro-panels (a fifth of a 300 x 784 x 128 product on Zen 4), and set_values() rewrites the
-// values in place when they change but the metadata does not (a 2:4 layer during retraining).
+// micro-panels (a fifth of a 300 x 784 x 128 product on Zen 4), and set_values() / gather_values()
+// rewrite the values in place when they change but the metadata does not (a 2:4 layer during
+// retraining).
 //
 // Results are bit-identical to gemm() on the view it was packed from (the same kernel, the same
 // K-ordered fused multiply-add chain per output, starting from 0 or from C), for every N: a packed
@@ -38,31 +39,19 @@ class PackedSparseMatrix {
   // options.isa names a path this CPU lacks.
   explicit PackedSparseMatrix(const sparse::RowMajor24View<float>& a, const GemmOptions& options = {});
 
-  // New values for the same metadata: slot s of row r (compressed index r * cols / 2 + s, as in
-  // the view's layout) becomes value_of(r * cols / 2 + s). Large matrices are filled by OpenMP
-  // threads (whole micro-panels each), so value_of may be called from several threads at once.
-  template <class ValueOf>
-  void set_values(ValueOf&& value_of) {
-    const std::size_t half = cols_ / 2, panels = (rows_ + mr_ - 1) / mr_;
-    const auto count = static_cast<std::ptrdiff_t>(panels);
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (panels * mr_ * half >= (std::size_t{1} << 16))
-#endif
-    for (std::ptrdiff_t pi = 0; pi < count; ++pi) {
-      const auto p = static_cast<std::size_t>(pi);
-      for (std::size_t k0 = 0; k0 < cols_; k0 += kc_) {
-        const std::size_t block_slots = (k0 + kc_ <= cols_ ? kc_ : cols_ - k0) / 2;
-        detail::PackedSlot* out = slots_.data() + panels * mr_ * k0 / 2 + p * block_slots * mr_;
-        for (std::size_t s = 0; s < block_slots; ++s)
-          for (std::size_t r = p * mr_; r < p * mr_ + mr_; ++r, ++out)
-            out->value = r < rows_ ? static_cast<float>(value_of(r * half + k0 / 2 + s)) : 0.0f;
-      }
-    }
-  }
-  // The same from the values of a view's layout (rows x cols / 2).
-  void set_values(const float* values) {
-    set_values([values](std::size_t i) { return values[i]; });
-  }
+  // A packed slot that holds no value of A (the padding rows of the last micro-panel).
+  static constexpr std::uint32_t kNoSource = 0xffffffffu;
+
+  // New values for the same metadata, from the view's layout (rows x cols / 2, slot s of row r
+  // at r * cols / 2 + s).
+  void set_values(const float* values);
+  // Where each packed slot's value comes from, in packed order: its index in the view's values
+  // (r * cols / 2 + s), or kNoSource. A caller that refreshes values often composes this once with
+  // its own map (a layer: compressed index -> weight-tensor offset) and then calls gather_values.
+  std::vector<std::uint32_t> sources() const;
+  // Packed slot j takes base[from[j]], or 0 where from[j] == kNoSource; from has one entry per
+  // packed slot (sources().size()). One sequential pass (OpenMP threads on large matrices).
+  void gather_values(const float* base, const std::uint32_t* from);
 
   std::size_t rows() const { return rows_; }
   std::size_t cols() const { return cols_; }
