@@ -113,6 +113,19 @@ struct SampledArgs {
   bool accumulate;
 };
 
+// sampled_gemm_dense's placing of a row block's results: rows [row_begin, row_end) of `sums`
+// (rows of cols / 2, the first at row_begin) written, or added (add), at dense[row * ld + column]
+// for the column each metadata nibble names (kernels_sampled.inl; AVX-512 its own).
+struct PlaceArgs {
+  const std::uint16_t* meta;
+  std::size_t cols;
+  const float* sums;
+  std::size_t row_begin, row_end;
+  float* dense;
+  std::size_t ld;
+  bool add;
+};
+
 // Dense GEMM, outer-product form (kernels_dense.inl): one MR x NR tile of C over one K block.
 // a: the packed A micro-panel, kc rows of MR floats (row k holds A[r0..r0+MR)[k0 + k]); b: the
 // packed B strip, kc rows of NR floats. rows <= MR, cols <= NR: the valid part (edge tiles).
@@ -181,6 +194,8 @@ struct KernelTable {
                                         std::size_t k);
   // dW at kept positions only (sampled_gemm.hpp).
   void (*sampled)(const SampledArgs&);
+  // sampled_gemm_dense: a row block's sums placed at their dense positions.
+  void (*place_sampled)(const PlaceArgs&);
 };
 
 namespace scalar { const KernelTable& table(); }

@@ -127,7 +127,8 @@ const KernelTable& table() {
   static const KernelTable t{{3, 32, 128, &gemm_tile<V, 3, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
                              {6, 16, &dense_tile<V, 6, 2>},
                              {2, 2, &dot_tile<V, 2, 2>, &dot_tile<V, 1, 1>},
-                             &round_to_half, &dense_gemv<V>, &first_bad_metadata_row, &sampled_rows<V>};
+                             &round_to_half, &dense_gemv<V>, &first_bad_metadata_row, &sampled_rows<V>,
+                             &place_rows};
   return t;
 }
 

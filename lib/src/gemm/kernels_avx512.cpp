@@ -123,6 +123,54 @@ struct V {
 #include "kernels_smalln.inl"
 #include "kernels_dense_gemv.inl"
 
+// sampled_gemm_dense's placing, four groups (16 dense columns) per step: the groups' kept lanes
+// as a 16-bit mask, the 8 sums expanded into those lanes in order (idx0 < idx1 puts the first of a
+// group's pair in its lower lane), then one masked add or store. A word holding a malformed nibble
+// (idx0 >= idx1: its mask entry is 0, so fewer than 8 lanes) and the last partial word take the
+// scalar code. Same additions as the scalar code, so the same bits (tested on every path).
+void place_rows_512(const PlaceArgs& p) {
+  static constexpr std::uint8_t kLanes[16] = {  // nibble (idx1 << 2 | idx0) -> lanes idx0, idx1
+      0, 0, 0, 0, 0x3, 0, 0, 0, 0x5, 0x6, 0, 0, 0x9, 0xa, 0xc, 0};
+  const std::size_t mw = sparse::meta_words_per_row(p.cols), half = p.cols / 2, groups = p.cols / 4;
+  for (std::size_t r = p.row_begin; r < p.row_end; ++r) {
+    const float* v = p.sums + (r - p.row_begin) * half;
+    float* d = p.dense + r * p.ld;
+    const std::uint16_t* words = p.meta + r * mw;
+    std::size_t g = 0;
+    for (; g + 4 <= groups; g += 4, v += 8, d += 16) {
+      const unsigned w = words[g / 4];
+      const auto lanes = static_cast<__mmask16>(kLanes[w & 0xfu] | kLanes[(w >> 4) & 0xfu] << 4 |
+                                                kLanes[(w >> 8) & 0xfu] << 8 | kLanes[(w >> 12) & 0xfu] << 12);
+      if (__builtin_popcount(lanes) != 8) {  // a malformed nibble
+        for (std::size_t j = 0; j < 4; ++j) {
+          const unsigned nib = (w >> (4 * j)) & 0xfu;
+          float& x0 = d[4 * j + sparse::nibble_idx0(nib)];
+          x0 = p.add ? x0 + v[2 * j] : v[2 * j];
+          float& x1 = d[4 * j + sparse::nibble_idx1(nib)];
+          x1 = p.add ? x1 + v[2 * j + 1] : v[2 * j + 1];
+        }
+        continue;
+      }
+      const __m512 x = _mm512_maskz_expandloadu_ps(lanes, v);
+      if (p.add) {
+        const __m512 old = _mm512_loadu_ps(d);
+        _mm512_storeu_ps(d, _mm512_mask_add_ps(old, lanes, old, x));
+      } else {
+        _mm512_mask_storeu_ps(d, lanes, x);
+      }
+    }
+    if (g < groups) {
+      for (std::size_t j = 0; g + j < groups; ++j) {
+        const unsigned nib = (words[g / 4] >> (4 * j)) & 0xfu;
+        float& x0 = d[4 * j + sparse::nibble_idx0(nib)];
+        x0 = p.add ? x0 + v[2 * j] : v[2 * j];
+        float& x1 = d[4 * j + sparse::nibble_idx1(nib)];
+        x1 = p.add ? x1 + v[2 * j + 1] : v[2 * j + 1];
+      }
+    }
+  }
+}
+
 // 16 floats per step; the tail (and nothing else) goes to the scalar code, which gives the
 // same bits (tested exhaustively against it).
 void round_to_half(const float* in, std::uint16_t* out, std::size_t n, ValueKind kind) {
@@ -163,7 +211,8 @@ const KernelTable& table() {
   static const KernelTable t{{6, 64, 1024, &gemm_tile<V, 6, 4>}, &small_n<V>, V::kWidth, &nm_rows<V>,
                              {8, 48, &dense_tile<V, 8, 3>},
                              {4, 4, &dot_tile<V, 4, 4>, &dot_tile<V, 1, 1>},
-                             &round_to_half, &dense_gemv<V>, &first_bad_metadata_row, &sampled_rows<V>};
+                             &round_to_half, &dense_gemv<V>, &first_bad_metadata_row, &sampled_rows<V>,
+                             &place_rows_512};
   return t;
 }
 

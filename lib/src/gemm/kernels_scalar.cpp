@@ -115,7 +115,8 @@ const KernelTable& table() {
   static const KernelTable t{{4, 4, 256, &gemm_tile<V, 4, 4>}, &small_n, V::kWidth, &nm_rows<V>,
                              {4, 4, &dense_tile<V, 4, 4>},
                              {1, 1, &dot_tile<V, 1, 1>, &dot_tile<V, 1, 1>},
-                             &round_to_half_scalar, &dense_gemv, &first_bad_metadata_row, &sampled_rows<V>};
+                             &round_to_half_scalar, &dense_gemv, &first_bad_metadata_row, &sampled_rows<V>,
+                             &place_rows};
   return t;
 }
 

@@ -61,31 +61,6 @@ void copy_padded(const float* src, std::size_t ld, std::size_t rows, std::size_t
   }
 }
 
-// Rows [r0, r1) of a block's sums (rows of cols / 2, from r0) written (or added, kAdd) at the
-// dense positions their metadata names.
-template <bool kAdd>
-void place_rows(const std::uint16_t* meta, std::size_t cols, const float* sums, std::size_t r0, std::size_t r1,
-                float* dense, std::size_t ld) {
-  const std::size_t mw = sparse::meta_words_per_row(cols), half = cols / 2, groups = cols / 4;
-  for (std::size_t r = r0; r < r1; ++r) {
-    const float* v = sums + (r - r0) * half;
-    float* d = dense + r * ld;
-    const std::uint16_t* words = meta + r * mw;
-    // A metadata word (four groups) at a time: per group only its nibble's two indices.
-    for (std::size_t g = 0; g < groups; g += 4, v += 8, d += 16) {
-      const unsigned word = words[g / 4];
-      const std::size_t in_word = std::min<std::size_t>(4, groups - g);
-      for (std::size_t j = 0; j < in_word; ++j) {
-        const unsigned nib = (word >> (4 * j)) & 0xfu;
-        float& x0 = d[4 * j + sparse::nibble_idx0(nib)];
-        float& x1 = d[4 * j + sparse::nibble_idx1(nib)];
-        x0 = kAdd ? x0 + v[2 * j] : v[2 * j];
-        x1 = kAdd ? x1 + v[2 * j + 1] : v[2 * j + 1];
-      }
-    }
-  }
-}
-
 // The products of sampled_gemm(); with `dense`, each row block's results go to a per-thread block
 // buffer and are then written or added at their dense positions (out.values unused).
 void run_sampled(const SampledTarget& out, const float* a, std::size_t lda, const float* b, std::size_t ldb,
@@ -156,10 +131,7 @@ void run_sampled(const SampledTarget& out, const float* a, std::size_t lda, cons
         }
       }
       if (dense == nullptr) continue;
-      if (options.accumulate)
-        place_rows<true>(out.metadata, out.cols, block, r0, r1, dense, ld_dense);
-      else
-        place_rows<false>(out.metadata, out.cols, block, r0, r1, dense, ld_dense);
+      t.place_sampled(detail::PlaceArgs{out.metadata, out.cols, block, r0, r1, dense, ld_dense, options.accumulate});
     }
   }
 }

@@ -150,13 +150,18 @@ TEST(SampledGemm, WithinRoundingBoundOfDoubleDot) {
 
 // sampled_gemm_dense: each stored position's sum written (or added) at its dense place, and
 // nothing else touched. Oracle: the scalar reference's compressed values, placed by the test's own
-// decoding of the metadata.
+// decoding of the metadata, slot by slot. Also with validation off and arbitrary metadata words
+// (malformed nibbles, idx0 >= idx1, name a column twice or out of order): every path places the
+// two values where the nibble names them, in slot order.
 TEST(SampledGemm, DenseTargetGetsTheCompressedSumsAtTheirPositions) {
   std::mt19937_64 rng(testing::test_seed("SampledGemm.Dense", 0x5d3));
   for (Isa isa : supported_isas()) {
     for (const Case& c : kCases) {
-      for (bool acc : {false, true}) {
-        const auto meta = testing::random_metadata(rng, c.rows, c.cols);
+      for (const int variant : {0, 1, 2}) {
+        const bool acc = variant == 1, malformed = variant == 2;
+        auto meta = testing::random_metadata(rng, c.rows, c.cols);
+        if (malformed)
+          for (auto& w : meta) w = static_cast<std::uint16_t>(rng());
         const auto a = testing::random_dense_fp32(rng, c.rows * c.lda);
         const auto b = testing::random_dense_fp32(rng, c.cols * c.ldb);
         std::vector<float> sums(c.rows * c.cols / 2);
@@ -176,8 +181,9 @@ TEST(SampledGemm, DenseTargetGetsTheCompressedSumsAtTheirPositions) {
           o.isa = isa;
           o.threads = threads;
           o.accumulate = acc;
+          o.validate_metadata = !malformed;
           sampled_gemm_dense({meta.data(), c.rows, c.cols, got.data(), ld}, a.data(), c.lda, b.data(), c.ldb, c.n, o);
-          EXPECT_TRUE(bit_equal(got, want)) << describe(isa, c, acc) << " threads=" << threads;
+          EXPECT_TRUE(bit_equal(got, want)) << describe(isa, c, acc) << (malformed ? " malformed" : "") << " threads=" << threads;
         }
       }
     }
