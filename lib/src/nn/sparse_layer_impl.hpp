@@ -51,8 +51,10 @@ class SparseLinear {
   SparseWeightForms forms_;
   bool ran_ = false;
   std::size_t n_ = 0;
-  detail::AlignedFloats xt_, dyt_;  // the sampled GEMM's operands, read in place
-  std::vector<float> yt_, dxt_, wm_;
+  // Cache-line aligned: the sampled GEMM reads xt_ and dyt_ in place, and the 2:4 GEMM stores
+  // whole vectors into yt_ and dxt_ rows.
+  detail::AlignedFloats xt_, dyt_, yt_, dxt_;
+  std::vector<float> wm_;
 };
 
 // A Conv2d on its compressed 2:4 weight, as a GEMM over (r, s, c)-ordered patches (conv_gemm.hpp):

@@ -47,7 +47,8 @@ class Rng {
 // its activations (megabytes each) every step; with glibc's default thresholds those blocks go
 // back to the kernel and every step page-faults them in again (about 7,000 faults and a third of
 // the CNN's non-GEMM time per step, measured). This raises glibc's mmap and trim thresholds for
-// the whole process, once; elsewhere it does nothing. train() calls it.
+// the whole process, once, and asks for transparent huge pages for the next 512 MiB of heap;
+// elsewhere it does nothing. train() calls it.
 void retain_freed_memory();
 
 // Derives an independent stream seed from (seed, purpose, index): epochs' shuffles, layer inits.
