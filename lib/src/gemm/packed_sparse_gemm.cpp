@@ -73,7 +73,7 @@ void PackedSparseMatrix::gather_values(const float* base, const std::uint32_t* f
     throw std::invalid_argument("twofour::gemm::PackedSparseMatrix::gather_values: null array");
   detail::PackedSlot* out = slots_.data();
   // A select, not a branch: padding is rare but would be mispredicted.
-#pragma omp parallel for schedule(static) if (count >= (std::size_t{1} << 17))
+#pragma omp parallel for schedule(static) if (count >= (std::size_t{1} << 16))
   for (std::size_t j = 0; j < count; ++j) {
     const bool none = from[j] == kNoSource;
     const float v = base[none ? 0 : from[j]];

@@ -62,7 +62,7 @@ inline void transpose4(const float* src, std::size_t lds, float* dst, std::size_
 void transpose(const float* src, std::size_t rows, std::size_t cols, float* dst) {
   constexpr std::size_t kTile = 16;  // a 16 x 16 tile of floats: 16 cache lines each way
   const std::size_t row_tiles = (rows + kTile - 1) / kTile;
-#pragma omp parallel for schedule(static) if (rows * cols >= (std::size_t{1} << 18))
+#pragma omp parallel for schedule(static) if (rows * cols >= kMinParallelWork)
   for (std::size_t t = 0; t < row_tiles; ++t) {
     const std::size_t r0 = t * kTile, r1 = std::min(rows, r0 + kTile);
     for (std::size_t c0 = 0; c0 < cols; c0 += kTile) {
