@@ -12,4 +12,10 @@ namespace twofour::nn::detail {
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
           std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc);
 
+// sums[c] += (y[0][c] + y[1][c] + ...) for c < cols: each column summed in row order from +0,
+// then added once (a linear layer's bias gradient over the batch). Rows outer, columns inner, so
+// the columns' sums advance side by side in vector registers; one serial chain per column, read
+// with a stride, took as long as the layer's weight-gradient tail.
+void add_column_sums(const float* y, std::size_t rows, std::size_t cols, float* sums);
+
 }  // namespace twofour::nn::detail

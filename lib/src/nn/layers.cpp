@@ -71,14 +71,7 @@ Tensor Linear::backward(const Tensor& dy) {
   const std::size_t in = weight.value.dim(1), out = weight.value.dim(0), n = x_.dim(0);
   require(dy.rank() == 2 && dy.dim(0) == n && dy.dim(1) == out, name + ": gradient shape " + dy.shape_string());
   detail::gemm(true, false, out, in, n, 1.0f, dy.data.data(), out, x_.data.data(), in, 1.0f, weight.grad.data.data(), in);
-  if (has_bias) {
-#pragma omp parallel for schedule(static) if (n * out >= kMinParallelWork)
-    for (std::size_t o = 0; o < out; ++o) {
-      float s = 0.0f;
-      for (std::size_t i = 0; i < n; ++i) s += dy.data[i * out + o];
-      bias.grad.data[o] += s;
-    }
-  }
+  if (has_bias) detail::add_column_sums(dy.data.data(), n, out, bias.grad.data.data());  // in batch order
   if (!input_grad) return {};
   Tensor dx({n, in});
   detail::gemm(false, false, n, in, out, 1.0f, dy.data.data(), out, weight.value.data.data(), in, 0.0f, dx.data.data(), in);

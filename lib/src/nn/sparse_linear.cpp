@@ -42,13 +42,7 @@ Tensor SparseLinear::backward(Linear& layer, const Tensor& dy) {
     throw std::invalid_argument(layer.name + ": gradient shape " + dy.shape_string());
   dyt_.resize(out * n);
   detail::transpose(dy.data.data(), n, out, dyt_.data());
-  if (layer.has_bias) {
-    for (std::size_t o = 0; o < out; ++o) {
-      float s = 0.0f;  // in batch order, as the dense layer sums it
-      for (std::size_t i = 0; i < n; ++i) s += dyt_[o * n + i];
-      layer.bias.grad.data[o] += s;
-    }
-  }
+  if (layer.has_bias) detail::add_column_sums(dy.data.data(), n, out, layer.bias.grad.data.data());  // as the dense layer
   float* grad = layer.weight.grad.data.data();
   if (grad_ == SparseWeightGrad::kept_only) {
     // Added straight into the gradient tensor (W's row-major layout is the 2:4 view's): no

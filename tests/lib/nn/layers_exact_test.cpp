@@ -13,6 +13,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -138,6 +141,27 @@ namespace {
 // MaxPool2d 2x2 / stride 2 (an unrolled path) against the plain window scan: ties go to the first
 // maximum in (row, column) order and NaN never wins, for the forward values and for where the
 // backward pass sends each gradient.
+// Linear's bias gradient: each output's gradients summed in batch order from +0 (float), then
+// added to the existing gradient once; across output counts on both sides of the 512-column
+// passes and of the OpenMP threshold, with a gradient that was not zero.
+TEST(NnExact, LinearBiasGradientIsTheBatchOrderSumPerOutput) {
+  Rng rng(77);
+  for (const auto& [n, out] : {std::pair<std::size_t, std::size_t>{37, 10}, {128, 300}, {200, 700}, {129, 1030}}) {
+    Linear lin("fc", 8, out);
+    const Tensor x = spread_tensor({n, 8}, rng), dy = spread_tensor({n, out}, rng);
+    for (std::size_t o = 0; o < out; ++o) lin.bias.grad.data[o] = static_cast<float>(o % 7) - 3.0f;
+    std::vector<float> want = lin.bias.grad.data;
+    for (std::size_t o = 0; o < out; ++o) {
+      float s = 0.0f;
+      for (std::size_t i = 0; i < n; ++i) s += dy.data[i * out + o];
+      want[o] += s;
+    }
+    lin.forward(x, true);
+    lin.backward(dy);
+    expect_same_bits(lin.bias.grad.data, want, "bias gradient n " + std::to_string(n) + " out " + std::to_string(out));
+  }
+}
+
 TEST(NnExact, MaxPoolTwoByTwoEqualsThePlainWindowScan) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const std::vector<float> pattern = {1.0f, 1.0f, 0.5f, 2.0f, nan, -1.0f, 3.0f, 3.0f, -0.0f, 0.0f, 2.0f, nan};
