@@ -142,13 +142,7 @@ void place_rows_512(const PlaceArgs& p) {
       const auto lanes = static_cast<__mmask16>(kLanes[w & 0xfu] | kLanes[(w >> 4) & 0xfu] << 4 |
                                                 kLanes[(w >> 8) & 0xfu] << 8 | kLanes[(w >> 12) & 0xfu] << 12);
       if (__builtin_popcount(lanes) != 8) {  // a malformed nibble
-        for (std::size_t j = 0; j < 4; ++j) {
-          const unsigned nib = (w >> (4 * j)) & 0xfu;
-          float& x0 = d[4 * j + sparse::nibble_idx0(nib)];
-          x0 = p.add ? x0 + v[2 * j] : v[2 * j];
-          float& x1 = d[4 * j + sparse::nibble_idx1(nib)];
-          x1 = p.add ? x1 + v[2 * j + 1] : v[2 * j + 1];
-        }
+        place_word(w, 4, v, d, p.add);
         continue;
       }
       const __m512 x = _mm512_maskz_expandloadu_ps(lanes, v);
@@ -159,15 +153,7 @@ void place_rows_512(const PlaceArgs& p) {
         _mm512_mask_storeu_ps(d, lanes, x);
       }
     }
-    if (g < groups) {
-      for (std::size_t j = 0; g + j < groups; ++j) {
-        const unsigned nib = (words[g / 4] >> (4 * j)) & 0xfu;
-        float& x0 = d[4 * j + sparse::nibble_idx0(nib)];
-        x0 = p.add ? x0 + v[2 * j] : v[2 * j];
-        float& x1 = d[4 * j + sparse::nibble_idx1(nib)];
-        x1 = p.add ? x1 + v[2 * j + 1] : v[2 * j + 1];
-      }
-    }
+    if (g < groups) place_word(words[g / 4], groups - g, v, d, p.add);
   }
 }
 

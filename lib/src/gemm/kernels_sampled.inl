@@ -91,33 +91,27 @@ void sampled_rows(const SampledArgs& s) {
   }
 }
 
-// Rows [p.row_begin, p.row_end) of a block's sums placed at their dense positions, a metadata word
-// (four groups) at a time: per group only its nibble's two indices. Any nibble is memory-safe: a
-// malformed one (idx0 >= idx1, possible with validation off) places both values where it names.
-template <bool kAdd>
-void place_rows_scalar(const PlaceArgs& p, std::size_t r) {
-  const std::size_t mw = sparse::meta_words_per_row(p.cols), half = p.cols / 2, groups = p.cols / 4;
-  const float* v = p.sums + (r - p.row_begin) * half;
-  float* d = p.dense + r * p.ld;
-  const std::uint16_t* words = p.meta + r * mw;
-  for (std::size_t g = 0; g < groups; g += 4, v += 8, d += 16) {
-    const unsigned word = words[g / 4];
-    const std::size_t in_word = std::min<std::size_t>(4, groups - g);
-    for (std::size_t j = 0; j < in_word; ++j) {
-      const unsigned nib = (word >> (4 * j)) & 0xfu;
-      float& x0 = d[4 * j + sparse::nibble_idx0(nib)];
-      x0 = kAdd ? x0 + v[2 * j] : v[2 * j];
-      float& x1 = d[4 * j + sparse::nibble_idx1(nib)];
-      x1 = kAdd ? x1 + v[2 * j + 1] : v[2 * j + 1];
-    }
+// One metadata word's groups (in_word <= 4) of a row: sums v[0, 2 in_word) written, or added,
+// at d[0, 4 in_word) where the nibbles name them. Any nibble is memory-safe: a malformed one
+// (idx0 >= idx1, possible with validation off) places both values where it names, in slot order.
+inline void place_word(unsigned word, std::size_t in_word, const float* v, float* d, bool add) {
+  for (std::size_t j = 0; j < in_word; ++j) {
+    const unsigned nib = (word >> (4 * j)) & 0xfu;
+    float& x0 = d[4 * j + sparse::nibble_idx0(nib)];
+    x0 = add ? x0 + v[2 * j] : v[2 * j];
+    float& x1 = d[4 * j + sparse::nibble_idx1(nib)];
+    x1 = add ? x1 + v[2 * j + 1] : v[2 * j + 1];
   }
 }
 
+// Rows [p.row_begin, p.row_end) of a block's sums placed at their dense positions, a metadata word
+// (four groups) at a time.
 inline void place_rows(const PlaceArgs& p) {
+  const std::size_t mw = sparse::meta_words_per_row(p.cols), half = p.cols / 2, groups = p.cols / 4;
   for (std::size_t r = p.row_begin; r < p.row_end; ++r) {
-    if (p.add)
-      place_rows_scalar<true>(p, r);
-    else
-      place_rows_scalar<false>(p, r);
+    const float* v = p.sums + (r - p.row_begin) * half;
+    float* d = p.dense + r * p.ld;
+    for (std::size_t g = 0; g < groups; g += 4)
+      place_word(p.meta[r * mw + g / 4], std::min<std::size_t>(4, groups - g), v + 2 * g, d + 4 * g, p.add);
   }
 }
