@@ -19,7 +19,7 @@
 // (started from C or 0 at the first K block, continued from C after), so the result does not
 // depend on the blocking or the thread count.
 //
-// Packer concept (pack_panel optional: a packer that has it writes whole micro-panels):
+// Packer concept (pack_row, or pack_panel for a packer that writes whole micro-panels):
 //   std::size_t group() const;           // M of N:M: K blocks are multiples of it
 //   std::size_t slots(std::size_t kc) const;  // kept elements of one row in kc columns
 //   void pack_row(std::size_t row, std::size_t k0, std::size_t kc, std::int32_t nr,
@@ -78,17 +78,17 @@ void pack_panels(const Packer& a, std::size_t row0, std::size_t rows, std::size_
     for (std::size_t p = 0; p < panels; ++p)
       a.pack_panel(row0 + p * mr, std::min(mr, rows - p * mr), k0, kc, static_cast<std::int32_t>(nr),
                    out + p * slots * mr, mr);
-    return;
-  }
-  for (std::size_t p = 0; p < panels; ++p) {
-    PackedSlot* panel = out + p * slots * mr;
-    for (std::size_t r = 0; r < mr; ++r) {
-      const std::size_t rr = p * mr + r;
-      if (rr < rows) {
-        a.pack_row(row0 + rr, k0, kc, static_cast<std::int32_t>(nr), panel + r, mr);
-      } else {
-        // Missing rows of the last micro-panel: value 0 at offset 0 (computed, never stored).
-        for (std::size_t s = 0; s < slots; ++s) panel[s * mr + r] = PackedSlot{0.0f, 0};
+  } else {
+    for (std::size_t p = 0; p < panels; ++p) {
+      PackedSlot* panel = out + p * slots * mr;
+      for (std::size_t r = 0; r < mr; ++r) {
+        const std::size_t rr = p * mr + r;
+        if (rr < rows) {
+          a.pack_row(row0 + rr, k0, kc, static_cast<std::int32_t>(nr), panel + r, mr);
+        } else {
+          // Missing rows of the last micro-panel: value 0 at offset 0 (computed, never stored).
+          for (std::size_t s = 0; s < slots; ++s) panel[s * mr + r] = PackedSlot{0.0f, 0};
+        }
       }
     }
   }

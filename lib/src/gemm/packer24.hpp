@@ -30,21 +30,8 @@ struct Packer24 {
   const AOperand& a;
   std::size_t group() const { return 4; }
   std::size_t slots(std::size_t kc) const { return kc / 2; }
-  void pack_row(std::size_t row, std::size_t k0, std::size_t kc, std::int32_t nr, PackedSlot* dst,
-                std::size_t stride) const {
-    const std::uint16_t* meta = a.meta + row * sparse::meta_words_per_row(a.k);
-    const std::size_t vbase = row * (a.k / 2) + k0 / 2;
-    for (std::size_t gl = 0; gl < kc / 4; ++gl) {
-      const unsigned nib = sparse::meta_nibble(meta, k0 / 4 + gl);
-      const auto base = static_cast<std::int32_t>(4 * gl);
-      dst[2 * gl * stride] = PackedSlot{detail::scalar_value<KIND>(a.values, vbase + 2 * gl),
-                                        (base + static_cast<std::int32_t>(sparse::nibble_idx0(nib))) * nr};
-      dst[(2 * gl + 1) * stride] = PackedSlot{detail::scalar_value<KIND>(a.values, vbase + 2 * gl + 1),
-                                              (base + static_cast<std::int32_t>(sparse::nibble_idx1(nib))) * nr};
-    }
-  }
   // Group by group across the panel's rows, so that the panel is written front to back (row by
-  // row, pack_row's consecutive stores were MR slots apart), and each group's two slots built in
+  // row, consecutive stores were MR slots apart), and each group's two slots built in
   // one SSE register from a per-call table of the 16 nibbles' offset pairs: packing took a quarter
   // of a 300 x 784 x 128 product on Zen 4 (perf), at about 8 instructions per slot.
   void pack_panel(std::size_t row0, std::size_t rows, std::size_t k0, std::size_t kc, std::int32_t nr, PackedSlot* dst,

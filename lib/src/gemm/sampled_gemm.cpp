@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "blocked_gemm.hpp"
 #include "kernels.hpp"
@@ -70,19 +71,14 @@ void run_sampled(const SampledTarget& out, const float* a, std::size_t lda, cons
   if (out.rows == 0 || out.cols == 0) return;
   if (options.validate_metadata) validate_metadata(out.metadata, out.rows, out.cols);
   const std::size_t half = out.cols / 2;
-  const std::size_t mw = sparse::meta_words_per_row(out.cols);
-  if (n == 0) {
+  if (n == 0) {  // every sum is +0
     if (options.accumulate) return;
     if (dense == nullptr) {
       std::fill(out.values, out.values + out.rows * half, 0.0f);
-      return;
+    } else {
+      const std::vector<float> zeros(out.rows * half, 0.0f);
+      t.place_sampled(detail::PlaceArgs{out.metadata, out.cols, zeros.data(), 0, out.rows, dense, ld_dense, false});
     }
-    for (std::size_t r = 0; r < out.rows; ++r)
-      for (std::size_t g = 0; g < out.cols / 4; ++g) {
-        const unsigned nib = sparse::meta_nibble(out.metadata + r * mw, g);
-        dense[r * ld_dense + 4 * g + sparse::nibble_idx0(nib)] = 0.0f;
-        dense[r * ld_dense + 4 * g + sparse::nibble_idx1(nib)] = 0.0f;
-      }
     return;
   }
   // Zero padding adds 0 * 0 to chains that start from +0, which never changes them.
@@ -143,8 +139,8 @@ void sampled_gemm(const SampledTarget& out, const float* a, std::size_t lda, con
   run_sampled(out, a, lda, b, ldb, n, options, nullptr, 0);
 }
 
-void sampled_gemm_dense(const SampledDenseTarget& out, const float* a, std::size_t lda, const float* b, std::size_t ldb,
-                  std::size_t n, const GemmOptions& options) {
+void sampled_gemm_dense(const SampledDenseTarget& out, const float* a, std::size_t lda, const float* b,
+                        std::size_t ldb, std::size_t n, const GemmOptions& options) {
   const std::string shape = "(target " + std::to_string(out.rows) + " x " + std::to_string(out.cols) + ")";
   if (out.rows > 0 && out.cols > 0 && out.dense == nullptr)
     throw std::invalid_argument("twofour::gemm::sampled_gemm_dense: null dense target " + shape);

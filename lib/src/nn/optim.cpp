@@ -52,8 +52,8 @@ Optimizer::Optimizer(OptimizerConfig config, std::span<Parameter* const> params)
   }
 }
 
-void Optimizer::step(float lr) { update<false>(lr); }
-void Optimizer::step_masked(float lr) { update<true>(lr); }
+void Optimizer::step(float lr) { update(lr, false); }
+void Optimizer::step_masked(float lr) { update(lr, true); }
 
 namespace {
 
@@ -62,25 +62,29 @@ namespace {
 // masked loop ran scalar, 9x slower).
 inline float keep_bits(float x, std::uint32_t keep) { return std::bit_cast<float>(std::bit_cast<std::uint32_t>(x) & keep); }
 
-// All ones where the mask keeps the element (mask == nullptr: everywhere).
-inline std::uint32_t keep_of(const std::uint8_t* mask, std::size_t j) {
-  return mask == nullptr ? ~std::uint32_t{0} : std::uint32_t{0} - static_cast<std::uint32_t>(mask[j] != 0);
+// All ones where the mask keeps element j (kMasked false: everywhere, the mask is not read).
+template <bool kMasked>
+std::uint32_t keep_of(const std::uint8_t* mask, std::size_t j) {
+  if constexpr (kMasked) return std::uint32_t{0} - static_cast<std::uint32_t>(mask[j] != 0);
+  return ~std::uint32_t{0};
 }
 
+template <bool kMasked>
 void sgd(float* w, const float* g, float* m, const std::uint8_t* mask, std::size_t n, float lr, float mu, float decay) {
 #pragma omp parallel for schedule(static) if (n >= (std::size_t{1} << 16))
   for (std::size_t j = 0; j < n; ++j) {
-    const std::uint32_t keep = keep_of(mask, j);
+    const std::uint32_t keep = keep_of<kMasked>(mask, j);
     m[j] = mu * m[j] + keep_bits(g[j], keep) + decay * w[j];
     w[j] = keep_bits(w[j] - lr * m[j], keep);
   }
 }
 
+template <bool kMasked>
 void adamw(float* w, const float* g, float* m, float* v, const std::uint8_t* mask, std::size_t n, float lr, float decay,
            float b1, float b2, float c1, float c2, float eps) {
 #pragma omp parallel for schedule(static) if (n >= (std::size_t{1} << 16))
   for (std::size_t j = 0; j < n; ++j) {
-    const std::uint32_t keep = keep_of(mask, j);
+    const std::uint32_t keep = keep_of<kMasked>(mask, j);
     const float gj = keep_bits(g[j], keep);
     float wj = w[j] - lr * decay * w[j];
     m[j] = b1 * m[j] + (1.0f - b1) * gj;
@@ -92,31 +96,32 @@ void adamw(float* w, const float* g, float* m, float* v, const std::uint8_t* mas
 
 }  // namespace
 
-template <bool kMasked>
-void Optimizer::update(float lr) {
+void Optimizer::update(float lr, bool masked) {
   ++t_;
   const float wd = config_.weight_decay;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     Parameter& p = *params_[i];
     const std::size_t n = p.value.numel();
     const float decay = p.decay ? wd : 0.0f;
-    const std::uint8_t* mask = kMasked && !p.mask.empty() ? p.mask.data() : nullptr;
+    const std::uint8_t* mask = masked && !p.mask.empty() ? p.mask.data() : nullptr;
     if (mask != nullptr && p.mask.size() != n)
       throw std::invalid_argument("Optimizer::step_masked: " + p.name + "'s mask does not match its value");
     float* w = p.value.data.data();
     const float* g = p.grad.data.data();
     float* m = m_[i].data.data();
     if (config_.kind == OptimizerKind::sgd) {
-      // The call with a literal nullptr inlines to the loop without the mask's loads.
-      if (mask == nullptr)
-        sgd(w, g, m, nullptr, n, lr, config_.momentum, decay);
+      if (mask != nullptr)
+        sgd<true>(w, g, m, mask, n, lr, config_.momentum, decay);
       else
-        sgd(w, g, m, mask, n, lr, config_.momentum, decay);
+        sgd<false>(w, g, m, nullptr, n, lr, config_.momentum, decay);
     } else {
       const auto tt = static_cast<double>(t_);
       const float c1 = static_cast<float>(1.0 - std::pow(static_cast<double>(config_.beta1), tt));
       const float c2 = static_cast<float>(1.0 - std::pow(static_cast<double>(config_.beta2), tt));
-      adamw(w, g, m, v_[i].data.data(), mask, n, lr, decay, config_.beta1, config_.beta2, c1, c2, config_.eps);
+      if (mask != nullptr)
+        adamw<true>(w, g, m, v_[i].data.data(), mask, n, lr, decay, config_.beta1, config_.beta2, c1, c2, config_.eps);
+      else
+        adamw<false>(w, g, m, v_[i].data.data(), nullptr, n, lr, decay, config_.beta1, config_.beta2, c1, c2, config_.eps);
     }
   }
 }

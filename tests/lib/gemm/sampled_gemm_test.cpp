@@ -190,6 +190,32 @@ TEST(SampledGemm, DenseTargetGetsTheCompressedSumsAtTheirPositions) {
   }
 }
 
+// n = 0: every sum is +0, so the stored positions become +0 (or keep their value when
+// accumulating) and nothing else changes.
+TEST(SampledGemm, DenseTargetOfAnEmptyReductionZeroesOnlyTheStoredPositions) {
+  std::mt19937_64 rng(testing::test_seed("SampledGemm.DenseEmpty", 0x5d4));
+  const std::size_t rows = 5, cols = 20, ld = 23, mw = sparse::meta_words_per_row(cols);
+  const auto meta = testing::random_metadata(rng, rows, cols);
+  const std::vector<float> start = testing::random_dense_fp32(rng, rows * ld);
+  for (Isa isa : supported_isas()) {
+    for (bool acc : {false, true}) {
+      std::vector<float> got = start, want = start;
+      if (!acc)
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t g = 0; g < cols / 4; ++g) {
+            const unsigned nib = sparse::meta_nibble(meta.data() + r * mw, g);
+            want[r * ld + 4 * g + sparse::nibble_idx0(nib)] = 0.0f;
+            want[r * ld + 4 * g + sparse::nibble_idx1(nib)] = 0.0f;
+          }
+      GemmOptions o;
+      o.isa = isa;
+      o.accumulate = acc;
+      sampled_gemm_dense({meta.data(), rows, cols, got.data(), ld}, nullptr, 0, nullptr, 0, 0, o);
+      EXPECT_TRUE(bit_equal(got, want)) << isa_name(isa) << (acc ? " +=" : " =");
+    }
+  }
+}
+
 TEST(SampledGemm, BadArgumentsAreClearErrors) {
   std::vector<std::uint16_t> meta(4, 0x4444);  // every nibble 0b0100: idx0 = 0, idx1 = 1
   std::vector<float> a(64), b(64), v(16);

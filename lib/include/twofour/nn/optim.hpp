@@ -61,8 +61,7 @@ class Optimizer {
   OptimizerConfig config_;
   std::vector<Parameter*> params_;
   std::vector<Tensor> m_, v_;
-  template <bool kMasked>
-  void update(float lr);
+  void update(float lr, bool masked);
   std::uint64_t t_ = 0;
 };
 
