@@ -32,9 +32,8 @@ void retain_freed_memory() {
     // "madvise", Debian's default; "always" needs nothing and "never" ignores the request): a block
     // reserved at the heap's top is marked MADV_HUGEPAGE and freed into the top chunk, which the
     // tensors are then carved from, faulting 2 MiB pages (address space only until touched). With
-    // 4 KiB pages an MLP epoch ran 5% (dense) and 14% (2:4 retraining) slower and switched between
-    // a fast and a slow speed from run to run (the 2:4 kernels touch every row of their operands;
-    // docs/training.md, "Speed").
+    // 4 KiB pages an MLP epoch ran 5% (dense) and 14% (2:4 retraining) slower and fell more often
+    // into a slow speed from one repetition to the next (docs/training.md, "Speed").
     constexpr std::size_t kReserve = std::size_t{512} << 20, kHuge = std::size_t{2} << 20;
     if (void* block = std::malloc(kReserve); block != nullptr) {
       const auto begin = (reinterpret_cast<std::uintptr_t>(block) + kHuge - 1) / kHuge * kHuge;
